@@ -1,0 +1,157 @@
+"""Who may see and do what: the one place for Loa's access rules.
+
+Every query of scoped data starts from these functions ("what may this user see"), every write
+asks one of the `can_*` functions. Reads outside the scope answer 404, forbidden writes 403.
+
+A scope is one administrative unit and everything below it. It follows the 2025 reorganisation:
+a current province also covers the legacy units that went into it, and a current commune covers
+its predecessor communes.
+"""
+from sqlalchemy import and_, false, or_, select, true
+from sqlalchemy.sql import ColumnElement, Select
+from sqlmodel import Session
+
+from app.accounts.models import ROLE_RANK, Role, User
+from app.units.models import Unit, UnitSuccessor
+
+READ_ROLES = {Role.admin, Role.reviewer, Role.reporter, Role.viewer}
+LOG_ROLES = {Role.admin, Role.reviewer, Role.reporter}
+
+
+class NotFound(Exception):
+    """The thing does not exist for this user (missing or outside the scope): 404."""
+
+
+class Forbidden(Exception):
+    """The user sees the thing but the role does not allow this action: 403."""
+
+    def __init__(self, message: str = "Bạn không có quyền thực hiện thao tác này."):
+        super().__init__(message)
+        self.message = message
+
+
+def unit_scope_condition(user: User, scope_unit: Unit | None) -> ColumnElement[bool]:
+    """A condition on `Unit` true for the units inside the user's scope."""
+    if user.role == Role.admin and user.unit_id is None:
+        return true()
+    if scope_unit is None:
+        return false()
+    return unit_subtree_condition(scope_unit)
+
+
+def unit_subtree_condition(root: Unit) -> ColumnElement[bool]:
+    """Units at or below `root`, including legacy units that went into a current root."""
+    if root.level == "province":
+        return or_(Unit.province_id == root.id, Unit.current_province_id == root.id)
+    if root.level == "district":
+        return Unit.district_id == root.id
+    if root.level == "commune":
+        predecessors = select(UnitSuccessor.predecessor_id).where(UnitSuccessor.successor_id == root.id)
+        return or_(Unit.commune_id == root.id, Unit.commune_id.in_(predecessors))
+    return Unit.id == root.id
+
+
+def scope_unit(session: Session, user: User) -> Unit | None:
+    if user.unit_id is None:
+        return None
+    return session.get(Unit, user.unit_id)
+
+
+def visible_unit_ids(session: Session, user: User) -> Select:
+    """SELECT of the ids of every unit the user may see (use with `.in_()`)."""
+    return select(Unit.id).where(unit_scope_condition(user, scope_unit(session, user)))
+
+
+def subtree_unit_ids(root: Unit) -> Select:
+    return select(Unit.id).where(unit_subtree_condition(root))
+
+
+def can_see_unit(session: Session, user: User, unit_id: int) -> bool:
+    if user.role == Role.admin and user.unit_id is None:
+        return session.get(Unit, unit_id) is not None
+    root = scope_unit(session, user)
+    if root is None:
+        return False
+    query = select(Unit.id).where(Unit.id == unit_id, unit_subtree_condition(root))
+    return session.execute(query).first() is not None
+
+
+def require_visible_unit(session: Session, user: User, unit_id: int) -> Unit:
+    unit = session.get(Unit, unit_id)
+    if unit is None or not can_see_unit(session, user, unit_id):
+        raise NotFound()
+    return unit
+
+
+# --- activities -------------------------------------------------------------------------------
+
+def activity_scope_condition(session: Session, user: User):
+    """A condition on `Activity` for the entries the user may see."""
+    from app.activities.models import Activity
+
+    if user.role == Role.admin and user.unit_id is None:
+        return true()
+    conditions = [Activity.unit_id.in_(visible_unit_ids(session, user))]
+    if user.agency_id is not None and user.role != Role.admin:
+        conditions.append(Activity.agency_id == user.agency_id)
+    return and_(*conditions)
+
+
+def can_log_activity(session: Session, user: User, unit_id: int, agency_id: int | None) -> bool:
+    if user.role not in LOG_ROLES:
+        return False
+    if user.agency_id is not None and user.role != Role.admin and agency_id != user.agency_id:
+        return False
+    return can_see_unit(session, user, unit_id)
+
+
+def can_edit_activity(user: User, activity) -> bool:
+    """Edit, submit or delete: the author (or a reviewer/admin) while not submitted or approved."""
+    if activity.status not in ("draft", "returned"):
+        return False
+    if user.role == Role.admin:
+        return True
+    if user.role == Role.reviewer:
+        return True
+    return user.role == Role.reporter and activity.created_by_id == user.id
+
+
+def can_review_activity(session: Session, user: User, activity) -> bool:
+    """Approve, return or reopen: a reviewer of a unit above the entry's unit, or of the same
+    unit when the entry is province-level work."""
+    if user.role == Role.admin:
+        return True
+    if user.role != Role.reviewer or user.unit_id is None:
+        return False
+    if activity.unit_id == user.unit_id:
+        unit = session.get(Unit, activity.unit_id)
+        return unit is not None and unit.level == "province"
+    return can_see_unit(session, user, activity.unit_id)
+
+
+# --- plans ------------------------------------------------------------------------------------
+
+def can_manage_plans_of(session: Session, user: User, unit_id: int) -> bool:
+    """Create or change plans and tasks of a unit: admins, and reviewers of that unit or above."""
+    if user.role == Role.admin:
+        return True
+    return user.role == Role.reviewer and can_see_unit(session, user, unit_id)
+
+
+# --- users ------------------------------------------------------------------------------------
+
+def can_manage_user(session: Session, actor: User, role: Role, unit_id: int | None, agency_id: int | None = None) -> bool:
+    """Nobody grants more than they hold: reviewers manage reporters and viewers of their scope."""
+    if actor.role == Role.admin:
+        return True
+    if actor.role != Role.reviewer or role not in (Role.reporter, Role.viewer):
+        return False
+    if ROLE_RANK[role] > ROLE_RANK[actor.role] or unit_id is None:
+        return False
+    if actor.agency_id is not None and agency_id != actor.agency_id:
+        return False
+    return can_see_unit(session, actor, unit_id)
+
+
+def can_read_audit(user: User) -> bool:
+    return user.role in (Role.admin, Role.reviewer)

@@ -1,0 +1,106 @@
+"""Users, their sessions and API tokens, and the login attempts that throttling counts."""
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, Index
+from sqlmodel import Field, SQLModel
+
+from app.core.clock import utcnow
+from app.core.types import UTCDateTime
+
+
+class Role(StrEnum):
+    admin = "admin"
+    reviewer = "reviewer"
+    reporter = "reporter"
+    viewer = "viewer"
+
+
+ROLE_LABELS = {"admin": "Quản trị", "reviewer": "Cán bộ thẩm định", "reporter": "Cán bộ báo cáo", "viewer": "Người xem"}
+# A role may grant only roles ranked at or below its own.
+ROLE_RANK = {"viewer": 0, "reporter": 1, "reviewer": 2, "admin": 3}
+
+
+class UserBase(SQLModel):
+    username: str = Field(min_length=3, max_length=64, regex=r"^[a-zA-Z0-9_.\-]+$")
+    full_name: str = Field(default="", max_length=200)
+    phone: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=200)
+    role: Role = Field(max_length=16)
+    unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    agency_id: int | None = Field(default=None, foreign_key="agency.id")
+    is_active: bool = True
+
+
+class User(UserBase, table=True):
+    __tablename__ = "user_account"
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True, index=True)
+    password_hash: str = Field(max_length=255)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class UserCreate(UserBase):
+    password: str = Field(min_length=8, max_length=200)
+
+
+class UserUpdate(SQLModel):
+    full_name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    role: Role | None = None
+    unit_id: int | None = None
+    agency_id: int | None = None
+    is_active: bool | None = None
+
+
+class UserPublic(UserBase):
+    id: int
+    created_at: datetime
+
+
+class AuthSession(SQLModel, table=True):
+    """A browser login. The cookie holds a random token; only its hash is stored."""
+
+    __tablename__ = "auth_session"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+
+
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_token"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    name: str = Field(default="", max_length=100)
+    prefix: str = Field(max_length=12)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    last_used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+
+
+class ApiTokenPublic(SQLModel):
+    id: int
+    user_id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+class LoginAttempt(SQLModel, table=True):
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_username_at", "username", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64)
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    succeeded: bool = False

@@ -1,0 +1,148 @@
+"""Every change to users, sessions and tokens. Each function checks, audits and commits once."""
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from app.accounts import access
+from app.accounts.models import ApiToken, AuthSession, LoginAttempt, Role, User, UserCreate, UserUpdate
+from app.accounts.security import hash_password, new_token, token_hash, verify_password
+from app.audit.services import record, snapshot
+from app.core.clock import utcnow
+from app.core.config import get_settings
+
+MAX_FAILURES = 5
+THROTTLE_WINDOW = timedelta(minutes=15)
+
+
+class LoginThrottled(Exception):
+    """Too many failed logins for this username within the window."""
+
+
+class UserInputError(Exception):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _is_throttled(session: Session, username: str) -> bool:
+    since = utcnow() - THROTTLE_WINDOW
+    last_success = session.execute(
+        select(func.max(LoginAttempt.at)).where(LoginAttempt.username == username, LoginAttempt.succeeded.is_(True))
+    ).scalar_one_or_none()
+    query = select(func.count()).where(LoginAttempt.username == username, LoginAttempt.succeeded.is_(False),
+                                       LoginAttempt.at > since)
+    if last_success is not None:
+        query = query.where(LoginAttempt.at > last_success)
+    return session.execute(query).scalar_one() >= MAX_FAILURES
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """Checks a password, counting failures in the database so the limit holds across workers."""
+    username = username.strip().lower()
+    if _is_throttled(session, username):
+        raise LoginThrottled()
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    ok = user is not None and user.is_active and verify_password(user.password_hash, password)
+    session.add(LoginAttempt(username=username, succeeded=ok))
+    session.commit()
+    return user if ok else None
+
+
+def start_session(session: Session, user: User) -> tuple[str, AuthSession]:
+    cookie = new_token()
+    auth = AuthSession(token_hash=token_hash(cookie), user_id=user.id, csrf_token=secrets.token_urlsafe(24))
+    session.add(auth)
+    record(session, user=user, entity="session", entity_id=user.id, action="login", unit_id=user.unit_id)
+    session.commit()
+    return cookie, auth
+
+
+def end_session(session: Session, auth: AuthSession, *, user: User) -> None:
+    auth.ended_at = utcnow()
+    session.add(auth)
+    record(session, user=user, entity="session", entity_id=user.id, action="logout", unit_id=user.unit_id)
+    session.commit()
+
+
+def issue_token(session: Session, user: User, name: str = "") -> tuple[str, ApiToken]:
+    raw = new_token("loa_")
+    row = ApiToken(user_id=user.id, name=name[:100], prefix=raw[:10], token_hash=token_hash(raw),
+                   expires_at=utcnow() + timedelta(days=get_settings().token_days))
+    session.add(row)
+    session.flush()
+    record(session, user=user, entity="api_token", entity_id=row.id, action="create",
+           after={"name": row.name, "prefix": row.prefix}, unit_id=user.unit_id)
+    session.commit()
+    return raw, row
+
+
+def revoke_token(session: Session, token: ApiToken, *, user: User) -> ApiToken:
+    if token.user_id != user.id and user.role != Role.admin:
+        raise access.NotFound()
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        session.add(token)
+        record(session, user=user, entity="api_token", entity_id=token.id, action="revoke",
+               after={"revoked_at": token.revoked_at.isoformat()}, unit_id=user.unit_id)
+        session.commit()
+    return token
+
+
+def _check_grant(session: Session, actor: User | None, role: Role, unit_id: int | None, agency_id: int | None):
+    if role != Role.admin and unit_id is None:
+        raise UserInputError("unit_id", "Cần chọn đơn vị phạm vi cho vai trò này.")
+    if actor is not None and not access.can_manage_user(session, actor, role, unit_id, agency_id):
+        raise access.Forbidden("Bạn không thể cấp vai trò hoặc phạm vi này.")
+
+
+def create_user(session: Session, data: UserCreate, *, user: User | None) -> User:
+    """`user` is the acting user, or None for the command line."""
+    username = data.username.strip().lower()
+    _check_grant(session, user, data.role, data.unit_id, data.agency_id)
+    if session.execute(select(User.id).where(User.username == username)).first():
+        raise UserInputError("username", "Tên đăng nhập đã tồn tại.")
+    new = User(**data.model_dump(exclude={"password", "username"}), username=username,
+               password_hash=hash_password(data.password))
+    session.add(new)
+    session.flush()
+    record(session, user=user, entity="user", entity_id=new.id, action="create", after=snapshot(new),
+           unit_id=new.unit_id)
+    session.commit()
+    return new
+
+
+def update_user(session: Session, target: User, data: UserUpdate, *, user: User) -> User:
+    changes = data.model_dump(exclude_unset=True)
+    if not access.can_manage_user(session, user, target.role, target.unit_id, target.agency_id):
+        raise access.Forbidden()
+    before = snapshot(target)
+    role = changes.get("role", target.role)
+    unit_id = changes.get("unit_id", target.unit_id)
+    agency_id = changes.get("agency_id", target.agency_id)
+    _check_grant(session, user, role, unit_id, agency_id)
+    for key, value in changes.items():
+        setattr(target, key, value)
+    target.updated_at = utcnow()
+    session.add(target)
+    record(session, user=user, entity="user", entity_id=target.id, action="update", before=before,
+           after=snapshot(target), unit_id=target.unit_id)
+    session.commit()
+    return target
+
+
+def set_password(session: Session, target: User, password: str, *, user: User | None) -> User:
+    if len(password) < 8:
+        raise UserInputError("password", "Mật khẩu cần ít nhất 8 ký tự.")
+    if user is not None and user.id != target.id and not access.can_manage_user(
+            session, user, target.role, target.unit_id, target.agency_id):
+        raise access.Forbidden()
+    target.password_hash = hash_password(password)
+    target.updated_at = utcnow()
+    session.add(target)
+    record(session, user=user, entity="user", entity_id=target.id, action="set_password",
+           after={"password_changed": True}, unit_id=target.unit_id)
+    session.commit()
+    return target

@@ -1,0 +1,110 @@
+"""Activities (hoạt động truyền thông): what officers did, with the quantities reports sum."""
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index
+from sqlmodel import Field, SQLModel
+
+from app.core.clock import utcnow
+from app.core.types import UTCDateTime
+
+
+class ActivityStatus(StrEnum):
+    draft = "draft"
+    submitted = "submitted"
+    approved = "approved"
+    returned = "returned"
+
+
+class ActivityCounts(SQLModel):
+    """Participants, quantities and cost: every number an activity can carry."""
+
+    participants: int = Field(default=0, ge=0)
+    participants_women: int = Field(default=0, ge=0)
+    participants_ethnic: int = Field(default=0, ge=0)
+    participants_poor: int = Field(default=0, ge=0)
+    participants_near_poor: int = Field(default=0, ge=0)
+    participants_escaped: int = Field(default=0, ge=0)
+    participants_officials: int = Field(default=0, ge=0)
+    sessions: int = Field(default=0, ge=0)
+    airings: int = Field(default=0, ge=0)
+    minutes_per_airing: int = Field(default=0, ge=0)
+    copies: int = Field(default=0, ge=0)
+    copies_distributed: int = Field(default=0, ge=0)
+    items: int = Field(default=0, ge=0)
+    places: int = Field(default=0, ge=0)
+    teams: int = Field(default=0, ge=0)
+    audience: int = Field(default=0, ge=0)
+    reach: int = Field(default=0, ge=0)
+    questions_raised: int = Field(default=0, ge=0)
+    questions_answered: int = Field(default=0, ge=0)
+    commended_collectives: int = Field(default=0, ge=0)
+    commended_individuals: int = Field(default=0, ge=0)
+    cost_central_vnd: int = Field(default=0, ge=0)
+    cost_local_vnd: int = Field(default=0, ge=0)
+    cost_mobilised_vnd: int = Field(default=0, ge=0)
+
+
+class ActivityBase(ActivityCounts):
+    type: str = Field(max_length=32)
+    title: str = Field(min_length=2, max_length=500)
+    start_date: date
+    end_date: date | None = None
+    unit_id: int = Field(foreign_key="unit.id")
+    agency_id: int | None = Field(default=None, foreign_key="agency.id")
+    notes: str | None = Field(default=None, max_length=5000)
+
+
+class Activity(ActivityBase, table=True):
+    __table_args__ = (
+        Index("ix_activity_unit_date", "unit_id", "start_date"),
+        Index("ix_activity_status_date", "status", "start_date"),
+        Index("ix_activity_type_date", "type", "start_date"),
+        Index("ix_activity_updated", "updated_at", "id"),
+    )
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    status: ActivityStatus = Field(default=ActivityStatus.draft, max_length=16)
+    # Derived on every write so that sums need no arithmetic: airings × minutes, total cost.
+    minutes: int = Field(default=0, ge=0)
+    cost_vnd: int = Field(default=0, ge=0)
+    topics: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    audiences: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Bumped on every change; a client editing an older version is refused (409).
+    version: int = 1
+    review_comment: str | None = Field(default=None, max_length=2000)
+    submitted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    reviewed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    reviewed_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    created_by_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
+    updated_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class ActivityTask(SQLModel, table=True):
+    """The task(s) an activity serves."""
+
+    __tablename__ = "activity_task"
+    activity_id: uuid.UUID = Field(foreign_key="activity.id", primary_key=True)
+    task_id: int = Field(foreign_key="task.id", primary_key=True, index=True)
+
+
+class Evidence(SQLModel, table=True):
+    """A photo or scan attached to an activity; files live under the media directory."""
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    activity_id: uuid.UUID = Field(foreign_key="activity.id", index=True)
+    kind: str = Field(max_length=16)  # photo, pdf
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=64)
+    size_bytes: int
+    width: int | None = None
+    height: int | None = None
+    captured_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    path: str = Field(max_length=500)
+    thumb_path: str | None = Field(default=None, max_length=500)
+    created_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))

@@ -1,0 +1,67 @@
+"""Writing the audit trail. Call `record` inside the write's transaction, before its commit."""
+import uuid
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from sqlmodel import Session, SQLModel
+
+from app.audit.models import AuditEntry
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+SECRET_FIELDS = {"password_hash", "password", "token_hash", "csrf_token"}
+
+
+def snapshot(obj: SQLModel | None) -> dict[str, Any]:
+    """The object's column values as JSON-ready data, secrets left out."""
+    if obj is None:
+        return {}
+    return {k: _plain(v) for k, v in obj.model_dump().items() if k not in SECRET_FIELDS}
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    keys = set(before) | set(after)
+    return {
+        k: {"before": before.get(k), "after": after.get(k)}
+        for k in sorted(keys)
+        if before.get(k) != after.get(k) and k not in SECRET_FIELDS
+    }
+
+
+def record(
+    session: Session,
+    *,
+    user,
+    entity: str,
+    entity_id: Any,
+    action: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    unit_id: int | None = None,
+    note: str | None = None,
+) -> AuditEntry:
+    entry = AuditEntry(
+        user_id=getattr(user, "id", None),
+        entity=entity,
+        entity_id=str(entity_id),
+        action=action,
+        unit_id=unit_id,
+        changes=diff(before or {}, after or {}),
+        note=note,
+    )
+    session.add(entry)
+    return entry

@@ -1,0 +1,168 @@
+"""The `loa` command: database, units, demo data, users and the web server."""
+import sys
+import time
+from typing import Optional
+
+import typer
+
+cli = typer.Typer(help="Loa: communication work of the sustainable poverty-reduction programme.",
+                  no_args_is_help=True, add_completion=False)
+db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
+units_cli = typer.Typer(help="Administrative units.", no_args_is_help=True)
+user_cli = typer.Typer(help="User accounts.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(units_cli, name="units")
+cli.add_typer(user_cli, name="user")
+
+
+def fail(message: str) -> None:
+    typer.echo(f"loa: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def _session():
+    from sqlmodel import Session
+
+    from app.core.db import get_engine
+
+    return Session(get_engine(), expire_on_commit=False)
+
+
+@db_cli.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")):
+    """Apply database migrations."""
+    from app.migrate import upgrade
+
+    try:
+        upgrade(revision)
+    except Exception as exc:  # noqa: BLE001 - one line for the operator, not a traceback
+        fail(f"migration failed: {exc}")
+    typer.echo("Database is up to date.")
+
+
+@units_cli.command("load")
+def units_load(if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing when units exist.")):
+    """Load legacy and current administrative units and the 2025 mapping (idempotent)."""
+    from sqlalchemy import func, select
+
+    from app.units.loader import load_units
+    from app.units.models import Unit
+
+    try:
+        with _session() as session:
+            if if_empty and session.execute(select(func.count()).select_from(Unit)).scalar_one() > 0:
+                typer.echo("Units already loaded.")
+                return
+            result = load_units(session)
+    except Exception as exc:  # noqa: BLE001
+        fail(f"loading units failed: {exc}")
+    typer.echo(f"Units: {result.inserted} added, {result.updated} refreshed, {result.successors} successor links "
+               f"in {result.seconds:.1f} s.")
+
+
+@cli.command("demo")
+def demo(if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing when users exist."),
+         activities: int = typer.Option(0, "--activities", help="Also generate N activities over 2022–2026.")):
+    """Load demo agencies, users, a plan and activities of one province."""
+    from app import demo as demo_data
+    from app.core.config import get_settings
+
+    try:
+        with _session() as session:
+            if if_empty and demo_data.is_loaded(session):
+                typer.echo("Demo data already loaded.")
+            else:
+                demo_data.load_demo(session)
+                settings = get_settings()
+                if settings.is_development:
+                    typer.echo("Demo users (password: %s): %s" % (settings.demo_password, ", ".join(demo_data.DEMO_USERNAMES)))
+                else:
+                    typer.echo("Demo data loaded.")
+            if activities:
+                from app.activities.generate import generate_activities
+
+                started = time.perf_counter()
+                count = generate_activities(session, activities)
+                typer.echo(f"Generated {count} activities in {time.perf_counter() - started:.1f} s.")
+    except Exception as exc:  # noqa: BLE001
+        fail(f"demo data failed: {exc}")
+
+
+@cli.command("serve")
+def serve(host: str = typer.Option("127.0.0.1", envvar="HOST"), port: int = typer.Option(8000, envvar="PORT"),
+          workers: int = typer.Option(1, envvar="WEB_CONCURRENCY"),
+          migrate: bool = typer.Option(False, "--migrate", help="Apply migrations before serving.")):
+    """Serve Loa over HTTP."""
+    import uvicorn
+
+    from app.core.config import InsecureSettings, get_settings
+
+    try:
+        get_settings().check_secure()
+    except InsecureSettings as exc:
+        fail(str(exc))
+    if migrate:
+        db_upgrade("head")
+    typer.echo(f"Loa is serving on http://{host}:{port}")
+    uvicorn.run("app.main:app", host=host, port=port, workers=workers, proxy_headers=True, log_level="info")
+
+
+@user_cli.command("create")
+def user_create(username: str = typer.Option(..., "--username"), role: str = typer.Option(..., "--role"),
+                unit: Optional[int] = typer.Option(None, "--unit", help="Scope unit id (all roles but admin)."),
+                agency: Optional[int] = typer.Option(None, "--agency"),
+                full_name: str = typer.Option("", "--full-name"), phone: Optional[str] = typer.Option(None, "--phone"),
+                password: Optional[str] = typer.Option(None, "--password")):
+    """Create a user (asks for the password when not given)."""
+    from pydantic import ValidationError
+
+    from app.accounts import services
+    from app.accounts.models import Role, UserCreate
+
+    if role not in Role.__members__:
+        fail(f"unknown role {role!r}; choose one of {', '.join(Role.__members__)}")
+    if role != "admin" and unit is None:
+        fail("--unit is required for every role but admin")
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        data = UserCreate(username=username, role=Role(role), unit_id=unit, agency_id=agency, full_name=full_name,
+                          phone=phone, password=password)
+        with _session() as session:
+            user = services.create_user(session, data, user=None)
+    except ValidationError as exc:
+        fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+    except services.UserInputError as exc:
+        fail(exc.message)
+    except Exception as exc:  # noqa: BLE001
+        fail(str(exc).splitlines()[0])
+    typer.echo(f"User {user.username} created (id {user.id}).")
+
+
+@user_cli.command("passwd")
+def user_passwd(username: str = typer.Argument(...), password: Optional[str] = typer.Option(None, "--password")):
+    """Set a user's password (asks for it when not given)."""
+    from sqlmodel import select
+
+    from app.accounts import services
+    from app.accounts.models import User
+
+    if password is None:
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    with _session() as session:
+        user = session.exec(select(User).where(User.username == username.lower())).first()
+        if user is None:
+            fail(f"no user named {username!r}")
+        try:
+            services.set_password(session, user, password, user=None)
+        except services.UserInputError as exc:
+            fail(exc.message)
+    typer.echo(f"Password of {username} changed.")
+
+
+def main() -> None:
+    cli(prog_name="loa")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,7 @@
+"""Imports every table so that metadata (Alembic, tests) sees the whole schema."""
+from app.accounts.models import ApiToken, AuthSession, LoginAttempt, User  # noqa: F401
+from app.activities.models import Activity, ActivityTask, Evidence  # noqa: F401
+from app.agencies.models import Agency  # noqa: F401
+from app.audit.models import AuditEntry  # noqa: F401
+from app.plans.models import Plan, Target, Task, TaskPartner, TaskUnit  # noqa: F401
+from app.units.models import Unit, UnitSuccessor  # noqa: F401

@@ -1,0 +1,128 @@
+"""Plans (kế hoạch), their tasks (nhiệm vụ) and targets (chỉ tiêu)."""
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.core.clock import utcnow
+from app.core.types import UTCDateTime
+
+
+class PlanStatus(StrEnum):
+    draft = "draft"
+    active = "active"
+    closed = "closed"
+
+
+PLAN_STATUS_LABELS = {"draft": "Dự thảo", "active": "Đang thực hiện", "closed": "Đã kết thúc"}
+
+
+class Metric(StrEnum):
+    activities = "activities"
+    sessions = "sessions"
+    participants = "participants"
+    copies = "copies"
+    airings = "airings"
+    minutes = "minutes"
+    items = "items"
+    cost_vnd = "cost_vnd"
+
+
+METRIC_LABELS = {
+    "activities": "Số hoạt động", "sessions": "Số buổi/lớp", "participants": "Số người tham gia",
+    "copies": "Số bản in", "airings": "Số lần phát sóng", "minutes": "Số phút phát sóng",
+    "items": "Số tin, bài, sản phẩm", "cost_vnd": "Kinh phí (đồng)",
+}
+
+
+class TargetPeriod(StrEnum):
+    plan = "plan"
+    year = "year"
+    quarter = "quarter"
+    month = "month"
+
+
+TARGET_PERIOD_LABELS = {"plan": "Cả kỳ kế hoạch", "year": "Mỗi năm", "quarter": "Mỗi quý", "month": "Mỗi tháng"}
+
+
+class PlanBase(SQLModel):
+    number: str | None = Field(default=None, max_length=64)
+    title: str = Field(min_length=3, max_length=500)
+    programme: str | None = Field(default=None, max_length=300)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    agency_id: int | None = Field(default=None, foreign_key="agency.id")
+    issued_on: date | None = None
+    period_start: date
+    period_end: date
+    parent_plan_id: int | None = Field(default=None, foreign_key="plan.id", index=True)
+    budget_central_vnd: int = Field(default=0, ge=0)
+    budget_local_vnd: int = Field(default=0, ge=0)
+    budget_mobilised_vnd: int = Field(default=0, ge=0)
+    status: PlanStatus = Field(default=PlanStatus.draft, max_length=16)
+
+
+class Plan(PlanBase, table=True):
+    __table_args__ = (Index("ix_plan_period", "period_start", "period_end"),)
+    id: int | None = Field(default=None, primary_key=True)
+    # The provincial task this plan implements (cascade); plan and task reference each other.
+    parent_task_id: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("task.id", use_alter=True, name="fk_plan_parent_task"), nullable=True))
+    # [{"number": ..., "date": ..., "issuer": ..., "title": ...}]
+    legal_bases: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    document_name: str | None = Field(default=None, max_length=255)
+    document_path: str | None = Field(default=None, max_length=500)
+    created_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class TaskBase(SQLModel):
+    title: str = Field(min_length=3, max_length=500)
+    description: str = Field(default="", max_length=20000)
+    lead_agency_id: int | None = Field(default=None, foreign_key="agency.id")
+    due_date: date | None = None
+    # Reports are due every year on this day and month (e.g. 20/11), or once on report_deadline.
+    report_deadline: date | None = None
+    report_frequency: str = Field(default="year", max_length=16)  # once, month, quarter, half, year
+    parent_task_id: int | None = Field(default=None, foreign_key="task.id", index=True)
+
+
+class Task(TaskBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    position: int = 0
+    activity_types: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # How the assigned units were chosen, e.g. {"every": "commune", "of_unit_id": 21000030}.
+    assignment: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class TaskPartner(SQLModel, table=True):
+    __tablename__ = "task_partner"
+    task_id: int = Field(foreign_key="task.id", primary_key=True)
+    agency_id: int = Field(foreign_key="agency.id", primary_key=True, index=True)
+
+
+class TaskUnit(SQLModel, table=True):
+    """A unit that must carry out a task (the expansion of the task's assignment)."""
+
+    __tablename__ = "task_unit"
+    task_id: int = Field(foreign_key="task.id", primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", primary_key=True, index=True)
+
+
+class TargetBase(SQLModel):
+    metric: Metric = Field(max_length=16)
+    quantity: int = Field(ge=0)
+    period: TargetPeriod = Field(default=TargetPeriod.plan, max_length=16)
+    per_unit: bool = True
+    activity_type: str | None = Field(default=None, max_length=32)
+
+
+class Target(TargetBase, table=True):
+    __table_args__ = (UniqueConstraint("task_id", "metric", "period", "activity_type", name="uq_target"),)
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", index=True)

@@ -1,0 +1,95 @@
+"""Administrative units of both eras (before and after the reorganisation of 1/7/2025).
+
+Loaded units get deterministic ids (see `loader.unit_id`) so that a URL names the same unit on
+every installation; villages added by users take ids from the database sequence, far below them.
+"""
+from datetime import date
+from enum import StrEnum
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+LEGACY_END = date(2025, 6, 30)
+CURRENT_START = date(2025, 7, 1)
+
+
+class Level(StrEnum):
+    province = "province"
+    district = "district"
+    commune = "commune"
+    village = "village"
+
+
+LEVEL_LABELS = {"province": "Tỉnh/thành phố", "district": "Huyện", "commune": "Xã/phường", "village": "Thôn/tổ dân phố"}
+
+
+class UnitBase(SQLModel):
+    code: str = Field(max_length=16, index=True)
+    name: str = Field(max_length=200)
+    short_name: str = Field(max_length=200)
+    level: Level = Field(max_length=16)
+    parent_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+
+class Unit(UnitBase, table=True):
+    __table_args__ = (
+        Index("ix_unit_level_valid", "level", "valid_from", "valid_to"),
+        Index("ix_unit_code_level", "code", "level"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    search_name: str = Field(default="", max_length=200, index=True)
+    # Ancestors, denormalised so that scope checks and roll-ups are single indexed lookups.
+    province_id: int | None = Field(default=None, index=True)
+    district_id: int | None = Field(default=None, index=True)
+    commune_id: int | None = Field(default=None, index=True)
+    # Where the unit lies within today's boundaries: its own ids for current units, the default
+    # successor's for legacy ones (None for districts, which have no successor).
+    current_province_id: int | None = Field(default=None, index=True)
+    current_commune_id: int | None = Field(default=None, index=True)
+
+    def is_valid_on(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day <= self.valid_to)
+
+    @property
+    def is_legacy(self) -> bool:
+        return self.valid_to is not None and self.valid_to < CURRENT_START
+
+
+class UnitSuccessor(SQLModel, table=True):
+    """A legacy unit went (wholly or partly) into a current unit on 1/7/2025."""
+
+    __tablename__ = "unit_successor"
+    predecessor_id: int = Field(foreign_key="unit.id", primary_key=True)
+    successor_id: int = Field(foreign_key="unit.id", primary_key=True, index=True)
+    is_default: bool = True
+
+
+class UnitRef(SQLModel):
+    id: int
+    code: str
+    name: str
+    level: Level
+    valid_from: date | None
+    valid_to: date | None
+
+
+class UnitPublic(UnitBase):
+    id: int
+
+
+class UnitSuccessorRef(UnitRef):
+    is_default: bool
+
+
+class UnitDetail(UnitPublic):
+    parents: list[UnitRef]
+    children_count: int
+    predecessors: list[UnitSuccessorRef]
+    successors: list[UnitSuccessorRef]
+
+
+class VillageCreate(SQLModel):
+    name: str = Field(min_length=2, max_length=200)
+    code: str | None = Field(default=None, max_length=16)
