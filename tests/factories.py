@@ -73,3 +73,53 @@ def token(client, user: User, password: str = PASSWORD) -> dict[str, str]:
     response = client.post("/api/v1/auth/token", data={"username": user.username, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def make_activity(session: Session, unit_id: int, *, user: User | None = None, type: str = "broadcast",
+                  start_date=None, status: str = "draft", task_ids: tuple[int, ...] = (), **overrides):
+    """An activity written straight to the database (bypassing the service, for read-side tests)."""
+    from datetime import date
+
+    from app.activities.models import Activity, ActivityTask
+
+    fields = {"title": "Phát thanh tuyên truyền giảm nghèo", "airings": 0, "minutes_per_airing": 0}
+    fields.update(overrides)
+    activity = Activity(type=type, unit_id=unit_id, start_date=start_date or date(2026, 3, 2), status=status,
+                        created_by_id=user.id if user else None, **fields)
+    activity.minutes = activity.airings * activity.minutes_per_airing
+    activity.cost_vnd = activity.cost_central_vnd + activity.cost_local_vnd + activity.cost_mobilised_vnd
+    session.add(activity)
+    session.flush()
+    for task_id in task_ids:
+        session.add(ActivityTask(activity_id=activity.id, task_id=task_id))
+    session.commit()
+    return activity
+
+
+def make_plan(session: Session, unit_id: int, *, title: str = "Kế hoạch truyền thông giảm nghèo 2026",
+              period_start=None, period_end=None, **overrides):
+    from datetime import date
+
+    from app.plans.models import Plan
+
+    plan = Plan(title=title, unit_id=unit_id, period_start=period_start or date(2026, 1, 1),
+                period_end=period_end or date(2026, 12, 31), **overrides)
+    session.add(plan)
+    session.commit()
+    return plan
+
+
+def make_task(session: Session, plan, *, unit_ids: tuple[int, ...] = (), targets: tuple[tuple[str, int, str], ...] = (),
+              title: str = "Phát thanh trên loa truyền thanh xã", **overrides):
+    """A task assigned to `unit_ids` with targets given as (metric, quantity, period), per unit."""
+    from app.plans.models import Target, Task, TaskUnit
+
+    task = Task(plan_id=plan.id, title=title, **overrides)
+    session.add(task)
+    session.flush()
+    for uid in unit_ids:
+        session.add(TaskUnit(task_id=task.id, unit_id=uid))
+    for metric, quantity, period in targets:
+        session.add(Target(task_id=task.id, metric=metric, quantity=quantity, period=period, per_unit=True))
+    session.commit()
+    return task
