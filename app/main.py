@@ -77,8 +77,9 @@ def _optional_modules():
 
     names = [
         "agencies.api", "audit.views", "audit.api", "accounts.admin_views", "accounts.admin_api",
-        "plans.views", "plans.api", "activities.views", "activities.api", "reviews.views", "reviews.api",
+        "plans.views", "plans.api", "plans.parse_views", "plans.parse_api", "activities.views", "activities.api", "reviews.views", "reviews.api",
         "dashboards.views", "dashboards.api", "reports.views", "reports.api",
+        "offline.views",
     ]
     for name in names:
         if importlib.util.find_spec(f"app.{name}") is not None:
