@@ -6,7 +6,7 @@ COPY app ./app
 COPY migrations ./migrations
 COPY templates ./templates
 COPY static ./static
-RUN pip install --no-cache-dir . && useradd --create-home --uid 10001 loa && mkdir -p /srv/loa/media && chown loa /srv/loa/media
+RUN pip install --no-cache-dir -e . && useradd --create-home --uid 10001 loa && mkdir -p /srv/loa/media && chown loa /srv/loa/media
 USER loa
 ENV LOA_MEDIA_DIR=/srv/loa/media
 EXPOSE 8000

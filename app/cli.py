@@ -73,11 +73,10 @@ def demo(if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing whe
                 typer.echo("Demo data already loaded.")
             else:
                 demo_data.load_demo(session)
-                settings = get_settings()
-                if settings.is_development:
-                    typer.echo("Demo users (password: %s): %s" % (settings.demo_password, ", ".join(demo_data.DEMO_USERNAMES)))
-                else:
-                    typer.echo("Demo data loaded.")
+                typer.echo("Demo data loaded.")
+            settings = get_settings()
+            if settings.is_development:
+                typer.echo(f"Demo users: {', '.join(demo_data.DEMO_USERNAMES)} — password: {settings.demo_password}")
             if activities:
                 from app.activities.generate import generate_activities
 
