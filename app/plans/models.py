@@ -3,7 +3,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.core.clock import utcnow
@@ -66,9 +66,9 @@ class PlanBase(SQLModel):
 class Plan(PlanBase, table=True):
     __table_args__ = (Index("ix_plan_period", "period_start", "period_end"),)
     id: int | None = Field(default=None, primary_key=True)
-    # The provincial task this plan implements (cascade); plan and task reference each other.
-    parent_task_id: int | None = Field(default=None, sa_column=Column(
-        Integer, ForeignKey("task.id", use_alter=True, name="fk_plan_parent_task"), nullable=True))
+    # The provincial task this plan implements (cascade). No foreign key: plan and task would
+    # reference each other, which SQLite cannot create in one pass.
+    parent_task_id: int | None = Field(default=None, index=True)
     # [{"number": ..., "date": ..., "issuer": ..., "title": ...}]
     legal_bases: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     document_name: str | None = Field(default=None, max_length=255)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 418764cc4ecf
+Revision ID: 0001_initial
 Revises: 
-Create Date: 2026-11-23 20:44:36.779626
+Create Date: 2026-11-23 20:49:41.847516
 """
 from alembic import op
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ import sqlmodel
 import app.core.types
 
 
-revision = '418764cc4ecf'
+revision = '0001_initial'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -246,12 +246,12 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], ),
     sa.ForeignKeyConstraint(['created_by_id'], ['user_account.id'], ),
     sa.ForeignKeyConstraint(['parent_plan_id'], ['plan.id'], ),
-    sa.ForeignKeyConstraint(['parent_task_id'], ['task.id'], name='fk_plan_parent_task', use_alter=True),
     sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('plan', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_plan_parent_plan_id'), ['parent_plan_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_plan_parent_task_id'), ['parent_task_id'], unique=False)
         batch_op.create_index('ix_plan_period', ['period_start', 'period_end'], unique=False)
         batch_op.create_index(batch_op.f('ix_plan_unit_id'), ['unit_id'], unique=False)
 
@@ -378,6 +378,7 @@ def downgrade() -> None:
     with op.batch_alter_table('plan', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_plan_unit_id'))
         batch_op.drop_index('ix_plan_period')
+        batch_op.drop_index(batch_op.f('ix_plan_parent_task_id'))
         batch_op.drop_index(batch_op.f('ix_plan_parent_plan_id'))
 
     op.drop_table('plan')
