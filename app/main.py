@@ -1,12 +1,33 @@
 """The Loa application: routers of every domain, static files, error handling, health check."""
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy import text
 
+from app.accounts import admin_api, admin_views
+from app.accounts import api as accounts_api
+from app.accounts import views as accounts_views
+from app.accounts.deps import OptionalUser
+from app.activities import api as activities_api
+from app.activities import views as activities_views
+from app.agencies import api as agencies_api
+from app.audit import api as audit_api
+from app.audit import views as audit_views
 from app.core import errors
+from app.dashboards import api as dashboards_api
+from app.dashboards import views as dashboards_views
+from app.offline import views as offline_views
+from app.plans import api as plans_api
+from app.plans import parse_api, parse_views
+from app.plans import views as plans_views
+from app.reports import api as reports_api
+from app.reports import views as reports_views
+from app.reviews import api as reviews_api
+from app.reviews import views as reviews_views
+from app.units import api as units_api
+from app.units import views as units_views
 from app.core.config import get_settings
 from app.core.db import get_engine
 from app.core.static import STATIC_DIR, CachedStaticFiles, static_url
@@ -18,6 +39,17 @@ Loa's JSON API. Every call but `POST /api/v1/auth/token`, `/healthz` and this do
 `cursor=<next_cursor>` for the next page (`limit` default 50, at most 500). Errors answer
 `{"code": ..., "message": ..., "errors": [{"path": ..., "code": ..., "message": ...}]}`.
 """
+
+
+# Order matters where paths overlap: fixed paths (/plans/import) before parametrised ones.
+ROUTERS = [
+    accounts_views.router, accounts_api.router, admin_views.router, admin_api.router,
+    audit_views.router, audit_api.router, units_views.router, units_api.router, agencies_api.router,
+    parse_views.router, parse_api.router, plans_views.router, plans_api.router,
+    activities_views.router, activities_api.router, reviews_views.router, reviews_api.router,
+    dashboards_views.router, dashboards_api.router, reports_views.router, reports_api.router,
+    offline_views.router,
+]
 
 
 @asynccontextmanager
@@ -36,13 +68,8 @@ def create_app() -> FastAPI:
     templates.env.globals["static_url"] = static_url
     app.mount("/static", CachedStaticFiles(directory=str(STATIC_DIR)), name="static")
 
-    from app.accounts import api as accounts_api, views as accounts_views
-    from app.units import api as units_api, views as units_views
-
-    for router in (accounts_views.router, accounts_api.router, units_views.router, units_api.router):
+    for router in ROUTERS:
         app.include_router(router)
-    for module in _optional_modules():
-        app.include_router(module.router)
 
     @app.get("/healthz", tags=["health"])
     def healthz():
@@ -54,36 +81,12 @@ def create_app() -> FastAPI:
         return {"status": "ok", "database": "ok"}
 
     @app.get("/", include_in_schema=False)
-    def home(request: Request):
-        return RedirectResponse(_home_for(request), status_code=303)
+    def home(user: OptionalUser):
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        return RedirectResponse("/activities/home" if user.role == "reporter" else "/dashboard", status_code=303)
 
     return app
-
-
-def _home_for(request: Request) -> str:
-    return "/activities/home" if _has_route("activities.views") else "/units"
-
-
-def _has_route(module: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(f"app.{module}") is not None
-
-
-def _optional_modules():
-    """Routers of the domains present, in a fixed order (each module exposes `router`)."""
-    import importlib
-    import importlib.util
-
-    names = [
-        "agencies.api", "audit.views", "audit.api", "accounts.admin_views", "accounts.admin_api",
-        "plans.views", "plans.api", "plans.parse_views", "plans.parse_api", "activities.views", "activities.api", "reviews.views", "reviews.api",
-        "dashboards.views", "dashboards.api", "reports.views", "reports.api",
-        "offline.views",
-    ]
-    for name in names:
-        if importlib.util.find_spec(f"app.{name}") is not None:
-            yield importlib.import_module(f"app.{name}")
 
 
 app = create_app()

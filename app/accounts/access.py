@@ -116,6 +116,14 @@ def can_edit_activity(user: User, activity) -> bool:
     return user.role == Role.reporter and activity.created_by_id == user.id
 
 
+def can_add_evidence(user: User, activity) -> bool:
+    """Photos and scans: whoever may edit, and the author until the entry is approved (photos
+    often follow the entry itself, from a phone that was offline)."""
+    if can_edit_activity(user, activity):
+        return True
+    return activity.status == "submitted" and activity.created_by_id == user.id
+
+
 def can_review_activity(session: Session, user: User, activity) -> bool:
     """Approve, return or reopen: a reviewer of a unit above the entry's unit, or of the same
     unit when the entry is province-level work."""
@@ -138,6 +146,21 @@ def can_manage_plans_of(session: Session, user: User, unit_id: int) -> bool:
     return user.role == Role.reviewer and can_see_unit(session, user, unit_id)
 
 
+def plan_scope_condition(session: Session, user: User) -> ColumnElement[bool]:
+    """A condition on `Plan`: its unit is visible, or one of its tasks is assigned to a visible
+    unit (a commune officer sees the provincial plan that gives the commune tasks)."""
+    from sqlalchemy import exists
+
+    from app.plans.models import Plan, Task, TaskUnit
+
+    if user.role == Role.admin and user.unit_id is None:
+        return true()
+    visible = visible_unit_ids(session, user)
+    assigned = exists(select(TaskUnit.task_id).join(Task, Task.id == TaskUnit.task_id)
+                      .where(Task.plan_id == Plan.id, TaskUnit.unit_id.in_(visible)))
+    return or_(Plan.unit_id.in_(visible), assigned)
+
+
 # --- users ------------------------------------------------------------------------------------
 
 def can_manage_user(session: Session, actor: User, role: Role, unit_id: int | None, agency_id: int | None = None) -> bool:
@@ -155,3 +178,58 @@ def can_manage_user(session: Session, actor: User, role: Role, unit_id: int | No
 
 def can_read_audit(user: User) -> bool:
     return user.role in (Role.admin, Role.reviewer)
+
+
+# --- accounts and audit -----------------------------------------------------------------------
+
+def user_scope_condition(session: Session, actor: User) -> ColumnElement[bool]:
+    """A condition on `User` for the accounts the actor may see: admins all, reviewers those of
+    their scope (and agency), everyone else only themselves."""
+    if actor.role == Role.admin and actor.unit_id is None:
+        return true()
+    if actor.role in (Role.admin, Role.reviewer):
+        conditions = [User.unit_id.in_(visible_unit_ids(session, actor))]
+        if actor.agency_id is not None and actor.role != Role.admin:
+            conditions.append(User.agency_id == actor.agency_id)
+        return or_(User.id == actor.id, and_(*conditions))
+    return User.id == actor.id
+
+
+def can_list_users(actor: User) -> bool:
+    return actor.role in (Role.admin, Role.reviewer)
+
+
+def token_scope_condition(actor: User):
+    """A condition on `ApiToken`: owners see theirs, admins every token."""
+    from app.accounts.models import ApiToken
+
+    if actor.role == Role.admin:
+        return true()
+    return ApiToken.user_id == actor.id
+
+
+def audit_scope_condition(session: Session, actor: User):
+    """A condition on `AuditEntry`: admins all, reviewers the entries of their scope's units."""
+    from app.audit.models import AuditEntry
+
+    if actor.role == Role.admin and actor.unit_id is None:
+        return true()
+    if not can_read_audit(actor):
+        return false()
+    return AuditEntry.unit_id.in_(visible_unit_ids(session, actor))
+
+
+def review_queue_condition(session: Session, user: User):
+    """A condition on `Activity` for the entries the user may review (same rule as
+    `can_review_activity`): below the reviewer's unit, or at it when it is a province."""
+    from app.activities.models import Activity
+
+    if user.role == Role.admin:
+        return activity_scope_condition(session, user)
+    if user.role != Role.reviewer or user.unit_id is None:
+        return false()
+    own = session.get(Unit, user.unit_id)
+    condition = activity_scope_condition(session, user)
+    if own is not None and own.level == "province":
+        return condition
+    return and_(condition, Activity.unit_id != user.unit_id)

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 from sqlmodel import Session, select
 
 from app.accounts.models import ApiToken, AuthSession, User
@@ -74,26 +75,34 @@ async def _csrf_ok(request: Request, auth: AuthSession) -> bool:
     return bool(sent) and sent == auth.csrf_token
 
 
-async def optional_user(request: Request, session: DbSession) -> User | None:
-    """The signed-in user or None; also enforces CSRF on cookie-authenticated writes."""
-    if hasattr(request.state, "user"):
-        return request.state.user
-    user = None
+def _identify(session: Session, request: Request) -> tuple[User | None, AuthSession | None]:
+    """Looks up the caller (blocking database work, run in the thread pool)."""
     token = _bearer(request)
     if token:
         user = _user_from_token(session, token)
         if user is None:
             raise ApiError(401, "invalid_token", "Mã truy cập không hợp lệ hoặc đã hết hạn.",
                            headers={"WWW-Authenticate": "Bearer"})
-    else:
-        auth = session_from_cookie(session, request)
-        if auth is not None:
-            candidate = session.get(User, auth.user_id)
-            if candidate is not None and candidate.is_active:
-                if request.method in UNSAFE_METHODS and not await _csrf_ok(request, auth):
-                    raise ApiError(403, "csrf_failed", "Phiên làm việc không hợp lệ, vui lòng tải lại trang và thử lại.")
-                user = candidate
-                request.state.auth_session = auth
+        return user, None
+    auth = session_from_cookie(session, request)
+    if auth is None:
+        return None, None
+    candidate = session.get(User, auth.user_id)
+    if candidate is None or not candidate.is_active:
+        return None, None
+    return candidate, auth
+
+
+async def optional_user(request: Request, session: DbSession) -> User | None:
+    """The signed-in user or None; also enforces CSRF on cookie-authenticated writes."""
+    if hasattr(request.state, "user"):
+        return request.state.user
+    # Database calls stay off the event loop: a blocked loop cannot hand pooled connections back.
+    user, auth = await run_in_threadpool(_identify, session, request)
+    if auth is not None:
+        if request.method in UNSAFE_METHODS and not await _csrf_ok(request, auth):
+            raise ApiError(403, "csrf_failed", "Phiên làm việc không hợp lệ, vui lòng tải lại trang và thử lại.")
+        request.state.auth_session = auth
     request.state.user = user
     return user
 

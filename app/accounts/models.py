@@ -22,7 +22,7 @@ ROLE_RANK = {"viewer": 0, "reporter": 1, "reviewer": 2, "admin": 3}
 
 
 class UserBase(SQLModel):
-    username: str = Field(min_length=3, max_length=64, regex=r"^[a-zA-Z0-9_.\-]+$")
+    username: str = Field(min_length=3, max_length=64, schema_extra={"pattern": r"^[a-zA-Z0-9_.\-]+$"})
     full_name: str = Field(default="", max_length=200)
     phone: str | None = Field(default=None, max_length=32)
     email: str | None = Field(default=None, max_length=200)

@@ -1,4 +1,5 @@
 """Every change to users, sessions and tokens. Each function checks, audits and commits once."""
+import re
 import secrets
 from datetime import timedelta
 
@@ -8,10 +9,13 @@ from sqlmodel import Session
 from app.accounts import access
 from app.accounts.models import ApiToken, AuthSession, LoginAttempt, Role, User, UserCreate, UserUpdate
 from app.accounts.security import hash_password, new_token, token_hash, verify_password
+from app.agencies.models import Agency
 from app.audit.services import record, snapshot
 from app.core.clock import utcnow
 from app.core.config import get_settings
+from app.units.models import Unit
 
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_FAILURES = 5
 THROTTLE_WINDOW = timedelta(minutes=15)
 
@@ -94,13 +98,23 @@ def revoke_token(session: Session, token: ApiToken, *, user: User) -> ApiToken:
 def _check_grant(session: Session, actor: User | None, role: Role, unit_id: int | None, agency_id: int | None):
     if role != Role.admin and unit_id is None:
         raise UserInputError("unit_id", "Cần chọn đơn vị phạm vi cho vai trò này.")
+    if unit_id is not None and session.get(Unit, unit_id) is None:
+        raise UserInputError("unit_id", "Không có đơn vị này.")
+    if agency_id is not None and session.get(Agency, agency_id) is None:
+        raise UserInputError("agency_id", "Không có cơ quan này.")
     if actor is not None and not access.can_manage_user(session, actor, role, unit_id, agency_id):
         raise access.Forbidden("Bạn không thể cấp vai trò hoặc phạm vi này.")
+
+
+def _check_email(email: str | None) -> None:
+    if email and not EMAIL_RE.match(email):
+        raise UserInputError("email", "Địa chỉ email không hợp lệ.")
 
 
 def create_user(session: Session, data: UserCreate, *, user: User | None) -> User:
     """`user` is the acting user, or None for the command line."""
     username = data.username.strip().lower()
+    _check_email(data.email)
     _check_grant(session, user, data.role, data.unit_id, data.agency_id)
     if session.execute(select(User.id).where(User.username == username)).first():
         raise UserInputError("username", "Tên đăng nhập đã tồn tại.")
@@ -116,8 +130,14 @@ def create_user(session: Session, data: UserCreate, *, user: User | None) -> Use
 
 def update_user(session: Session, target: User, data: UserUpdate, *, user: User) -> User:
     changes = data.model_dump(exclude_unset=True)
+    for required in ("role", "is_active", "full_name"):
+        if required in changes and changes[required] is None:
+            raise UserInputError(required, "Trường này không được để trống.")
     if not access.can_manage_user(session, user, target.role, target.unit_id, target.agency_id):
         raise access.Forbidden()
+    _check_email(changes.get("email"))
+    if target.id == user.id and (changes.get("is_active") is False or changes.get("role", user.role) != user.role):
+        raise access.Forbidden("Bạn không thể tự khóa hoặc đổi vai trò của chính mình.")
     before = snapshot(target)
     role = changes.get("role", target.role)
     unit_id = changes.get("unit_id", target.unit_id)
@@ -128,6 +148,29 @@ def update_user(session: Session, target: User, data: UserUpdate, *, user: User)
     target.updated_at = utcnow()
     session.add(target)
     record(session, user=user, entity="user", entity_id=target.id, action="update", before=before,
+           after=snapshot(target), unit_id=target.unit_id)
+    session.commit()
+    return target
+
+
+def deactivate_user(session: Session, target: User, *, user: User) -> User:
+    """Locks the account and ends its browser sessions; its API tokens stop working too."""
+    if target.id == user.id:
+        raise access.Forbidden("Bạn không thể tự khóa tài khoản của mình.")
+    if not access.can_manage_user(session, user, target.role, target.unit_id, target.agency_id):
+        raise access.Forbidden()
+    if not target.is_active:
+        return target
+    before = snapshot(target)
+    target.is_active = False
+    target.updated_at = utcnow()
+    session.add(target)
+    now = utcnow()
+    for auth in session.execute(select(AuthSession).where(AuthSession.user_id == target.id,
+                                                          AuthSession.ended_at.is_(None))).scalars():
+        auth.ended_at = now
+        session.add(auth)
+    record(session, user=user, entity="user", entity_id=target.id, action="deactivate", before=before,
            after=snapshot(target), unit_id=target.unit_id)
     session.commit()
     return target

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, BigInteger, Column, Index
 from sqlmodel import Field, SQLModel
 
 from app.core.clock import utcnow
@@ -42,9 +42,9 @@ class ActivityCounts(SQLModel):
     questions_answered: int = Field(default=0, ge=0)
     commended_collectives: int = Field(default=0, ge=0)
     commended_individuals: int = Field(default=0, ge=0)
-    cost_central_vnd: int = Field(default=0, ge=0)
-    cost_local_vnd: int = Field(default=0, ge=0)
-    cost_mobilised_vnd: int = Field(default=0, ge=0)
+    cost_central_vnd: int = Field(default=0, ge=0, sa_type=BigInteger)
+    cost_local_vnd: int = Field(default=0, ge=0, sa_type=BigInteger)
+    cost_mobilised_vnd: int = Field(default=0, ge=0, sa_type=BigInteger)
 
 
 class ActivityBase(ActivityCounts):
@@ -68,7 +68,7 @@ class Activity(ActivityBase, table=True):
     status: ActivityStatus = Field(default=ActivityStatus.draft, max_length=16)
     # Derived on every write so that sums need no arithmetic: airings × minutes, total cost.
     minutes: int = Field(default=0, ge=0)
-    cost_vnd: int = Field(default=0, ge=0)
+    cost_vnd: int = Field(default=0, ge=0, sa_type=BigInteger)
     topics: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     audiences: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -106,5 +106,98 @@ class Evidence(SQLModel, table=True):
     captured_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     path: str = Field(max_length=500)
     thumb_path: str | None = Field(default=None, max_length=500)
+    # Hash of the uploaded bytes: a retried upload of the same file is not stored twice.
+    sha256: str | None = Field(default=None, max_length=64, index=True)
     created_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+# --- schemas -------------------------------------------------------------------------------------
+
+class ActivityCreate(ActivityBase):
+    """What a client sends to log an activity. `id` may be chosen by the client (UUID) so that a
+    retried submission finds the stored record instead of creating a second one."""
+
+    id: uuid.UUID | None = None
+    title: str | None = Field(default=None, max_length=500)  # defaults to the type's name
+    status: ActivityStatus = ActivityStatus.draft  # "submitted" logs and submits in one call
+    task_ids: list[int] = Field(default_factory=list)
+    topics: list[str] = Field(default_factory=list)
+    audiences: list[str] = Field(default_factory=list)
+    details: dict[str, str] = Field(default_factory=dict)
+
+
+class ActivityUpdate(SQLModel):
+    """A partial change. `version` is the version the client last saw: an older one is refused."""
+
+    version: int | None = None
+    type: str | None = Field(default=None, max_length=32)
+    title: str | None = Field(default=None, max_length=500)
+    start_date: date | None = None
+    end_date: date | None = None
+    unit_id: int | None = None
+    agency_id: int | None = None
+    notes: str | None = Field(default=None, max_length=5000)
+    task_ids: list[int] | None = None
+    topics: list[str] | None = None
+    audiences: list[str] | None = None
+    details: dict[str, str] | None = None
+    participants: int | None = Field(default=None, ge=0)
+    participants_women: int | None = Field(default=None, ge=0)
+    participants_ethnic: int | None = Field(default=None, ge=0)
+    participants_poor: int | None = Field(default=None, ge=0)
+    participants_near_poor: int | None = Field(default=None, ge=0)
+    participants_escaped: int | None = Field(default=None, ge=0)
+    participants_officials: int | None = Field(default=None, ge=0)
+    sessions: int | None = Field(default=None, ge=0)
+    airings: int | None = Field(default=None, ge=0)
+    minutes_per_airing: int | None = Field(default=None, ge=0)
+    copies: int | None = Field(default=None, ge=0)
+    copies_distributed: int | None = Field(default=None, ge=0)
+    items: int | None = Field(default=None, ge=0)
+    places: int | None = Field(default=None, ge=0)
+    teams: int | None = Field(default=None, ge=0)
+    audience: int | None = Field(default=None, ge=0)
+    reach: int | None = Field(default=None, ge=0)
+    questions_raised: int | None = Field(default=None, ge=0)
+    questions_answered: int | None = Field(default=None, ge=0)
+    commended_collectives: int | None = Field(default=None, ge=0)
+    commended_individuals: int | None = Field(default=None, ge=0)
+    cost_central_vnd: int | None = Field(default=None, ge=0)
+    cost_local_vnd: int | None = Field(default=None, ge=0)
+    cost_mobilised_vnd: int | None = Field(default=None, ge=0)
+
+
+class EvidencePublic(SQLModel):
+    id: uuid.UUID
+    kind: str
+    filename: str
+    content_type: str
+    size_bytes: int
+    width: int | None = None
+    height: int | None = None
+    captured_at: datetime | None = None
+    created_at: datetime
+    url: str
+    thumb_url: str | None = None
+
+
+class ActivityPublic(ActivityBase):
+    id: uuid.UUID
+    status: ActivityStatus
+    minutes: int
+    cost_vnd: int
+    topics: list[str]
+    audiences: list[str]
+    details: dict[str, Any]
+    version: int
+    review_comment: str | None = None
+    submitted_at: datetime | None = None
+    reviewed_at: datetime | None = None
+    reviewed_by_id: int | None = None
+    created_by_id: int | None = None
+    updated_by_id: int | None = None
+    created_at: datetime
+    updated_at: datetime
+    task_ids: list[int] = Field(default_factory=list)
+    evidence: list[EvidencePublic] = Field(default_factory=list)

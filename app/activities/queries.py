@@ -66,3 +66,132 @@ def after_cursor(query: Select, values: list | None, *, by_update: bool = False)
         return query.where(or_(Activity.updated_at > at, and_(Activity.updated_at == at, Activity.id > last_id)))
     day, last_id = date.fromisoformat(values[0]), uuid.UUID(values[1])
     return query.where(or_(Activity.start_date < day, and_(Activity.start_date == day, Activity.id < last_id)))
+
+
+# --- what the logging form offers -------------------------------------------------------------
+
+LEVEL_ORDER = {"province": 0, "district": 1, "commune": 2, "village": 3}
+
+
+def covering_unit_ids(unit: Unit) -> set[int]:
+    """The unit and every unit above it, in its own era and (for legacy units) today's."""
+    ids = {unit.id, unit.province_id, unit.district_id, unit.commune_id, unit.current_province_id,
+           unit.current_commune_id}
+    return {i for i in ids if i is not None}
+
+
+def unit_choices(session: Session, user: User, day: date, limit: int = 400) -> list[Unit]:
+    """Units of the user's scope that exist on `day` (a 2024 entry goes to a legacy commune)."""
+    from app.units.queries import valid_on
+
+    query = (select(Unit).where(Unit.id.in_(access.visible_unit_ids(session, user)), valid_on(day),
+                                Unit.level != "district")
+             .order_by(Unit.search_name).limit(limit))
+    units = list(session.execute(query).scalars())
+    by_id = {u.id: u for u in units}
+
+    def key(u: Unit):
+        commune = by_id.get(u.commune_id) if u.level == "village" else u
+        return (LEVEL_ORDER.get(u.level, 9) if u.level != "village" else 2,
+                commune.search_name if commune else u.search_name, u.level == "village", u.search_name)
+
+    return sorted(units, key=key)
+
+
+def default_unit(session: Session, user: User, day: date, choices: list[Unit]) -> Unit | None:
+    """The user's own unit, or before 1/7/2025 the legacy commune it succeeds (the default one)."""
+    from app.units.models import UnitSuccessor
+
+    if not choices:
+        return None
+    ids = {u.id: u for u in choices}
+    if user.unit_id in ids:
+        return ids[user.unit_id]
+    own = session.get(Unit, user.unit_id) if user.unit_id is not None else None
+    if own is not None:
+        # Codes were carried over: the predecessor with the same code is usually the commune's seat.
+        query = (select(UnitSuccessor.predecessor_id).join(Unit, Unit.id == UnitSuccessor.predecessor_id)
+                 .where(UnitSuccessor.successor_id == own.id)
+                 .order_by((Unit.code == own.code).desc(), UnitSuccessor.is_default.desc(), Unit.id))
+        for predecessor_id in session.execute(query).scalars():
+            if predecessor_id in ids:
+                return ids[predecessor_id]
+    communes = [u for u in choices if u.level == "commune"]
+    return (communes or choices)[0]
+
+
+def task_choices_query(unit: Unit, day: date):
+    """Tasks of plans covering `day` that are assigned to the unit (or a unit above it); a task
+    without assigned units covers the units under its plan's unit."""
+    from sqlalchemy import exists
+
+    from app.plans.models import Plan, Task, TaskUnit
+
+    ids = covering_unit_ids(unit)
+    assigned = select(TaskUnit.task_id).where(TaskUnit.unit_id.in_(ids))
+    unassigned = ~exists(select(TaskUnit.task_id).where(TaskUnit.task_id == Task.id))
+    return (select(Task).join(Plan, Plan.id == Task.plan_id)
+            .where(Plan.period_start <= day, Plan.period_end >= day,
+                   or_(Task.id.in_(assigned), and_(unassigned, Plan.unit_id.in_(ids)))))
+
+
+def task_choices(session: Session, unit: Unit | None, day: date, limit: int = 100) -> list:
+    if unit is None:
+        return []
+    from app.plans.models import Task
+
+    query = task_choices_query(unit, day).order_by(Task.plan_id.desc(), Task.position, Task.id).limit(limit)
+    return list(session.execute(query).scalars())
+
+
+def agency_choices(session: Session, user: User, unit: Unit | None, day: date) -> list:
+    """Agencies of the unit's province (either era) and the user's own, valid on `day`."""
+    from app.agencies.models import Agency
+
+    unit_ids = covering_unit_ids(unit) if unit is not None else set()
+    conditions = [Agency.unit_id.in_(unit_ids)] if unit_ids else []
+    if user.agency_id is not None:
+        conditions.append(Agency.id == user.agency_id)
+    if not conditions:
+        return []
+    query = (select(Agency).where(or_(*conditions),
+                                  or_(Agency.valid_from.is_(None), Agency.valid_from <= day),
+                                  or_(Agency.valid_to.is_(None), Agency.valid_to >= day))
+             .order_by(Agency.name).limit(200))
+    return list(session.execute(query).scalars())
+
+
+def last_logged(session: Session, user: User, type_code: str) -> Activity | None:
+    """The user's most recent entry of this type: its task, channel and minutes become defaults."""
+    query = (select(Activity).where(Activity.created_by_id == user.id, Activity.type == type_code)
+             .order_by(Activity.created_at.desc()).limit(1))
+    return session.execute(query).scalars().first()
+
+
+def task_ids_by_activity(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[int]]:
+    out: dict[uuid.UUID, list[int]] = {i: [] for i in ids}
+    if ids:
+        query = select(ActivityTask).where(ActivityTask.activity_id.in_(ids)).order_by(ActivityTask.task_id)
+        for row in session.execute(query).scalars():
+            out[row.activity_id].append(row.task_id)
+    return out
+
+
+def evidence_by_activity(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, list]:
+    from app.activities.models import Evidence
+
+    out: dict[uuid.UUID, list] = {i: [] for i in ids}
+    if ids:
+        query = select(Evidence).where(Evidence.activity_id.in_(ids)).order_by(Evidence.created_at, Evidence.id)
+        for row in session.execute(query).scalars():
+            out[row.activity_id].append(row)
+    return out
+
+
+def get_visible(session: Session, user: User, activity_id: uuid.UUID) -> Activity:
+    """One activity the user may see, or NotFound."""
+    query = select(Activity).where(Activity.id == activity_id, access.activity_scope_condition(session, user))
+    activity = session.execute(query).scalars().first()
+    if activity is None:
+        raise access.NotFound()
+    return activity

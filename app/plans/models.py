@@ -1,9 +1,10 @@
 """Plans (kế hoạch), their tasks (nhiệm vụ) and targets (chỉ tiêu)."""
+import datetime as dt
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.core.clock import utcnow
@@ -57,9 +58,9 @@ class PlanBase(SQLModel):
     period_start: date
     period_end: date
     parent_plan_id: int | None = Field(default=None, foreign_key="plan.id", index=True)
-    budget_central_vnd: int = Field(default=0, ge=0)
-    budget_local_vnd: int = Field(default=0, ge=0)
-    budget_mobilised_vnd: int = Field(default=0, ge=0)
+    budget_central_vnd: int = Field(default=0, ge=0, sa_type=BigInteger)
+    budget_local_vnd: int = Field(default=0, ge=0, sa_type=BigInteger)
+    budget_mobilised_vnd: int = Field(default=0, ge=0, sa_type=BigInteger)
     status: PlanStatus = Field(default=PlanStatus.draft, max_length=16)
 
 
@@ -116,7 +117,7 @@ class TaskUnit(SQLModel, table=True):
 
 class TargetBase(SQLModel):
     metric: Metric = Field(max_length=16)
-    quantity: int = Field(ge=0)
+    quantity: int = Field(ge=0, sa_type=BigInteger)  # cost_vnd targets run into billions of đồng
     period: TargetPeriod = Field(default=TargetPeriod.plan, max_length=16)
     per_unit: bool = True
     activity_type: str | None = Field(default=None, max_length=32)
@@ -126,3 +127,125 @@ class Target(TargetBase, table=True):
     __table_args__ = (UniqueConstraint("task_id", "metric", "period", "activity_type", name="uq_target"),)
     id: int | None = Field(default=None, primary_key=True)
     task_id: int = Field(foreign_key="task.id", index=True)
+
+
+# --- schemas ----------------------------------------------------------------------------------
+
+ASSIGN_LEVELS = ("commune", "district")
+MAX_AMOUNT = 10**15  # đồng; keeps amounts inside a 64-bit column
+
+
+class LegalBasis(SQLModel):
+    number: str = Field(default="", max_length=100)
+    date: dt.date | None = None
+    issuer: str = Field(default="", max_length=300)
+    title: str = Field(default="", max_length=1000)
+
+
+class Assignment(SQLModel):
+    """Either every unit of a level under a unit, or an explicit list of units."""
+
+    every: str | None = Field(default=None, max_length=16)
+    of_unit_id: int | None = None
+    unit_ids: list[int] = Field(default_factory=list)
+
+
+class TargetCreate(SQLModel):
+    # Optional here so that a missing metric is refused with a message beside the row.
+    metric: Metric | None = None
+    quantity: int = Field(default=0, ge=0, le=MAX_AMOUNT)
+    period: TargetPeriod = TargetPeriod.plan
+    per_unit: bool = True
+    activity_type: str | None = Field(default=None, max_length=32)
+
+
+class TargetPublic(TargetBase):
+    id: int
+
+
+class TaskCreate(SQLModel):
+    title: str = Field(min_length=3, max_length=500)
+    description: str = Field(default="", max_length=20000)
+    lead_agency_id: int | None = None
+    partner_agency_ids: list[int] = Field(default_factory=list)
+    assignment: Assignment | None = None
+    activity_types: list[str] = Field(default_factory=list)
+    due_date: date | None = None
+    report_deadline: date | None = None
+    report_frequency: str = Field(default="year", max_length=16)
+    targets: list[TargetCreate] = Field(default_factory=list)
+    position: int | None = None
+
+
+class TaskUpdate(SQLModel):
+    """Fields left out stay as they are; `assignment` or `targets` given replace the old ones."""
+
+    title: str | None = Field(default=None, min_length=3, max_length=500)
+    description: str | None = Field(default=None, max_length=20000)
+    lead_agency_id: int | None = None
+    partner_agency_ids: list[int] | None = None
+    assignment: Assignment | None = None
+    activity_types: list[str] | None = None
+    due_date: date | None = None
+    report_deadline: date | None = None
+    report_frequency: str | None = Field(default=None, max_length=16)
+    targets: list[TargetCreate] | None = None
+    position: int | None = None
+
+
+class TaskPublic(TaskBase):
+    id: int
+    plan_id: int
+    position: int
+    activity_types: list[str]
+    assignment: dict[str, Any]
+    partner_agency_ids: list[int] = Field(default_factory=list)
+    unit_ids: list[int] = Field(default_factory=list)
+    unit_count: int = 0
+    targets: list[TargetPublic] = Field(default_factory=list)
+
+
+class PlanCreate(SQLModel):
+    number: str | None = Field(default=None, max_length=64)
+    title: str = Field(min_length=3, max_length=500)
+    programme: str | None = Field(default=None, max_length=300)
+    unit_id: int
+    agency_id: int | None = None
+    issued_on: date | None = None
+    period_start: date
+    period_end: date
+    parent_plan_id: int | None = None
+    budget_central_vnd: int = Field(default=0, ge=0, le=MAX_AMOUNT)
+    budget_local_vnd: int = Field(default=0, ge=0, le=MAX_AMOUNT)
+    budget_mobilised_vnd: int = Field(default=0, ge=0, le=MAX_AMOUNT)
+    status: PlanStatus = PlanStatus.draft
+    legal_bases: list[LegalBasis] = Field(default_factory=list)
+    # Tasks created with the plan, in the same transaction (used when saving a parsed draft).
+    tasks: list[TaskCreate] = Field(default_factory=list)
+
+
+class PlanUpdate(SQLModel):
+    number: str | None = Field(default=None, max_length=64)
+    title: str | None = Field(default=None, min_length=3, max_length=500)
+    programme: str | None = Field(default=None, max_length=300)
+    agency_id: int | None = None
+    issued_on: date | None = None
+    period_start: date | None = None
+    period_end: date | None = None
+    parent_plan_id: int | None = None
+    budget_central_vnd: int | None = Field(default=None, ge=0, le=MAX_AMOUNT)
+    budget_local_vnd: int | None = Field(default=None, ge=0, le=MAX_AMOUNT)
+    budget_mobilised_vnd: int | None = Field(default=None, ge=0, le=MAX_AMOUNT)
+    status: PlanStatus | None = None
+    legal_bases: list[LegalBasis] | None = None
+
+
+class PlanPublic(PlanBase):
+    id: int
+    parent_task_id: int | None
+    legal_bases: list[dict[str, Any]]
+    document_name: str | None
+    created_by_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    task_count: int = 0

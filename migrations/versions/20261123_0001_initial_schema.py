@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises: 
-Create Date: 2026-11-23 20:49:41.847516
+Create Date: 2026-11-23 22:30:46.556582
 """
 from alembic import op
 import sqlalchemy as sa
@@ -130,9 +130,9 @@ def upgrade() -> None:
     sa.Column('questions_answered', sa.Integer(), nullable=False),
     sa.Column('commended_collectives', sa.Integer(), nullable=False),
     sa.Column('commended_individuals', sa.Integer(), nullable=False),
-    sa.Column('cost_central_vnd', sa.Integer(), nullable=False),
-    sa.Column('cost_local_vnd', sa.Integer(), nullable=False),
-    sa.Column('cost_mobilised_vnd', sa.Integer(), nullable=False),
+    sa.Column('cost_central_vnd', sa.BigInteger(), nullable=False),
+    sa.Column('cost_local_vnd', sa.BigInteger(), nullable=False),
+    sa.Column('cost_mobilised_vnd', sa.BigInteger(), nullable=False),
     sa.Column('type', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
     sa.Column('start_date', sa.Date(), nullable=False),
@@ -143,7 +143,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('status', sa.Enum('draft', 'submitted', 'approved', 'returned', name='activitystatus'), nullable=False),
     sa.Column('minutes', sa.Integer(), nullable=False),
-    sa.Column('cost_vnd', sa.Integer(), nullable=False),
+    sa.Column('cost_vnd', sa.BigInteger(), nullable=False),
     sa.Column('topics', sa.JSON(), nullable=False),
     sa.Column('audiences', sa.JSON(), nullable=False),
     sa.Column('details', sa.JSON(), nullable=False),
@@ -231,9 +231,9 @@ def upgrade() -> None:
     sa.Column('period_start', sa.Date(), nullable=False),
     sa.Column('period_end', sa.Date(), nullable=False),
     sa.Column('parent_plan_id', sa.Integer(), nullable=True),
-    sa.Column('budget_central_vnd', sa.Integer(), nullable=False),
-    sa.Column('budget_local_vnd', sa.Integer(), nullable=False),
-    sa.Column('budget_mobilised_vnd', sa.Integer(), nullable=False),
+    sa.Column('budget_central_vnd', sa.BigInteger(), nullable=False),
+    sa.Column('budget_local_vnd', sa.BigInteger(), nullable=False),
+    sa.Column('budget_mobilised_vnd', sa.BigInteger(), nullable=False),
     sa.Column('status', sa.Enum('draft', 'active', 'closed', name='planstatus'), nullable=False),
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('parent_task_id', sa.Integer(), nullable=True),
@@ -267,6 +267,7 @@ def upgrade() -> None:
     sa.Column('captured_at', app.core.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('path', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
     sa.Column('thumb_path', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.Column('sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', app.core.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['activity_id'], ['activity.id'], ),
@@ -275,6 +276,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('evidence', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_evidence_activity_id'), ['activity_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_evidence_sha256'), ['sha256'], unique=False)
 
     op.create_table('task',
     sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
@@ -312,7 +314,7 @@ def upgrade() -> None:
 
     op.create_table('target',
     sa.Column('metric', sa.Enum('activities', 'sessions', 'participants', 'copies', 'airings', 'minutes', 'items', 'cost_vnd', name='metric'), nullable=False),
-    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('quantity', sa.BigInteger(), nullable=False),
     sa.Column('period', sa.Enum('plan', 'year', 'quarter', 'month', name='targetperiod'), nullable=False),
     sa.Column('per_unit', sa.Boolean(), nullable=False),
     sa.Column('activity_type', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
@@ -372,6 +374,7 @@ def downgrade() -> None:
 
     op.drop_table('task')
     with op.batch_alter_table('evidence', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_evidence_sha256'))
         batch_op.drop_index(batch_op.f('ix_evidence_activity_id'))
 
     op.drop_table('evidence')

@@ -1,0 +1,182 @@
+"""JSON API for activities: log (idempotent on the client's id), list with a change feed, edit,
+submit, delete drafts, attach evidence, and bulk import with per-row results."""
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi.responses import JSONResponse
+from sqlmodel import Session
+from starlette.datastructures import UploadFile
+
+from app.accounts.deps import ApiUser, DbSession
+from app.activities import queries, services
+from app.activities.evidence import MAX_BYTES
+from app.activities.models import Activity, ActivityPublic
+from app.activities.queries import ActivityFilter, activity_query, after_cursor
+from app.core.errors import ApiError, api_body, field_error
+from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor
+
+router = APIRouter(prefix="/api/v1/activities", tags=["activities"])
+
+
+def invalid_response(exc: services.Invalid) -> JSONResponse:
+    return JSONResponse(api_body("validation_error", "Dữ liệu không hợp lệ.", exc.errors), status_code=422)
+
+
+def conflict_response(session: Session, exc: services.Conflict) -> JSONResponse:
+    current = services.to_public(session, exc.current).model_dump(mode="json") if exc.current is not None else None
+    return JSONResponse(api_body("conflict", exc.message, [field_error("id" if exc.code != "stale_version"
+                                                                       else "version", exc.code, exc.message)],
+                                 current=current), status_code=409)
+
+
+def activity_response(session: Session, activity: Activity, status_code: int = 200) -> JSONResponse:
+    return JSONResponse(services.to_public(session, activity).model_dump(mode="json"), status_code=status_code)
+
+
+def _answer(session: Session, action):
+    """Runs a service call and turns its refusals into the API's error shape."""
+    try:
+        return action()
+    except services.Invalid as exc:
+        return invalid_response(exc)
+    except services.Conflict as exc:
+        session.rollback()
+        return conflict_response(session, exc)
+
+
+@router.post("", status_code=201, response_model=ActivityPublic,
+             responses={200: {"description": "The same id was sent before with the same body"},
+                        409: {"description": "The id exists with a different body (`current` holds it)"},
+                        422: {"description": "Validation errors, one per field"}})
+def create(session: DbSession, user: ApiUser, payload: Annotated[dict[str, Any], Body()]):
+    """Log an activity. Send your own `id` (UUID) so that a retry answers 200 with the stored record."""
+    def action():
+        activity, created = services.create_activity(session, services.parse_create(payload), user=user)
+        return activity_response(session, activity, 201 if created else 200)
+    return _answer(session, action)
+
+
+@router.get("", response_model=Page[ActivityPublic])
+def list_activities(
+    session: DbSession, user: ApiUser,
+    unit_id: int | None = None, type: str | None = None, status: str | None = None,
+    date_from: date | None = None, date_to: date | None = None, task_id: int | None = None,
+    plan_id: int | None = None, agency_id: int | None = None,
+    updated_since: Annotated[datetime | None, Query(description="Change feed: ordered by updated_at, id")] = None,
+    cursor: str | None = None, limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+):
+    """Activities in your scope, newest first; with `updated_since`, every change after that time,
+    oldest first (follow `next_cursor` until it is null)."""
+    f = ActivityFilter(unit_id=unit_id, type=type, status=status, date_from=date_from, date_to=date_to,
+                       task_id=task_id, plan_id=plan_id, agency_id=agency_id, updated_since=updated_since)
+    feed = updated_since is not None
+    query = after_cursor(activity_query(session, user, f), decode_cursor(cursor), by_update=feed)
+    order = (Activity.updated_at, Activity.id) if feed else (Activity.start_date.desc(), Activity.id.desc())
+    rows = list(session.execute(query.order_by(*order).limit(limit + 1)).scalars())
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        key = last.updated_at.isoformat() if feed else last.start_date.isoformat()
+        next_cursor = encode_cursor([key, str(last.id)])
+    return Page[ActivityPublic](items=services.to_public_many(session, rows), next_cursor=next_cursor)
+
+
+@router.post("/bulk")
+def bulk(session: DbSession, user: ApiUser,
+         payload: Annotated[list[Any] | dict[str, Any], Body(description="A list of activities, or {\"activities\": [...]}")],
+         dry_run: bool = False):
+    """Log up to 1,000 activities at once. Each row answers `created`, `unchanged` (same id and body
+    as before) or `error` with its errors; `dry_run=true` validates without saving."""
+    rows = payload.get("activities") if isinstance(payload, dict) else payload
+    if not isinstance(rows, list):
+        raise ApiError(422, "validation_error", "Cần danh sách hoạt động.",
+                       [field_error("activities", "list_type", "Cần một danh sách.")])
+    if len(rows) > services.BULK_LIMIT:
+        raise ApiError(413, "too_many", f"Tối đa {services.BULK_LIMIT} hoạt động mỗi lần.",
+                       [field_error("activities", "too_many", f"Tối đa {services.BULK_LIMIT} hoạt động mỗi lần.")])
+    results = services.bulk_create(session, rows, user=user, dry_run=dry_run)
+    counts = {s: sum(1 for r in results if r["status"] == s) for s in ("created", "unchanged", "error")}
+    return {"dry_run": dry_run, **counts, "results": results}
+
+
+@router.get("/{activity_id}", response_model=ActivityPublic)
+def read(activity_id: uuid.UUID, session: DbSession, user: ApiUser):
+    return services.to_public(session, queries.get_visible(session, user, activity_id))
+
+
+@router.patch("/{activity_id}", response_model=ActivityPublic,
+              responses={409: {"description": "`version` is older than the stored one (`current` holds it)"}})
+def update(activity_id: uuid.UUID, session: DbSession, user: ApiUser, payload: Annotated[dict[str, Any], Body()]):
+    """Change some fields. Send the `version` you last read: an older one answers 409."""
+    activity = queries.get_visible(session, user, activity_id)
+
+    def action():
+        services.update_activity(session, activity, services.parse_update(payload), user=user)
+        return activity_response(session, activity)
+    return _answer(session, action)
+
+
+@router.delete("/{activity_id}", status_code=204)
+def remove(activity_id: uuid.UUID, session: DbSession, user: ApiUser):
+    """Delete a draft (anything submitted stays)."""
+    activity = queries.get_visible(session, user, activity_id)
+
+    def action():
+        services.delete_activity(session, activity, user=user)
+        return Response(status_code=204)
+    return _answer(session, action)
+
+
+@router.post("/{activity_id}/submit", response_model=ActivityPublic)
+def submit(activity_id: uuid.UUID, session: DbSession, user: ApiUser, version: int | None = None):
+    """Send a draft (or a returned entry) for review."""
+    activity = queries.get_visible(session, user, activity_id)
+
+    def action():
+        services.submit_activity(session, activity, user=user, version=version)
+        return activity_response(session, activity)
+    return _answer(session, action)
+
+
+async def uploaded_files(request: Request) -> list[tuple[bytes, str]]:
+    """Every file of a multipart form, read up to just past the size limit."""
+    form = await request.form()
+    out = []
+    for _, value in form.multi_items():
+        if isinstance(value, UploadFile) and (value.filename or value.size):
+            out.append((await value.read(MAX_BYTES + 1), value.filename or ""))
+    return out
+
+
+@router.post("/{activity_id}/evidence", status_code=201, response_model=ActivityPublic,
+             openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {
+                 "type": "object", "properties": {"file": {"type": "array", "items": {
+                     "type": "string", "format": "binary"}}}}}}}})
+async def add_evidence(activity_id: uuid.UUID, request: Request, user: ApiUser):
+    """Attach photos (JPEG, PNG, WebP, HEIC; resized to ≤ 1600 px) or PDF scans, ≤ 10 MB each.
+    The same file sent again is not stored twice (200)."""
+    files = await uploaded_files(request)
+    if not files:
+        raise ApiError(422, "validation_error", "Chưa chọn tệp.", [field_error("file", "missing", "Chưa chọn tệp.")])
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(_store_evidence, activity_id, files, user)
+
+
+def _store_evidence(activity_id: uuid.UUID, files: list[tuple[bytes, str]], user) -> JSONResponse:
+    from app.core.db import get_engine
+
+    with Session(get_engine(), expire_on_commit=False) as session:
+        activity = queries.get_visible(session, user, activity_id)
+        created = False
+
+        def action():
+            nonlocal created
+            for content, filename in files:
+                created = services.add_evidence(session, activity, content, filename, user=user)[1] or created
+            return activity_response(session, activity, 201 if created else 200)
+        return _answer(session, action)
+

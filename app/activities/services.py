@@ -1,0 +1,440 @@
+"""Changes to activities: log, edit, submit, delete, attach evidence, and bulk import.
+
+Every function takes the acting user, checks access, validates the rules of the domain, writes
+the audit trail and commits once. Validation errors are a list of
+{"path": <field name>, "code": ..., "message": <Vietnamese>} shared by the HTML form and the API.
+"""
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from app.accounts import access
+from app.accounts.models import User
+from app.activities import queries
+from app.activities.models import (
+    Activity, ActivityCounts, ActivityCreate, ActivityPublic, ActivityStatus, ActivityTask, ActivityUpdate,
+    Evidence, EvidencePublic,
+)
+from app.activities.types import TYPES
+from app.agencies.models import Agency
+from app.audit.services import record, snapshot
+from app.core.clock import today, utcnow
+from app.core.errors import field_error
+from app.units.models import Unit
+
+COUNT_FIELDS = tuple(ActivityCounts.model_fields)
+BREAKDOWN_FIELDS = ("participants_women", "participants_ethnic", "participants_poor", "participants_near_poor",
+                    "participants_escaped", "participants_officials")
+BULK_LIMIT = 1000
+
+
+class Invalid(Exception):
+    """The data breaks a rule: 422 with one error per field."""
+
+    def __init__(self, errors: list[dict[str, str]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+class Conflict(Exception):
+    """A stale version or a different body under an existing id: 409 with the stored record."""
+
+    def __init__(self, message: str, current: Activity | None = None, code: str = "conflict"):
+        super().__init__(message)
+        self.message = message
+        self.current = current
+        self.code = code
+
+
+# --- parsing ---------------------------------------------------------------------------------
+
+PYDANTIC_MESSAGES = {
+    "missing": "Cần nhập thông tin này.",
+    "int_parsing": "Phải là số nguyên.",
+    "int_type": "Phải là số nguyên.",
+    "int_from_float": "Phải là số nguyên (không có phần thập phân).",
+    "greater_than_equal": "Không được là số âm.",
+    "date_parsing": "Ngày không hợp lệ.",
+    "date_from_datetime_parsing": "Ngày không hợp lệ.",
+    "date_from_datetime_inexact": "Ngày không hợp lệ.",
+    "date_type": "Ngày không hợp lệ.",
+    "uuid_parsing": "Mã định danh không hợp lệ.",
+    "uuid_type": "Mã định danh không hợp lệ.",
+    "string_too_long": "Nội dung quá dài.",
+    "string_too_short": "Nội dung quá ngắn.",
+    "enum": "Giá trị không hợp lệ.",
+    "list_type": "Cần một danh sách.",
+    "dict_type": "Cần một đối tượng.",
+    "string_type": "Cần một chuỗi ký tự.",
+}
+
+
+def errors_from_pydantic(exc: ValidationError) -> list[dict[str, str]]:
+    out = []
+    for err in exc.errors():
+        path = ".".join(str(p) for p in err.get("loc", ())) or "body"
+        code = err.get("type", "invalid")
+        out.append(field_error(path, code, PYDANTIC_MESSAGES.get(code, "Giá trị không hợp lệ.")))
+    return out
+
+
+def parse_create(raw: Any) -> ActivityCreate:
+    if not isinstance(raw, dict):
+        raise Invalid([field_error("body", "dict_type", "Cần một đối tượng JSON.")])
+    try:
+        return ActivityCreate.model_validate(raw)
+    except ValidationError as exc:
+        raise Invalid(errors_from_pydantic(exc))
+
+
+def parse_update(raw: Any) -> ActivityUpdate:
+    if not isinstance(raw, dict):
+        raise Invalid([field_error("body", "dict_type", "Cần một đối tượng JSON.")])
+    try:
+        return ActivityUpdate.model_validate(raw)
+    except ValidationError as exc:
+        raise Invalid(errors_from_pydantic(exc))
+
+
+# --- rules -----------------------------------------------------------------------------------
+
+def normalise(data: ActivityCreate) -> ActivityCreate:
+    """Fill defaults the server owns: a title from the type, the type's details only, tidy lists."""
+    kind = TYPES.get(data.type)
+    title = (data.title or "").strip()
+    if not title and kind is not None:
+        title = kind.label
+    allowed = {f.name for f in kind.fields if f.kind != "int"} if kind else set()
+    details = {k: str(v).strip() for k, v in (data.details or {}).items() if k in allowed and str(v).strip()}
+    clean = lambda items: [s.strip() for s in items if s and s.strip()]  # noqa: E731
+    return data.model_copy(update={
+        "title": title, "details": details, "task_ids": sorted(set(data.task_ids)),
+        "topics": clean(data.topics), "audiences": clean(data.audiences),
+        "notes": (data.notes or "").strip() or None,
+    })
+
+
+def check_rules(session: Session, user: User, data: ActivityCreate) -> list[dict[str, str]]:
+    """Every rule of the domain for one entry; an empty list when it may be stored."""
+    errors: list[dict[str, str]] = []
+    add = lambda path, code, message: errors.append(field_error(path, code, message))  # noqa: E731
+    kind = TYPES.get(data.type)
+    if kind is None:
+        add("type", "unknown_type", "Loại hoạt động không hợp lệ.")
+    if len(data.title or "") < 2:
+        add("title", "string_too_short", "Tên hoạt động cần có ít nhất 2 ký tự.")
+    latest = today() + timedelta(days=1)
+    if data.start_date > latest:
+        add("start_date", "future", "Ngày thực hiện không được sau ngày hôm nay.")
+    if data.end_date is not None:
+        if data.end_date < data.start_date:
+            add("end_date", "before_start", "Ngày kết thúc không được trước ngày bắt đầu.")
+        elif data.end_date > latest:
+            add("end_date", "future", "Ngày kết thúc không được sau ngày hôm nay.")
+    for name in BREAKDOWN_FIELDS:
+        if getattr(data, name) > data.participants:
+            add(name, "above_total", "Không được lớn hơn tổng số người tham gia.")
+    if data.copies_distributed > data.copies and data.copies:
+        add("copies_distributed", "above_total", "Số bản đã phát không được lớn hơn số bản in.")
+    if data.questions_answered > data.questions_raised and data.questions_raised:
+        add("questions_answered", "above_total", "Số ý kiến trả lời không được lớn hơn số ý kiến.")
+    if kind is not None:
+        for f in kind.fields:
+            if f.kind == "int" and f.required and getattr(data, f.name) < 1:
+                add(f.name, "required", f"Cần nhập {f.label.lower()} (lớn hơn 0).")
+            elif f.kind == "choice":
+                value = data.details.get(f.name)
+                if value and value not in dict(f.choices):
+                    add(f"details.{f.name}", "invalid_choice", f"{f.label}: giá trị không hợp lệ.")
+                elif f.required and not value:
+                    add(f"details.{f.name}", "required", f"Cần chọn {f.label.lower()}.")
+    if data.status not in (ActivityStatus.draft, ActivityStatus.submitted):
+        add("status", "invalid_status", "Chỉ có thể lưu nháp hoặc gửi.")
+    unit = _check_unit(session, user, data, add)
+    if data.agency_id is not None and session.get(Agency, data.agency_id) is None:
+        add("agency_id", "not_found", "Không tìm thấy cơ quan, đơn vị này.")
+    if unit is not None and data.task_ids:
+        allowed = set(session.execute(
+            queries.task_choices_query(unit, data.start_date).with_only_columns(_task_id_column())
+            .where(_task_id_column().in_(data.task_ids))).scalars())
+        for task_id in data.task_ids:
+            if task_id not in allowed:
+                add("task_ids", "task_not_applicable",
+                    "Nhiệm vụ không thuộc kế hoạch còn hiệu lực vào ngày này hoặc không giao cho đơn vị này.")
+                break
+    return errors
+
+
+def _task_id_column():
+    from app.plans.models import Task
+
+    return Task.id
+
+
+def _check_unit(session: Session, user: User, data: ActivityCreate, add) -> Unit | None:
+    unit = session.get(Unit, data.unit_id)
+    if unit is None or not access.can_log_activity(session, user, unit.id, data.agency_id):
+        if unit is not None and user.agency_id is not None and data.agency_id != user.agency_id \
+                and access.can_see_unit(session, user, unit.id):
+            add("agency_id", "out_of_scope", "Bạn chỉ ghi được hoạt động của cơ quan mình.")
+        else:
+            add("unit_id", "out_of_scope", "Đơn vị này không thuộc phạm vi của bạn.")
+        return None
+    if not unit.is_valid_on(data.start_date):
+        era = "trước 1/7/2025 hãy chọn xã, phường cũ" if unit.valid_from else "từ 1/7/2025 hãy chọn xã, phường mới"
+        add("unit_id", "unit_not_valid_on_date",
+            f"{unit.name} không tồn tại vào ngày {data.start_date:%d/%m/%Y}: {era}.")
+        return None
+    return unit
+
+
+def _require_logger(user: User) -> None:
+    if user.role not in access.LOG_ROLES:
+        raise access.Forbidden("Tài khoản xem không ghi được hoạt động.")
+
+
+# --- create ----------------------------------------------------------------------------------
+
+def _comparable(data: ActivityCreate) -> dict[str, Any]:
+    return data.model_dump(exclude={"id", "status"}, mode="json")
+
+
+def _as_create(session: Session, activity: Activity) -> ActivityCreate:
+    task_ids = queries.task_ids_by_activity(session, [activity.id])[activity.id]
+    fields = {name: getattr(activity, name) for name in ActivityCreate.model_fields
+              if name not in ("task_ids", "status") and hasattr(activity, name)}
+    return ActivityCreate(**fields, task_ids=task_ids, status=ActivityStatus.draft)
+
+
+def _same_body(session: Session, activity: Activity, data: ActivityCreate) -> bool:
+    return _comparable(normalise(_as_create(session, activity))) == _comparable(data)
+
+
+def _existing(session: Session, user: User, data: ActivityCreate) -> tuple[Activity, bool] | None:
+    """A retried create: (stored, False) for the same body; a conflict for a different one."""
+    if data.id is None:
+        return None
+    existing = session.get(Activity, data.id)
+    if existing is None:
+        return None
+    try:
+        queries.get_visible(session, user, existing.id)
+    except access.NotFound:
+        raise Conflict("Mã định danh này đã được dùng.", None, code="id_taken")
+    if _same_body(session, existing, data):
+        return existing, False
+    raise Conflict("Hoạt động với mã định danh này đã được lưu với nội dung khác.", existing)
+
+
+def _apply(activity: Activity, data: ActivityCreate) -> None:
+    for name in ActivityCreate.model_fields:
+        if name in ("id", "task_ids", "status"):
+            continue
+        setattr(activity, name, getattr(data, name))
+    activity.minutes = data.airings * data.minutes_per_airing
+    activity.cost_vnd = data.cost_central_vnd + data.cost_local_vnd + data.cost_mobilised_vnd
+
+
+def _prepare(session: Session, data: ActivityCreate, *, user: User) -> tuple[Activity, bool]:
+    """Validates and adds (without commit) one new entry, or finds the stored one of a retry."""
+    _require_logger(user)
+    data = normalise(data)
+    found = _existing(session, user, data)
+    if found is not None:
+        return found
+    errors = check_rules(session, user, data)
+    if errors:
+        raise Invalid(errors)
+    now = utcnow()
+    activity = Activity(id=data.id or uuid.uuid4(), type=data.type, title=data.title, start_date=data.start_date,
+                        unit_id=data.unit_id, created_by_id=user.id, updated_by_id=user.id,
+                        created_at=now, updated_at=now)
+    _apply(activity, data)
+    if data.status == ActivityStatus.submitted:
+        activity.status = ActivityStatus.submitted
+        activity.submitted_at = now
+    session.add(activity)
+    for task_id in data.task_ids:
+        session.add(ActivityTask(activity_id=activity.id, task_id=task_id))
+    record(session, user=user, entity="activity", entity_id=activity.id, action="create",
+           after=snapshot(activity), unit_id=activity.unit_id)
+    return activity, True
+
+
+def create_activity(session: Session, data: ActivityCreate, *, user: User) -> tuple[Activity, bool]:
+    """Logs an activity; the same client id with the same body answers the stored one."""
+    activity, created = _prepare(session, data, user=user)
+    if not created:
+        return activity, False
+    try:
+        session.commit()
+    except IntegrityError:
+        # Two copies of the same retry raced; the other one won.
+        session.rollback()
+        found = _existing(session, user, normalise(data))
+        if found is None:
+            raise
+        return found
+    return activity, True
+
+
+def bulk_create(session: Session, rows: list[Any], *, user: User, dry_run: bool = False) -> list[dict[str, Any]]:
+    """Up to 1,000 entries in one transaction; each row answers created, unchanged or error."""
+    _require_logger(user)
+    if len(rows) > BULK_LIMIT:
+        raise Invalid([field_error("body", "too_many", f"Tối đa {BULK_LIMIT} hoạt động mỗi lần.")])
+    results = []
+    seen: set[uuid.UUID] = set()
+    for index, raw in enumerate(rows):
+        result: dict[str, Any] = {"index": index, "id": None, "status": "error", "errors": []}
+        try:
+            data = parse_create(raw)
+            if data.id is not None and data.id in seen:
+                raise Invalid([field_error("id", "duplicate_in_batch", "Mã định danh bị lặp trong cùng lô.")])
+            activity, created = _prepare(session, data, user=user)
+            seen.add(activity.id)
+            result.update(id=str(activity.id), status="created" if created else "unchanged")
+        except Invalid as exc:
+            result["errors"] = exc.errors
+        except Conflict as exc:
+            result["errors"] = [field_error("id", exc.code, exc.message)]
+        if data_id := (raw.get("id") if isinstance(raw, dict) else None):
+            result["id"] = result["id"] or str(data_id)
+        results.append(result)
+    if dry_run:
+        session.rollback()
+    else:
+        session.commit()
+    return results
+
+
+# --- change ----------------------------------------------------------------------------------
+
+def _require_version(activity: Activity, version: int | None) -> None:
+    if version is not None and version != activity.version:
+        raise Conflict("Hoạt động đã được thay đổi trên máy chủ sau khi bạn mở nó.", activity, code="stale_version")
+
+
+def _require_editable(user: User, activity: Activity) -> None:
+    if not access.can_edit_activity(user, activity):
+        if activity.status in (ActivityStatus.submitted, ActivityStatus.approved):
+            raise access.Forbidden("Hoạt động đã gửi hoặc đã duyệt nên không sửa được.")
+        raise access.Forbidden()
+
+
+def update_activity(session: Session, activity: Activity, data: ActivityUpdate, *, user: User) -> Activity:
+    _require_version(activity, data.version)
+    _require_editable(user, activity)
+    before = snapshot(activity)
+    merged = _as_create(session, activity).model_dump()
+    merged.update(data.model_dump(exclude_unset=True, exclude={"version"}))
+    merged = {k: v for k, v in merged.items() if v is not None or k in ("end_date", "agency_id", "notes", "title")}
+    new = normalise(parse_create(merged))
+    errors = check_rules(session, user, new)
+    if errors:
+        raise Invalid(errors)
+    old_tasks = queries.task_ids_by_activity(session, [activity.id])[activity.id]
+    _apply(activity, new)
+    if new.task_ids != old_tasks:
+        session.execute(delete(ActivityTask).where(ActivityTask.activity_id == activity.id))
+        for task_id in new.task_ids:
+            session.add(ActivityTask(activity_id=activity.id, task_id=task_id))
+    _touch(activity, user)
+    record(session, user=user, entity="activity", entity_id=activity.id, action="update", before=before,
+           after=snapshot(activity), unit_id=activity.unit_id)
+    session.commit()
+    return activity
+
+
+def _touch(activity: Activity, user: User) -> None:
+    activity.version += 1
+    activity.updated_at = utcnow()
+    activity.updated_by_id = user.id
+
+
+def submit_activity(session: Session, activity: Activity, *, user: User, version: int | None = None) -> Activity:
+    """Draft or returned → submitted for review."""
+    _require_version(activity, version)
+    if activity.status not in (ActivityStatus.draft, ActivityStatus.returned):
+        raise Conflict("Chỉ gửi được hoạt động nháp hoặc bị trả lại.", activity, code="invalid_state")
+    _require_editable(user, activity)
+    before = snapshot(activity)
+    activity.status = ActivityStatus.submitted
+    activity.submitted_at = utcnow()
+    _touch(activity, user)
+    record(session, user=user, entity="activity", entity_id=activity.id, action="submit", before=before,
+           after=snapshot(activity), unit_id=activity.unit_id)
+    session.commit()
+    return activity
+
+
+def delete_activity(session: Session, activity: Activity, *, user: User) -> None:
+    """Only drafts are deleted; anything submitted stays in the record."""
+    if activity.status != ActivityStatus.draft:
+        raise Conflict("Chỉ xóa được hoạt động nháp.", activity, code="invalid_state")
+    _require_editable(user, activity)
+    files = [e for e in queries.evidence_by_activity(session, [activity.id])[activity.id]]
+    record(session, user=user, entity="activity", entity_id=activity.id, action="delete",
+           before=snapshot(activity), unit_id=activity.unit_id)
+    session.execute(delete(Evidence).where(Evidence.activity_id == activity.id))
+    session.execute(delete(ActivityTask).where(ActivityTask.activity_id == activity.id))
+    session.delete(activity)
+    session.commit()
+    from app.activities import evidence as evidence_files
+
+    evidence_files.remove(files)
+
+
+# --- evidence --------------------------------------------------------------------------------
+
+def add_evidence(session: Session, activity: Activity, content: bytes, filename: str, *, user: User
+                 ) -> tuple[Evidence, bool]:
+    """Stores a photo (resized, metadata stripped) or a PDF; the same file again is not stored twice."""
+    from app.activities import evidence as evidence_files
+
+    if not access.can_add_evidence(user, activity):
+        raise access.Forbidden("Không thêm được ảnh, tài liệu vào hoạt động này.")
+    digest = evidence_files.sha256(content)
+    query = select(Evidence).where(Evidence.activity_id == activity.id, Evidence.sha256 == digest)
+    existing = session.execute(query).scalars().first()
+    if existing is not None:
+        return existing, False
+    stored = evidence_files.store(activity.id, content, filename)  # raises Invalid with a Vietnamese message
+    evidence = Evidence(id=stored.id, activity_id=activity.id, kind=stored.kind, filename=stored.filename,
+                        content_type=stored.content_type, size_bytes=stored.size_bytes, width=stored.width,
+                        height=stored.height, captured_at=stored.captured_at, path=stored.path,
+                        thumb_path=stored.thumb_path, sha256=digest, created_by_id=user.id)
+    session.add(evidence)
+    activity.updated_at = utcnow()
+    session.add(activity)
+    record(session, user=user, entity="evidence", entity_id=evidence.id, action="create",
+           after=snapshot(evidence), unit_id=activity.unit_id, note=str(activity.id))
+    session.commit()
+    return evidence, True
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+def evidence_public(e: Evidence) -> EvidencePublic:
+    base = f"/activities/{e.activity_id}/evidence/{e.id}"
+    return EvidencePublic(id=e.id, kind=e.kind, filename=e.filename, content_type=e.content_type,
+                          size_bytes=e.size_bytes, width=e.width, height=e.height, captured_at=e.captured_at,
+                          created_at=e.created_at, url=base, thumb_url=f"{base}/thumb" if e.thumb_path else None)
+
+
+def to_public_many(session: Session, activities: list[Activity]) -> list[ActivityPublic]:
+    ids = [a.id for a in activities]
+    tasks = queries.task_ids_by_activity(session, ids)
+    files = queries.evidence_by_activity(session, ids)
+    return [ActivityPublic.model_validate(a, from_attributes=True).model_copy(
+        update={"task_ids": tasks[a.id], "evidence": [evidence_public(e) for e in files[a.id]]})
+        for a in activities]
+
+
+def to_public(session: Session, activity: Activity) -> ActivityPublic:
+    return to_public_many(session, [activity])[0]

@@ -1,0 +1,480 @@
+"""HTML pages for logging activities, phone first: the reporter's home, one form per type, the
+list with filters, the detail page, and evidence files (served only to those who see the entry).
+
+The logging forms also answer JSON when asked (`Accept: application/json`), so that the offline
+app posts the very same form and learns the outcome: 201/200 with the record, 422 with the errors
+by field name, 409 with the server's current record.
+"""
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
+from sqlalchemy import or_, select
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+
+from app.accounts import access
+from app.accounts.deps import DbSession, PageUser
+from app.accounts.models import User
+from app.activities import evidence as evidence_files
+from app.activities import queries, services
+from app.activities.api import conflict_response, invalid_response
+from app.activities.evidence import MAX_BYTES
+from app.activities.models import Activity, ActivityCounts, ActivityStatus, Evidence
+from app.activities.queries import ActivityFilter, activity_query, after_cursor
+from app.activities.types import (
+    CHANNELS, COST_COLUMNS, PARTICIPANT_COLUMNS, QUICK_TYPES, STATUS_LABELS, TYPES, ActivityType,
+)
+from app.agencies.models import Agency
+from app.core.clock import VN_TZ, today
+from app.core.pagination import decode_cursor, encode_cursor
+from app.core.templating import render
+from app.units.models import Unit
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+INT_FIELDS = tuple(ActivityCounts.model_fields)
+LIST_TYPES = ("topics", "audiences")
+PAGE_SIZE = 30
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+def wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+def _parse_date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _kind(code: str | None) -> ActivityType:
+    return TYPES.get(code or "") or TYPES["broadcast"]
+
+
+def _form_values(form: FormData) -> dict[str, Any]:
+    """The typed values as strings (lists for task_ids), to re-render the form unchanged."""
+    values: dict[str, Any] = {}
+    for key in form.keys():
+        if key in ("csrf_token", "evidence"):
+            continue
+        items = [v for v in form.getlist(key) if isinstance(v, str)]
+        values[key] = items if key == "task_ids" else (items[-1] if items else "")
+    return values
+
+
+def _payload(values: dict[str, Any]) -> dict[str, Any]:
+    """Form strings → the API's body: integers without thousand separators, details by name."""
+    body: dict[str, Any] = {"details": {}}
+    for key, value in values.items():
+        if key == "task_ids":
+            body[key] = [v for v in value if v]
+        elif key.startswith("details."):
+            body["details"][key.removeprefix("details.")] = value
+        elif key in INT_FIELDS:
+            cleaned = value.replace(".", "").replace(" ", "").replace(",", "")
+            if cleaned:
+                body[key] = cleaned
+        elif key in LIST_TYPES:
+            body[key] = [part.strip() for part in value.split(",") if part.strip()]
+        elif key in ("end_date", "agency_id", "notes", "id") and not value.strip():
+            continue
+        else:
+            body[key] = value.strip()
+    return body
+
+
+def _errors_by_field(errors: list[dict[str, str]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for e in errors:
+        field = e["path"] if e["path"].startswith("details.") else e["path"].split(".")[0]
+        out.setdefault(field, e["message"])
+    return out
+
+
+def _files(form: FormData) -> list[tuple[bytes, str]]:
+    return [(value.file.read(MAX_BYTES + 1), value.filename or "")
+            for value in form.getlist("evidence") if isinstance(value, UploadFile) and value.filename]
+
+
+def _form_context(session: Session, user: User, kind: ActivityType, values: dict[str, Any],
+                  errors: dict[str, str] | None = None, activity: Activity | None = None) -> dict[str, Any]:
+    day = _parse_date(values.get("start_date")) or today()
+    units = queries.unit_choices(session, user, day)
+    unit = next((u for u in units if str(u.id) == str(values.get("unit_id"))), None)
+    if unit is None and activity is not None and str(activity.unit_id) == str(values.get("unit_id")):
+        # An entry's own unit stays offered (and flagged by validation) even when the date moved it out.
+        unit = session.get(Unit, activity.unit_id)
+        units = [unit] + units
+    if unit is None and not values.get("unit_id"):
+        unit = queries.default_unit(session, user, day, units)
+        if unit is not None:
+            values["unit_id"] = str(unit.id)
+    return {
+        "kind": kind, "types": TYPES, "values": values, "errors": errors or {}, "activity": activity,
+        "units": units, "tasks": queries.task_choices(session, unit, day),
+        "agencies": queries.agency_choices(session, user, unit, day),
+        "participant_columns": PARTICIPANT_COLUMNS, "cost_columns": COST_COLUMNS,
+        "action": f"/activities/{activity.id}" if activity else "/activities",
+        "max_date": (today() + timedelta(days=1)).isoformat(),
+    }
+
+
+def _values_from(session: Session, activity: Activity) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "type": activity.type, "title": activity.title, "start_date": activity.start_date.isoformat(),
+        "end_date": activity.end_date.isoformat() if activity.end_date else "",
+        "unit_id": str(activity.unit_id), "agency_id": str(activity.agency_id or ""), "notes": activity.notes or "",
+        "topics": ", ".join(activity.topics), "audiences": ", ".join(activity.audiences),
+        "task_ids": [str(t) for t in queries.task_ids_by_activity(session, [activity.id])[activity.id]],
+    }
+    for name in INT_FIELDS:
+        value = getattr(activity, name)
+        values[name] = str(value) if value else ""
+    for key, value in (activity.details or {}).items():
+        values[f"details.{key}"] = value
+    return values
+
+
+def _new_values(session: Session, user: User, kind: ActivityType, copy: Activity | None) -> dict[str, Any]:
+    if copy is not None:
+        values = _values_from(session, copy)
+        values.update(start_date=today().isoformat(), end_date="")
+        return values
+    values: dict[str, Any] = {"type": kind.code, "title": kind.label, "start_date": today().isoformat(),
+                              "agency_id": str(user.agency_id or ""), "task_ids": []}
+    last = queries.last_logged(session, user, kind.code)
+    if last is not None:
+        values["title"] = last.title
+        values["task_ids"] = [str(t) for t in queries.task_ids_by_activity(session, [last.id])[last.id]]
+        values["agency_id"] = values["agency_id"] or str(last.agency_id or "")
+        for key, value in (last.details or {}).items():
+            if key in ("channel", "language"):
+                values[f"details.{key}"] = value
+        if kind.code == "broadcast":
+            values.setdefault("details.channel", CHANNELS[0][0])
+            values.setdefault("details.language", "vi")
+            values["airings"] = str(last.airings or 1)
+            values["minutes_per_airing"] = str(last.minutes_per_airing or "")
+    elif kind.code == "broadcast":
+        values.update({"details.channel": CHANNELS[0][0], "details.language": "vi", "airings": "1"})
+    return values
+
+
+def _render_form(request: Request, session: Session, user: User, kind: ActivityType, values: dict[str, Any],
+                 errors: dict[str, str] | None = None, activity: Activity | None = None, status_code: int = 200):
+    context = _form_context(session, user, kind, values, errors, activity)
+    context["title"] = ("Sửa: " if activity else "") + kind.label
+    return render(request, "activities/form.html", context, status_code=status_code)
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+@router.get("/activities/home")
+def home(request: Request, session: DbSession, user: PageUser, saved: str | None = None):
+    monday = today() - timedelta(days=today().weekday())
+    mine = select(Activity).where(Activity.created_by_id == user.id)
+    returned = list(session.execute(mine.where(Activity.status == ActivityStatus.returned)
+                                    .order_by(Activity.updated_at.desc()).limit(20)).scalars())
+    week = list(session.execute(mine.where(or_(Activity.start_date >= monday, Activity.created_at >= _week_start()))
+                                .where(Activity.status != ActivityStatus.returned)
+                                .order_by(Activity.start_date.desc(), Activity.created_at.desc()).limit(50)).scalars())
+    saved_activity = session.get(Activity, _uuid(saved)) if saved and _uuid(saved) else None
+    context = {"title": "Trang chính", "returned": returned, "week": week, "quick": [TYPES[c] for c in QUICK_TYPES],
+               "types": TYPES, "status_labels": STATUS_LABELS, "saved": saved_activity,
+               "units": _unit_names(session, returned + week)}
+    return render(request, "activities/home.html", context)
+
+
+def _week_start():
+    from datetime import datetime, time, timezone
+
+    monday = today() - timedelta(days=today().weekday())
+    return datetime.combine(monday, time(), tzinfo=timezone.utc) - timedelta(hours=7)
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+def _unit_names(session: Session, activities: list[Activity]) -> dict[int, str]:
+    ids = {a.unit_id for a in activities}
+    if not ids:
+        return {}
+    return dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids))).all())
+
+
+@router.get("/activities/new")
+def new_form(request: Request, session: DbSession, user: PageUser, type: str = "broadcast", copy: str | None = None):
+    if user.role not in access.LOG_ROLES:
+        raise access.Forbidden("Tài khoản xem không ghi được hoạt động.")
+    source = queries.get_visible(session, user, _uuid(copy)) if _uuid(copy) else None
+    kind = _kind(source.type if source else type)
+    values = _new_values(session, user, kind, source)
+    values["id"] = str(uuid.uuid4())
+    return _render_form(request, session, user, kind, values)
+
+
+@router.get("/activities/choices")
+def choices(request: Request, session: DbSession, user: PageUser):
+    """The unit, agency and task selects for the date and unit being typed (htmx)."""
+    values = {k: v for k, v in request.query_params.items() if k != "task_ids"}
+    values["task_ids"] = request.query_params.getlist("task_ids")
+    kind = _kind(values.get("type"))
+    context = _form_context(session, user, kind, values)
+    if values.get("unit_id") and not any(str(u.id) == values["unit_id"] for u in context["units"]):
+        values["unit_id"] = ""
+        context = _form_context(session, user, kind, values)
+    return render(request, "activities/_choices.html", context)
+
+
+@router.post("/activities")
+async def create(request: Request, session: DbSession, user: PageUser):
+    form = await request.form()
+    # Database writes and photo resizing run off the event loop.
+    return await run_in_threadpool(_create, request, session, user, form)
+
+
+def _create(request: Request, session: Session, user: User, form: FormData):
+    values = _form_values(form)
+    values.setdefault("status", "submitted")
+    files = _files(form)
+    kind = _kind(values.get("type"))
+    try:
+        data = services.parse_create(_payload(values))
+        for content, _ in files:
+            evidence_files.check(content)
+        activity, created = services.create_activity(session, data, user=user)
+        for content, filename in files:
+            services.add_evidence(session, activity, content, filename, user=user)
+    except services.Invalid as exc:
+        session.rollback()
+        if wants_json(request):
+            return invalid_response(exc)
+        return _render_form(request, session, user, kind, values, _errors_by_field(exc.errors), status_code=422)
+    except services.Conflict as exc:
+        session.rollback()
+        if wants_json(request):
+            return conflict_response(session, exc)
+        return _conflict_page(request, session, exc)
+    if wants_json(request):
+        return JSONResponse(services.to_public(session, activity).model_dump(mode="json"),
+                            status_code=201 if created else 200)
+    return RedirectResponse(f"/activities/home?saved={activity.id}", status_code=303)
+
+
+def _conflict_page(request: Request, session: Session, exc: services.Conflict):
+    target = f"/activities/{exc.current.id}" if exc.current is not None else "/activities/home"
+    return render(request, "error.html", {"status": 409, "message": exc.message + " Mở bản đã lưu: " + target},
+                  status_code=409)
+
+
+@router.get("/activities")
+def list_page(request: Request, session: DbSession, user: PageUser,
+              unit_id: str | None = None, type: str | None = None, status: str | None = None,
+              date_from: str | None = None, date_to: str | None = None, task_id: str | None = None,
+              cursor: str | None = None):
+    f = ActivityFilter(unit_id=_int_or_none(unit_id), type=type or None, status=status or None,
+                       date_from=_parse_date(date_from), date_to=_parse_date(date_to), task_id=_int_or_none(task_id))
+    if f.unit_id is not None and not access.can_see_unit(session, user, f.unit_id):
+        f.unit_id = None
+    query = after_cursor(activity_query(session, user, f), decode_cursor(cursor))
+    rows = list(session.execute(query.order_by(Activity.start_date.desc(), Activity.id.desc())
+                                .limit(PAGE_SIZE + 1)).scalars())
+    next_cursor = None
+    if len(rows) > PAGE_SIZE:
+        rows = rows[:PAGE_SIZE]
+        next_cursor = encode_cursor([rows[-1].start_date.isoformat(), str(rows[-1].id)])
+    params = {k: v for k, v in {"unit_id": unit_id, "type": type, "status": status, "date_from": date_from,
+                                "date_to": date_to, "task_id": task_id}.items() if v}
+    context = {"title": "Hoạt động", "rows": rows, "next_cursor": next_cursor, "params": params, "types": TYPES,
+               "status_labels": STATUS_LABELS, "units": _unit_names(session, rows),
+               "filter_units": _filter_units(session, user), "filter_tasks": _filter_tasks(session, user),
+               "cursor": cursor}
+    fragment = "activities/_more.html" if cursor else "activities/_rows.html"
+    return render(request, "activities/list.html", context, fragment=fragment)
+
+
+def _filter_units(session: Session, user: User) -> list[Unit]:
+    """The user's scope unit and the units directly below it (or the provinces for a national admin)."""
+    if user.unit_id is None:
+        query = select(Unit).where(Unit.level == "province").order_by(Unit.valid_to.is_not(None), Unit.search_name)
+        return list(session.execute(query).scalars())
+    root = session.get(Unit, user.unit_id)
+    children = (select(Unit).where(Unit.id.in_(access.visible_unit_ids(session, user)),
+                                   Unit.level.in_(("district", "commune")), Unit.id != root.id)
+                .order_by(Unit.valid_to.is_not(None), Unit.search_name).limit(400))
+    return [root] + list(session.execute(children).scalars())
+
+
+def _filter_tasks(session: Session, user: User) -> list:
+    from app.plans.models import Plan, Task
+
+    query = select(Task).join(Plan, Plan.id == Task.plan_id).order_by(Plan.period_start.desc(), Task.position).limit(200)
+    if user.unit_id is not None:
+        root = session.get(Unit, user.unit_id)
+        ids = queries.covering_unit_ids(root)
+        query = query.where(or_(Plan.unit_id.in_(ids), Plan.unit_id.in_(access.visible_unit_ids(session, user))))
+    return list(session.execute(query).scalars())
+
+
+@router.get("/activities/{activity_id}")
+def detail(activity_id: uuid.UUID, request: Request, session: DbSession, user: PageUser,
+           saved: str | None = None):
+    activity = queries.get_visible(session, user, activity_id)
+    return _render_detail(request, session, user, activity, saved=bool(saved))
+
+
+def _render_detail(request: Request, session: Session, user: User, activity: Activity, *, saved: bool = False,
+                   errors: dict[str, str] | None = None, status_code: int = 200):
+    from app.plans.models import Task
+
+    task_ids = queries.task_ids_by_activity(session, [activity.id])[activity.id]
+    tasks = list(session.execute(select(Task).where(Task.id.in_(task_ids))).scalars()) if task_ids else []
+    context = {
+        "title": activity.title, "a": activity, "kind": _kind(activity.type), "unit": session.get(Unit, activity.unit_id),
+        "agency": session.get(Agency, activity.agency_id) if activity.agency_id else None, "tasks": tasks,
+        "evidence": queries.evidence_by_activity(session, [activity.id])[activity.id],
+        "status_labels": STATUS_LABELS, "participant_columns": PARTICIPANT_COLUMNS, "cost_columns": COST_COLUMNS,
+        "can_edit": access.can_edit_activity(user, activity),
+        "can_add_evidence": access.can_add_evidence(user, activity),
+        "can_log": user.role in access.LOG_ROLES, "saved": saved, "errors": errors or {},
+        "updated_local": activity.updated_at.astimezone(VN_TZ),
+    }
+    return render(request, "activities/detail.html", context, status_code=status_code)
+
+
+@router.get("/activities/{activity_id}/edit")
+def edit_form(activity_id: uuid.UUID, request: Request, session: DbSession, user: PageUser):
+    activity = queries.get_visible(session, user, activity_id)
+    if not access.can_edit_activity(user, activity):
+        raise access.Forbidden("Hoạt động đã gửi hoặc đã duyệt nên không sửa được.")
+    values = _values_from(session, activity)
+    values.update(id=str(activity.id), version=str(activity.version))
+    return _render_form(request, session, user, _kind(activity.type), values, activity=activity)
+
+
+@router.post("/activities/{activity_id}")
+async def update(activity_id: uuid.UUID, request: Request, session: DbSession, user: PageUser):
+    form = await request.form()
+    return await run_in_threadpool(_update, activity_id, request, session, user, form)
+
+
+def _update(activity_id: uuid.UUID, request: Request, session: Session, user: User, form: FormData):
+    activity = queries.get_visible(session, user, activity_id)
+    values = _form_values(form)
+    files = _files(form)
+    kind = _kind(values.get("type") or activity.type)
+    body = _payload(values)
+    submit = body.pop("status", "draft") == "submitted"
+    body.pop("id", None)
+    body["version"] = _int_or_none(values.get("version"))
+    for name in INT_FIELDS:
+        body.setdefault(name, 0)  # a field emptied on the form means zero
+    for name in ("end_date", "agency_id", "notes"):
+        body.setdefault(name, None)
+    body.setdefault("task_ids", [])
+    try:
+        for content, _ in files:
+            evidence_files.check(content)
+        services.update_activity(session, activity, services.parse_update(body), user=user)
+        for content, filename in files:
+            services.add_evidence(session, activity, content, filename, user=user)
+        if submit and activity.status in (ActivityStatus.draft, ActivityStatus.returned):
+            services.submit_activity(session, activity, user=user)
+    except services.Invalid as exc:
+        session.rollback()
+        if wants_json(request):
+            return invalid_response(exc)
+        return _render_form(request, session, user, kind, values, _errors_by_field(exc.errors), activity,
+                            status_code=422)
+    except services.Conflict as exc:
+        session.rollback()
+        if wants_json(request):
+            return conflict_response(session, exc)
+        return _conflict_page(request, session, exc)
+    if wants_json(request):
+        return JSONResponse(services.to_public(session, activity).model_dump(mode="json"))
+    return RedirectResponse(f"/activities/{activity.id}?saved=1", status_code=303)
+
+
+@router.post("/activities/{activity_id}/submit")
+def submit(activity_id: uuid.UUID, request: Request, session: DbSession, user: PageUser):
+    activity = queries.get_visible(session, user, activity_id)
+    try:
+        services.submit_activity(session, activity, user=user)
+    except services.Conflict as exc:
+        return _conflict_page(request, session, exc)
+    return RedirectResponse(f"/activities/{activity.id}?saved=1", status_code=303)
+
+
+@router.post("/activities/{activity_id}/delete")
+def delete(activity_id: uuid.UUID, request: Request, session: DbSession, user: PageUser):
+    activity = queries.get_visible(session, user, activity_id)
+    try:
+        services.delete_activity(session, activity, user=user)
+    except services.Conflict as exc:
+        return _conflict_page(request, session, exc)
+    return RedirectResponse("/activities/home", status_code=303)
+
+
+@router.post("/activities/{activity_id}/evidence")
+async def add_evidence(activity_id: uuid.UUID, request: Request, session: DbSession, user: PageUser):
+    form = await request.form()
+    return await run_in_threadpool(_add_evidence, activity_id, request, session, user, form)
+
+
+def _add_evidence(activity_id: uuid.UUID, request: Request, session: Session, user: User, form: FormData):
+    activity = queries.get_visible(session, user, activity_id)
+    try:
+        for content, filename in _files(form):
+            services.add_evidence(session, activity, content, filename, user=user)
+    except services.Invalid as exc:
+        if wants_json(request):
+            return invalid_response(exc)
+        return _render_detail(request, session, user, activity, errors=_errors_by_field(exc.errors), status_code=422)
+    if wants_json(request):
+        return JSONResponse(services.to_public(session, activity).model_dump(mode="json"), status_code=201)
+    return RedirectResponse(f"/activities/{activity.id}", status_code=303)
+
+
+@router.get("/activities/{activity_id}/evidence/{evidence_id}")
+def evidence_file(activity_id: uuid.UUID, evidence_id: uuid.UUID, session: DbSession, user: PageUser):
+    return _serve(session, user, activity_id, evidence_id, thumb=False)
+
+
+@router.get("/activities/{activity_id}/evidence/{evidence_id}/thumb")
+def evidence_thumb(activity_id: uuid.UUID, evidence_id: uuid.UUID, session: DbSession, user: PageUser):
+    return _serve(session, user, activity_id, evidence_id, thumb=True)
+
+
+def _serve(session: Session, user: User, activity_id: uuid.UUID, evidence_id: uuid.UUID, *, thumb: bool):
+    queries.get_visible(session, user, activity_id)
+    evidence = session.get(Evidence, evidence_id)
+    if evidence is None or evidence.activity_id != activity_id:
+        raise access.NotFound()
+    relative = evidence.thumb_path if thumb and evidence.thumb_path else evidence.path
+    path = evidence_files.absolute(relative)
+    if not path.exists():
+        raise access.NotFound()
+    media_type = "image/jpeg" if relative.endswith(".jpg") else evidence.content_type
+    return FileResponse(path, media_type=media_type, headers={"Cache-Control": "private, max-age=86400"},
+                        filename=None if media_type.startswith("image/") else evidence.filename,
+                        content_disposition_type="inline")
+

@@ -1,0 +1,563 @@
+"""HTML pages for plans and tasks: list, plan page, and the forms to create and edit them.
+
+Forms post back to themselves and work without JavaScript: "add a row" buttons re-render the form
+with one more row; a refused save answers 422 with every typed value and an error beside its field.
+"""
+import importlib
+import importlib.util
+import logging
+import re
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+from sqlalchemy import or_, select
+from starlette.datastructures import FormData, UploadFile
+
+from app.accounts import access
+from app.accounts.deps import DbSession, PageUser
+from app.accounts.models import Role, User
+from app.activities.types import TYPES
+from app.agencies.models import Agency
+from app.agencies.queries import agencies_for_unit, covering_unit_ids
+from app.core.clock import today
+from app.core.templating import render
+from app.plans import queries, services
+from app.plans.models import (
+    METRIC_LABELS, PLAN_STATUS_LABELS, TARGET_PERIOD_LABELS, Assignment, LegalBasis, Metric, Plan, PlanCreate,
+    PlanStatus, PlanUpdate, TargetCreate, TargetPeriod, Task, TaskCreate, TaskUpdate,
+)
+from app.units.models import Unit
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+log = logging.getLogger(__name__)
+
+FREQUENCY_LABELS = {"year": "Hằng năm", "half": "6 tháng", "quarter": "Hằng quý", "month": "Hằng tháng", "once": "Một lần"}
+FIELD_MESSAGES = {
+    "title": "Tên cần từ 3 đến 500 ký tự.",
+    "number": "Số hiệu tối đa 64 ký tự.",
+    "period_start": "Nhập ngày bắt đầu.",
+    "period_end": "Nhập ngày kết thúc.",
+    "unit_id": "Chọn đơn vị.",
+    "quantity": "Số lượng là số nguyên không âm.",
+}
+BASIS_ROWS = 2
+TARGET_ROWS = 1
+
+
+async def read_form(request: Request) -> FormData:
+    return await request.form()
+
+
+Form = Annotated[FormData, Depends(read_form)]
+
+
+# --- small parsers that keep the typed text and note an error -------------------------------------
+
+def _int(value: Any, path: str, errors: dict[str, str], message: str = "Nhập một số nguyên.") -> int | None:
+    text = re.sub(r"[\s.,]", "", str(value or ""))
+    if not text:
+        return None
+    if not text.isdigit():
+        errors[path] = message
+        return None
+    return int(text)
+
+
+def _date(value: Any, path: str, errors: dict[str, str]) -> date | None:
+    text = str(value or "").strip()
+    if not text:
+        return None
+    for parse in (date.fromisoformat, lambda t: date(*reversed([int(x) for x in re.split(r"[/.-]", t)]))):
+        try:
+            return parse(text)
+        except (ValueError, TypeError):
+            continue
+    errors[path] = "Ngày không hợp lệ (dd/mm/yyyy)."
+    return None
+
+
+def _pydantic_errors(exc: ValidationError, errors: dict[str, str]) -> None:
+    for err in exc.errors():
+        path = ".".join(str(p) for p in err.get("loc", ()))
+        errors.setdefault(path, FIELD_MESSAGES.get(path.split(".")[-1], "Giá trị không hợp lệ."))
+
+
+def _rows(form: FormData, prefix: str, fields: tuple[str, ...]) -> list[dict[str, str]]:
+    columns = {f: form.getlist(f"{prefix}_{f}") for f in fields}
+    count = max((len(v) for v in columns.values()), default=0)
+    return [{f: str(columns[f][i]) if i < len(columns[f]) else "" for f in fields} for i in range(count)]
+
+
+def _blank(row: dict[str, str], ignore: tuple[str, ...] = ()) -> bool:
+    return not any(v.strip() for k, v in row.items() if k not in ignore)
+
+
+# --- lookups for the templates ---------------------------------------------------------------------
+
+def unit_labels(session, ids) -> dict[int, str]:
+    ids = {i for i in ids if i}
+    if not ids:
+        return {}
+    return dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids))).all())
+
+
+def agency_labels(session, ids) -> dict[int, Agency]:
+    ids = {i for i in ids if i}
+    if not ids:
+        return {}
+    return {a.id: a for a in session.execute(select(Agency).where(Agency.id.in_(ids))).scalars()}
+
+
+def plan_units(session, user: User) -> list[Unit]:
+    """Units whose plans the user may list or create: provinces and districts of the scope."""
+    query = select(Unit).where(Unit.level.in_(("province", "district")))
+    if not (user.role == Role.admin and user.unit_id is None):
+        scope = access.scope_unit(session, user)
+        if scope is None:
+            return []
+        query = query.where(or_(Unit.id == scope.id, access.unit_subtree_condition(scope)))
+    units = list(session.execute(query.order_by(Unit.level.desc(), Unit.name).limit(800)).scalars())
+    scope = access.scope_unit(session, user)
+    if scope is not None and scope.level in ("commune", "village") and scope not in units:
+        units.insert(0, scope)
+    return sorted(units, key=lambda u: (u.level != "province", u.is_legacy, u.name))
+
+
+def plan_agencies(session, user: User) -> list[Agency]:
+    query = select(Agency)
+    if not (user.role == Role.admin and user.unit_id is None):
+        scope = access.scope_unit(session, user)
+        covering = covering_unit_ids(scope) if scope is not None else set()
+        query = query.where(or_(Agency.unit_id.in_(access.visible_unit_ids(session, user)), Agency.unit_id.in_(covering)))
+    return list(session.execute(query.order_by(Agency.search_name).limit(400)).scalars())
+
+
+def progress_for(session, user: User, plan: Plan) -> dict | None:
+    """Progress per task from the dashboards, when that room provides `progress(session, user, plan)`."""
+    if importlib.util.find_spec("app.dashboards.queries") is None:
+        return None
+    module = importlib.import_module("app.dashboards.queries")
+    if not hasattr(module, "progress"):
+        return None
+    try:
+        return module.progress(session, user, plan)
+    except Exception:  # progress must never break the plan page
+        log.exception("progress of plan %s", plan.id)
+        return None
+
+
+def _can_manage(session, user: User, plan: Plan) -> bool:
+    return access.can_manage_plans_of(session, user, plan.unit_id)
+
+
+# --- list ----------------------------------------------------------------------------------------------
+
+@router.get("/plans")
+def plans_page(request: Request, session: DbSession, user: PageUser, unit_id: str = "", year: str = "",
+               status: str = "", cursor: str | None = None):
+    errors: dict[str, str] = {}
+    f = queries.PlanFilter(unit_id=_int(unit_id, "unit_id", errors), year=_int(year, "year", errors),
+                           status=status if status in PLAN_STATUS_LABELS else None, limit=50, cursor=cursor)
+    rows, next_cursor = queries.list_plans(session, user, f)
+    this_year = today().year
+    context = {
+        "rows": rows, "next_cursor": next_cursor, "counts": queries.task_counts(session, [p.id for p in rows]),
+        "unit_names": unit_labels(session, [p.unit_id for p in rows]),
+        "filter": {"unit_id": unit_id, "year": year, "status": status},
+        "units": plan_units(session, user), "years": list(range(this_year + 2, 2020, -1)),
+        "status_labels": PLAN_STATUS_LABELS,
+        "can_create": user.role in (Role.admin, Role.reviewer),
+        "has_import": importlib.util.find_spec("app.plans.parse_views") is not None,
+    }
+    return render(request, "plans/list.html", context, fragment="plans/_rows.html")
+
+
+# --- plan page -----------------------------------------------------------------------------------------
+
+@router.get("/plans/{plan_id:int}")
+def plan_page(plan_id: int, request: Request, session: DbSession, user: PageUser, saved: str = ""):
+    plan = queries.get_plan(session, user, plan_id)
+    tasks = queries.task_details(session, queries.tasks_of(session, plan), with_unit_ids=False)
+    agency_ids = [plan.agency_id] + [t.lead_agency_id for t in tasks] + [a for t in tasks for a in t.partner_agency_ids]
+    parent_task = session.get(Task, plan.parent_task_id) if plan.parent_task_id else None
+    context = {
+        "plan": plan, "tasks": tasks, "agencies": agency_labels(session, agency_ids),
+        "unit_names": unit_labels(session, [plan.unit_id] + [t.assignment.get("of_unit_id") for t in tasks]),
+        "parent_plan": session.get(Plan, plan.parent_plan_id) if plan.parent_plan_id else None,
+        "parent_task": parent_task, "can_manage": _can_manage(session, user, plan),
+        "cascade_task_ids": _cascadable(session, user, plan, tasks),
+        "children": _child_plans(session, user, plan),
+        "progress": progress_for(session, user, plan),
+        "status_labels": PLAN_STATUS_LABELS, "metric_labels": METRIC_LABELS, "period_labels": TARGET_PERIOD_LABELS,
+        "type_labels": {code: t.label for code, t in TYPES.items()}, "frequency_labels": FREQUENCY_LABELS,
+        "notice": {"1": "Đã lưu.", "document": "Đã đính kèm văn bản."}.get(saved),
+    }
+    return render(request, "plans/detail.html", context)
+
+
+def _cascadable(session, user: User, plan: Plan, tasks) -> set[int]:
+    """Tasks the user's own unit may implement with its own plan (a reviewer below the plan's unit)."""
+    if user.role != Role.reviewer or user.unit_id is None or user.unit_id == plan.unit_id:
+        return set()
+    scope = session.get(Unit, user.unit_id)
+    ids = [t.id for t in tasks if t.unit_count]
+    if scope is None or not ids or not services.is_below(scope, session.get(Unit, plan.unit_id)):
+        return set()
+    from app.plans.models import TaskUnit
+
+    query = (select(TaskUnit.task_id).join(Unit, Unit.id == TaskUnit.unit_id)
+             .where(TaskUnit.task_id.in_(ids), queries.territory_condition(scope)).distinct())
+    return set(session.execute(query).scalars())
+
+
+def _child_plans(session, user: User, plan: Plan) -> list[Plan]:
+    query = (select(Plan).where(Plan.parent_plan_id == plan.id, access.plan_scope_condition(session, user))
+             .order_by(Plan.id).limit(200))
+    return list(session.execute(query).scalars())
+
+
+# --- plan form -----------------------------------------------------------------------------------------
+
+BASIS_FIELDS = ("number", "date", "issuer", "title")
+PLAN_FIELDS = ("number", "title", "programme", "unit_id", "agency_id", "issued_on", "period_start", "period_end",
+               "budget_central_vnd", "budget_local_vnd", "budget_mobilised_vnd", "status")
+
+
+def _plan_form(plan: Plan) -> dict:
+    form = {f: getattr(plan, f) for f in PLAN_FIELDS}
+    for f in ("issued_on", "period_start", "period_end"):
+        form[f] = form[f].isoformat() if form[f] else ""
+    for f in ("unit_id", "agency_id"):
+        form[f] = str(form[f] or "")
+    for f in ("budget_central_vnd", "budget_local_vnd", "budget_mobilised_vnd"):
+        form[f] = str(form[f] or "")
+    form["number"] = form["number"] or ""
+    form["programme"] = form["programme"] or ""
+    form["status"] = plan.status.value if isinstance(plan.status, PlanStatus) else plan.status
+    form["bases"] = [{k: str(b.get(k) or "") for k in BASIS_FIELDS} for b in plan.legal_bases]
+    return form
+
+
+def _plan_context(session, user: User, form: dict, errors: dict, plan: Plan | None = None) -> dict:
+    bases = list(form.get("bases") or [])
+    while len(bases) < BASIS_ROWS or not _blank_last(bases):
+        bases.append({k: "" for k in BASIS_FIELDS})
+    form["bases"] = bases
+    return {"form": form, "errors": errors, "plan": plan, "units": plan_units(session, user),
+            "agencies": plan_agencies(session, user), "status_labels": PLAN_STATUS_LABELS}
+
+
+def _blank_last(rows: list[dict]) -> bool:
+    return bool(rows) and _blank(rows[-1])
+
+
+def _parse_plan_form(form: FormData) -> tuple[dict, dict, dict[str, str]]:
+    """(typed values for re-display, values for the schema, errors)."""
+    raw = {f: str(form.get(f) or "").strip() for f in PLAN_FIELDS}
+    raw["bases"] = _rows(form, "basis", BASIS_FIELDS)
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {"number": raw["number"] or None, "title": raw["title"],
+                              "programme": raw["programme"] or None, "status": raw["status"] or "draft"}
+    values["unit_id"] = _int(raw["unit_id"], "unit_id", errors)
+    if values["unit_id"] is None:
+        errors.setdefault("unit_id", "Chọn đơn vị ban hành.")
+    values["agency_id"] = _int(raw["agency_id"], "agency_id", errors)
+    for f in ("issued_on", "period_start", "period_end"):
+        values[f] = _date(raw[f], f, errors)
+    for f in ("period_start", "period_end"):
+        if values[f] is None:
+            errors.setdefault(f, FIELD_MESSAGES[f])
+    for f in ("budget_central_vnd", "budget_local_vnd", "budget_mobilised_vnd"):
+        values[f] = _int(raw[f], f, errors, "Nhập số tiền bằng đồng, ví dụ 3.500.000.000.") or 0
+    bases = []
+    for i, row in enumerate(raw["bases"]):
+        if _blank(row):
+            continue
+        bases.append({"number": row["number"].strip(), "date": _date(row["date"], f"legal_bases.{i}.date", errors),
+                      "issuer": row["issuer"].strip(), "title": row["title"].strip()})
+    values["legal_bases"] = bases
+    return raw, values, errors
+
+
+def _basis_errors_by_row(raw_bases: list[dict], errors: dict[str, str]) -> dict[str, str]:
+    """Service paths count only filled rows; the form shows every row, so map them back."""
+    filled = [i for i, row in enumerate(raw_bases) if not _blank(row)]
+    out = dict(errors)
+    for path, message in errors.items():
+        m = re.match(r"legal_bases\.(\d+)\.(\w+)$", path)
+        if m and int(m.group(1)) < len(filled):
+            out[f"legal_bases.{filled[int(m.group(1))]}.{m.group(2)}"] = message
+    return out
+
+
+@router.get("/plans/new")
+def new_plan_page(request: Request, session: DbSession, user: PageUser):
+    units = plan_units(session, user)
+    if user.role not in (Role.admin, Role.reviewer):
+        raise access.Forbidden()
+    form = {"unit_id": str(user.unit_id or (units[0].id if units else "")), "status": "draft",
+            "period_start": f"{today().year}-01-01", "period_end": f"{today().year}-12-31"}
+    return render(request, "plans/form.html", _plan_context(session, user, form, {}))
+
+
+@router.post("/plans")
+def create_plan(request: Request, session: DbSession, user: PageUser, form: Form):
+    if user.role not in (Role.admin, Role.reviewer):
+        raise access.Forbidden()
+    raw, values, errors = _parse_plan_form(form)
+    if form.get("action") == "add_basis" or errors:
+        return _plan_form_response(request, session, user, raw, errors, None, form.get("action"))
+    try:
+        plan = services.create_plan(session, PlanCreate(**values), user=user)
+    except ValidationError as exc:
+        _pydantic_errors(exc, errors)
+    except services.PlanInputError as exc:
+        errors.update(exc.errors)
+    else:
+        return RedirectResponse(f"/plans/{plan.id}?saved=1", status_code=303)
+    return _plan_form_response(request, session, user, raw, _basis_errors_by_row(raw["bases"], errors), None)
+
+
+def _plan_form_response(request, session, user, raw, errors, plan, action=None):
+    if action == "add_basis":
+        raw["bases"].append({k: "" for k in BASIS_FIELDS})
+        errors = {}
+    status = 422 if errors else 200
+    return render(request, "plans/form.html", _plan_context(session, user, raw, errors, plan), status_code=status)
+
+
+@router.get("/plans/{plan_id:int}/edit")
+def edit_plan_page(plan_id: int, request: Request, session: DbSession, user: PageUser):
+    plan = queries.get_plan(session, user, plan_id)
+    if not _can_manage(session, user, plan):
+        raise access.Forbidden()
+    return render(request, "plans/form.html", _plan_context(session, user, _plan_form(plan), {}, plan))
+
+
+@router.post("/plans/{plan_id:int}/edit")
+def update_plan(plan_id: int, request: Request, session: DbSession, user: PageUser, form: Form):
+    plan = queries.get_plan(session, user, plan_id)
+    raw, values, errors = _parse_plan_form(form)
+    raw["unit_id"] = str(plan.unit_id)
+    values["unit_id"] = plan.unit_id
+    errors.pop("unit_id", None)
+    if form.get("action") == "add_basis" or errors:
+        return _plan_form_response(request, session, user, raw, errors, plan, form.get("action"))
+    try:
+        services.update_plan(session, plan, PlanUpdate(**{k: v for k, v in values.items() if k != "unit_id"}),
+                             user=user)
+    except ValidationError as exc:
+        _pydantic_errors(exc, errors)
+    except services.PlanInputError as exc:
+        errors.update(exc.errors)
+    else:
+        return RedirectResponse(f"/plans/{plan.id}?saved=1", status_code=303)
+    session.refresh(plan)
+    return _plan_form_response(request, session, user, raw, _basis_errors_by_row(raw["bases"], errors), plan)
+
+
+@router.post("/plans/{plan_id:int}/delete")
+def delete_plan(plan_id: int, session: DbSession, user: PageUser):
+    plan = queries.get_plan(session, user, plan_id)
+    try:
+        services.delete_plan(session, plan, user=user)
+    except services.PlanStateError as exc:
+        raise access.Forbidden(exc.message)
+    return RedirectResponse("/plans", status_code=303)
+
+
+@router.post("/plans/{plan_id:int}/document")
+async def attach_document(plan_id: int, request: Request, session: DbSession, user: PageUser, form: Form):
+    plan = queries.get_plan(session, user, plan_id)
+    upload = form.get("document")
+    if not isinstance(upload, UploadFile):
+        raise access.Forbidden("Chọn tệp văn bản để đính kèm.")
+    content = await upload.read()
+    try:
+        services.attach_document(session, plan, upload.filename or "", content, user=user)
+    except services.PlanInputError as exc:
+        raise access.Forbidden(exc.errors.get("document", "Tệp không hợp lệ."))
+    return RedirectResponse(f"/plans/{plan.id}?saved=document", status_code=303)
+
+
+# --- task form -----------------------------------------------------------------------------------------
+
+TARGET_FIELDS = ("metric", "quantity", "period", "per_unit", "activity_type")
+
+
+def _task_form(task: Task, details) -> dict:
+    assignment = task.assignment or {}
+    mode = "every" if assignment.get("every") else "units" if assignment.get("unit_ids") else "none"
+    return {
+        "title": task.title, "description": task.description or "", "lead_agency_id": str(task.lead_agency_id or ""),
+        "partner_agency_ids": [str(a) for a in details.partner_agency_ids],
+        "mode": mode, "of_unit_id": str(assignment.get("of_unit_id") or ""),
+        "unit_ids": [str(u) for u in assignment.get("unit_ids", [])],
+        "activity_types": list(task.activity_types), "due_date": task.due_date.isoformat() if task.due_date else "",
+        "report_deadline": task.report_deadline.isoformat() if task.report_deadline else "",
+        "report_frequency": task.report_frequency,
+        "targets": [{"metric": t.metric.value if hasattr(t.metric, "value") else t.metric, "quantity": str(t.quantity),
+                     "period": t.period.value if hasattr(t.period, "value") else t.period,
+                     "per_unit": "1" if t.per_unit else "0", "activity_type": t.activity_type or ""}
+                    for t in details.targets],
+    }
+
+
+def _task_context(session, plan: Plan, form: dict, errors: dict, task: Task | None = None) -> dict:
+    targets = list(form.get("targets") or [])
+    while len(targets) < TARGET_ROWS or not _blank(targets[-1], ("period", "per_unit")):
+        targets.append({"metric": "", "quantity": "", "period": "year", "per_unit": "1", "activity_type": ""})
+    form["targets"] = targets
+    unit = session.get(Unit, plan.unit_id)
+    of_units = [unit] + list(session.execute(select(Unit).where(Unit.parent_id == unit.id, Unit.level == "district")
+                                             .order_by(Unit.name)).scalars())
+    choices = queries.every_unit_query(unit, "commune", plan.period_start, plan.period_end)
+    communes = list(session.execute(select(Unit).where(Unit.id.in_(choices))
+                                    .order_by(Unit.valid_from.is_(None).desc(), Unit.name)).scalars())
+    return {"plan": plan, "task": task, "form": form, "errors": errors, "plan_unit": unit,
+            "agencies": agencies_for_unit(session, unit), "of_units": of_units, "communes": communes,
+            "metric_labels": METRIC_LABELS, "period_labels": TARGET_PERIOD_LABELS,
+            "type_labels": {code: t.label for code, t in TYPES.items()}, "frequency_labels": FREQUENCY_LABELS}
+
+
+def _parse_task_form(form: FormData) -> tuple[dict, dict, dict[str, str]]:
+    raw = {f: str(form.get(f) or "").strip() for f in ("title", "lead_agency_id", "mode", "of_unit_id",
+                                                       "due_date", "report_deadline", "report_frequency")}
+    raw["description"] = str(form.get("description") or "")
+    raw["partner_agency_ids"] = [str(v) for v in form.getlist("partner_agency_ids")]
+    raw["unit_ids"] = [str(v) for v in form.getlist("unit_ids")]
+    raw["activity_types"] = [str(v) for v in form.getlist("activity_types")]
+    raw["targets"] = _rows(form, "target", TARGET_FIELDS)
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {"title": raw["title"], "description": raw["description"].strip(),
+                              "activity_types": raw["activity_types"],
+                              "report_frequency": raw["report_frequency"] or "year"}
+    values["lead_agency_id"] = _int(raw["lead_agency_id"], "lead_agency_id", errors)
+    values["partner_agency_ids"] = [int(v) for v in raw["partner_agency_ids"] if v.isdigit()]
+    values["due_date"] = _date(raw["due_date"], "due_date", errors)
+    values["report_deadline"] = _date(raw["report_deadline"], "report_deadline", errors)
+    if raw["mode"] == "every":
+        values["assignment"] = Assignment(every="commune", of_unit_id=_int(raw["of_unit_id"], "assignment.of_unit_id", errors))
+    elif raw["mode"] == "units":
+        ids = [int(v) for v in raw["unit_ids"] if v.isdigit()]
+        if not ids:
+            errors["assignment.unit_ids"] = "Chọn ít nhất một đơn vị."
+        values["assignment"] = Assignment(unit_ids=ids)
+    else:
+        values["assignment"] = None
+    targets = []
+    for i, row in enumerate(raw["targets"]):
+        if _blank(row, ("period", "per_unit")):
+            continue
+        quantity = _int(row["quantity"], f"targets.{i}.quantity", errors, FIELD_MESSAGES["quantity"])
+        if quantity is None:
+            errors.setdefault(f"targets.{i}.quantity", "Nhập số lượng.")
+        targets.append((i, TargetCreate(
+            metric=row["metric"] if row["metric"] in Metric.__members__ else None, quantity=quantity or 0,
+            period=row["period"] if row["period"] in TargetPeriod.__members__ else TargetPeriod.plan,
+            per_unit=row["per_unit"] != "0", activity_type=row["activity_type"] or None)))
+    values["targets"] = [t for _, t in targets]
+    values["_target_rows"] = [i for i, _ in targets]
+    return raw, values, errors
+
+
+def _task_errors_by_row(values: dict, errors: dict[str, str]) -> dict[str, str]:
+    rows = values.get("_target_rows", [])
+    out = {}
+    for path, message in errors.items():
+        m = re.match(r"targets\.(\d+)\.(\w+)$", path)
+        out[f"targets.{rows[int(m.group(1))]}.{m.group(2)}" if m and int(m.group(1)) < len(rows) else path] = message
+    return out
+
+
+def _task_form_response(request, session, plan, raw, errors, task, action=None):
+    if action == "add_target":
+        raw["targets"].append({"metric": "", "quantity": "", "period": "year", "per_unit": "1", "activity_type": ""})
+        errors = {}
+    return render(request, "plans/task_form.html", _task_context(session, plan, raw, errors, task),
+                  status_code=422 if errors else 200)
+
+
+@router.get("/plans/{plan_id:int}/tasks/new")
+def new_task_page(plan_id: int, request: Request, session: DbSession, user: PageUser):
+    plan = queries.get_plan(session, user, plan_id)
+    if not _can_manage(session, user, plan):
+        raise access.Forbidden()
+    form = {"mode": "every", "of_unit_id": str(plan.unit_id), "report_frequency": "year", "activity_types": [],
+            "partner_agency_ids": [], "unit_ids": []}
+    return render(request, "plans/task_form.html", _task_context(session, plan, form, {}))
+
+
+@router.post("/plans/{plan_id:int}/tasks")
+def create_task(plan_id: int, request: Request, session: DbSession, user: PageUser, form: Form):
+    plan = queries.get_plan(session, user, plan_id)
+    if not _can_manage(session, user, plan):
+        raise access.Forbidden()
+    raw, values, errors = _parse_task_form(form)
+    if form.get("action") == "add_target" or errors:
+        return _task_form_response(request, session, plan, raw, _task_errors_by_row(values, errors), None,
+                                   form.get("action"))
+    try:
+        services.create_task(session, plan, TaskCreate(**{k: v for k, v in values.items() if k[0] != "_"}), user=user)
+    except ValidationError as exc:
+        _pydantic_errors(exc, errors)
+    except services.PlanInputError as exc:
+        errors.update(exc.errors)
+    else:
+        return RedirectResponse(f"/plans/{plan.id}?saved=1", status_code=303)
+    return _task_form_response(request, session, plan, raw, _task_errors_by_row(values, errors), None)
+
+
+@router.get("/tasks/{task_id:int}/edit")
+def edit_task_page(task_id: int, request: Request, session: DbSession, user: PageUser):
+    task, plan = queries.get_task(session, user, task_id)
+    if not _can_manage(session, user, plan):
+        raise access.Forbidden()
+    details = queries.task_details(session, [task], with_unit_ids=False)[0]
+    return render(request, "plans/task_form.html", _task_context(session, plan, _task_form(task, details), {}, task))
+
+
+@router.post("/tasks/{task_id:int}/edit")
+def update_task(task_id: int, request: Request, session: DbSession, user: PageUser, form: Form):
+    task, plan = queries.get_task(session, user, task_id)
+    if not _can_manage(session, user, plan):
+        raise access.Forbidden()
+    raw, values, errors = _parse_task_form(form)
+    if form.get("action") == "add_target" or errors:
+        return _task_form_response(request, session, plan, raw, _task_errors_by_row(values, errors), task,
+                                   form.get("action"))
+    try:
+        services.update_task(session, task, TaskUpdate(**{k: v for k, v in values.items() if k[0] != "_"}), user=user)
+    except ValidationError as exc:
+        _pydantic_errors(exc, errors)
+    except services.PlanInputError as exc:
+        errors.update(exc.errors)
+    else:
+        return RedirectResponse(f"/plans/{plan.id}?saved=1", status_code=303)
+    session.refresh(task)
+    return _task_form_response(request, session, plan, raw, _task_errors_by_row(values, errors), task)
+
+
+@router.post("/tasks/{task_id:int}/delete")
+def delete_task(task_id: int, session: DbSession, user: PageUser):
+    task, plan = queries.get_task(session, user, task_id)
+    try:
+        services.delete_task(session, task, user=user)
+    except services.PlanStateError as exc:
+        raise access.Forbidden(exc.message)
+    return RedirectResponse(f"/plans/{plan.id}?saved=1", status_code=303)
+
+
+@router.post("/tasks/{task_id:int}/cascade")
+def cascade_task(task_id: int, session: DbSession, user: PageUser):
+    task, _ = queries.get_task(session, user, task_id)
+    if user.unit_id is None:
+        raise access.Forbidden("Tài khoản chưa gắn với đơn vị nào.")
+    try:
+        plan = services.cascade_plan(session, task, user.unit_id, user=user)
+    except services.PlanInputError as exc:
+        raise access.Forbidden(next(iter(exc.errors.values())))
+    return RedirectResponse(f"/plans/{plan.id}?saved=1", status_code=303)

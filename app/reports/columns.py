@@ -1,0 +1,191 @@
+"""The columns of an activity export and the one streamed row query behind XLSX and CSV.
+
+Every column is read straight from SQL (unit, agency and task names joined in), so an export of
+any size is one pass over a server-side cursor.
+"""
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from app.accounts.models import User
+from app.activities.models import ActivityTask
+from app.activities.queries import ActivityFilter, activity_query
+from app.activities.types import COST_COLUMNS, PARTICIPANT_COLUMNS, STATUS_LABELS, TYPES, ActivityType
+from app.agencies.models import Agency
+from app.core.clock import VN_TZ
+from app.plans.models import METRIC_LABELS, Task
+from app.units.models import Unit
+
+CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str
+    key: str                      # a label of the row query
+    kind: str = "text"            # text, int, date, datetime
+    width: int = 14
+    convert: Callable[[Any], Any] | None = None
+
+    def value(self, row) -> Any:
+        raw = row._mapping[self.key]
+        if self.convert is not None:
+            return self.convert(raw)
+        if self.kind == "datetime" and raw is not None:
+            return raw.astimezone(VN_TZ).replace(tzinfo=None)
+        return raw
+
+
+def _joined(values) -> str:
+    return "; ".join(str(v) for v in values or [])
+
+
+def _detail(name: str, choices: tuple[tuple[str, str], ...]) -> Callable[[Any], Any]:
+    labels = dict(choices)
+
+    def convert(details):
+        value = (details or {}).get(name)
+        if value is None:
+            return None
+        return labels.get(value, value) if labels else value
+    return convert
+
+
+COMMON_HEAD = (
+    Column("Mã hoạt động", "id", width=36, convert=str),
+    Column("Loại hoạt động", "type", width=22, convert=lambda v: TYPES[v].label if v in TYPES else v),
+    Column("Tên hoạt động", "title", width=48),
+    Column("Ngày bắt đầu", "start_date", "date", 12),
+    Column("Ngày kết thúc", "end_date", "date", 12),
+    Column("Đơn vị", "unit_name", width=28),
+    Column("Mã đơn vị", "unit_code", width=10),
+    Column("Đơn vị theo địa giới hiện nay", "current_unit_name", width=28),
+    Column("Cơ quan thực hiện", "agency_name", width=30),
+    Column("Nhiệm vụ", "task_titles", width=40),
+    Column("Chủ đề", "topics", width=24, convert=_joined),
+    Column("Đối tượng", "audiences", width=24, convert=_joined),
+)
+PARTICIPANTS = tuple(Column(label, name, "int") for name, label in PARTICIPANT_COLUMNS)
+COSTS = tuple(Column(label + " (đồng)", name, "int", 16) for name, label in COST_COLUMNS) + (
+    Column("Tổng kinh phí (đồng)", "cost_vnd", "int", 16),
+)
+COMMON_TAIL = (
+    Column("Trạng thái", "status", width=12, convert=lambda v: STATUS_LABELS.get(str(v), str(v))),
+    Column("Người ghi", "created_by_name", width=22),
+    Column("Thời điểm ghi", "created_at", "datetime", 17),
+    Column("Thời điểm gửi", "submitted_at", "datetime", 17),
+    Column("Thời điểm duyệt", "reviewed_at", "datetime", 17),
+    Column("Nhận xét của người duyệt", "review_comment", width=30),
+    Column("Ghi chú", "notes", width=30),
+)
+
+
+def _type_field_columns(activity_type: ActivityType) -> tuple[Column, ...]:
+    out = []
+    for f in activity_type.fields:
+        if f.kind == "int":
+            out.append(Column(f.label, f.name, "int"))
+        else:
+            out.append(Column(f.label, "details", width=24, convert=_detail(f.name, f.choices)))
+        if f.name == "minutes_per_airing":
+            out.append(Column("Tổng số phút phát sóng", "minutes", "int"))
+    return tuple(out)
+
+
+def columns_for(type_code: str | None, boundaries: str = "current") -> tuple[Column, ...]:
+    """A type's sheet has its own fields; the all-types list has the union of every type's fields."""
+    if boundaries != "current":
+        return tuple(c for c in columns_for(type_code) if c.key != "current_unit_name")
+    if type_code in TYPES:
+        activity_type = TYPES[type_code]
+        middle = (PARTICIPANTS if activity_type.participants else ()) + _type_field_columns(activity_type)
+        return COMMON_HEAD + middle + COSTS + COMMON_TAIL
+    seen: dict[str, Column] = {}
+    for activity_type in TYPES.values():
+        for column in _type_field_columns(activity_type):
+            name = column.key if column.kind == "int" else column.label
+            if name in seen:
+                if column.kind == "int" and column.key in METRIC_LABELS:
+                    seen[name] = Column(METRIC_LABELS[column.key], column.key, "int")
+                continue
+            seen[name] = column
+    return COMMON_HEAD + PARTICIPANTS + tuple(seen.values()) + COSTS + COMMON_TAIL
+
+
+def export_query(session: Session, user: User, f: ActivityFilter, boundaries: str = "current"):
+    """The list page's query. Boundaries never change which activities are in view (as on the
+    dashboard); they decide whether the export also names each unit's successor of today."""
+    return activity_query(session, user, f)
+
+
+def row_query(session: Session, user: User, f: ActivityFilter, boundaries: str = "current"):
+    """The filtered, scoped activities as flat rows with every exported value, oldest first."""
+    base = export_query(session, user, f, boundaries).subquery()
+    current = aliased(Unit)
+    author = aliased(User)
+    tasks = (
+        select(func.aggregate_strings(Task.title, "; "))
+        .select_from(ActivityTask).join(Task, Task.id == ActivityTask.task_id)
+        .where(ActivityTask.activity_id == base.c.id)
+        .scalar_subquery()
+    )
+    activity_columns = [c for c in base.c if c.key not in ("version",)]
+    return (
+        select(*activity_columns,
+               Unit.name.label("unit_name"), Unit.code.label("unit_code"),
+               current.name.label("current_unit_name"), Agency.name.label("agency_name"),
+               author.full_name.label("created_by_name"), tasks.label("task_titles"))
+        .select_from(base)
+        .join(Unit, Unit.id == base.c.unit_id)
+        .outerjoin(current, current.id == func.coalesce(Unit.current_commune_id, Unit.current_province_id))
+        .outerjoin(Agency, Agency.id == base.c.agency_id)
+        .outerjoin(author, author.id == base.c.created_by_id)
+        .order_by(base.c.start_date, base.c.id)
+    )
+
+
+def stream_rows(session: Session, user: User, f: ActivityFilter, boundaries: str = "current") -> Iterator:
+    """Rows fetched in chunks through a server-side cursor, so memory stays flat."""
+    result = session.execute(row_query(session, user, f, boundaries).execution_options(yield_per=CHUNK))
+    for partition in result.partitions():
+        yield from partition
+
+
+def describe_filter(session: Session, f: ActivityFilter, boundaries: str = "current", at: date | None = None) -> str:
+    """The filters in words, for the first lines of every export."""
+    from app.core.text import format_date
+    from app.plans.models import Plan
+
+    parts = []
+    if f.unit_id:
+        unit = session.get(Unit, f.unit_id)
+        parts.append(f"Đơn vị: {unit.name if unit else f.unit_id}")
+    if f.plan_id:
+        plan = session.get(Plan, f.plan_id)
+        parts.append(f"Kế hoạch: {plan.title if plan else f.plan_id}")
+    if f.task_id:
+        task = session.get(Task, f.task_id)
+        parts.append(f"Nhiệm vụ: {task.title if task else f.task_id}")
+    if f.type:
+        parts.append(f"Loại: {TYPES[f.type].label if f.type in TYPES else f.type}")
+    if f.status:
+        parts.append(f"Trạng thái: {STATUS_LABELS.get(f.status, f.status)}")
+    if f.date_from:
+        parts.append(f"Từ ngày: {format_date(f.date_from)}")
+    if f.date_to:
+        parts.append(f"Đến ngày: {format_date(f.date_to)}")
+    if boundaries == "as_of":
+        parts.append(f"Địa giới: tại ngày {format_date(at)}" if at else "Địa giới: tại thời điểm ghi")
+    else:
+        parts.append("Địa giới: hiện nay")
+    return "; ".join(parts) if parts else "Không lọc"
+
+
+def generated_line(now: datetime) -> str:
+    return f"Thời điểm xuất: {now.astimezone(VN_TZ).strftime('%H:%M %d/%m/%Y')}"
+

@@ -1,0 +1,135 @@
+"""The review cycle after submission: approve, return with a comment, reopen with a reason.
+
+Submitting is `app.activities.services.submit_activity`. Reopening an approved entry sends it
+back to its author as *returned*, the reason becoming the review comment: the author sees why at
+the top of their home screen, corrects it and submits again, and the entry goes through review
+once more. (Reopening to "submitted" would leave nobody able to correct it.)
+"""
+import uuid
+from typing import Any
+
+from sqlmodel import Session
+
+from app.accounts import access
+from app.accounts.models import User
+from app.activities import queries
+from app.activities.models import Activity, ActivityStatus
+from app.audit.services import record, snapshot
+from app.core.clock import utcnow
+from app.core.errors import field_error
+
+COMMENT_MAX = 2000
+BULK_LIMIT = 1000
+
+
+class Invalid(Exception):
+    """Missing or bad input: 422 with one error per field."""
+
+    def __init__(self, errors: list[dict[str, str]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+class WrongState(Exception):
+    """The entry is not in a state this transition starts from: 409."""
+
+    def __init__(self, message: str, activity: Activity):
+        super().__init__(message)
+        self.message = message
+        self.activity = activity
+
+
+def _require_reviewer(session: Session, user: User, activity: Activity) -> None:
+    if not access.can_review_activity(session, user, activity):
+        raise access.Forbidden("Chỉ cán bộ thẩm định của cấp trên mới duyệt hoặc trả lại được hoạt động này.")
+
+
+def _require_state(activity: Activity, state: ActivityStatus, message: str) -> None:
+    if activity.status != state:
+        raise WrongState(message, activity)
+
+
+def _required_text(value: str | None, field: str, message: str) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise Invalid([field_error(field, "missing", message)])
+    if len(text) > COMMENT_MAX:
+        raise Invalid([field_error(field, "string_too_long", f"Tối đa {COMMENT_MAX} ký tự.")])
+    return text
+
+
+def _transition(session: Session, activity: Activity, status: ActivityStatus, action: str, *, user: User,
+                comment: str | None, note: str | None = None) -> None:
+    before = snapshot(activity)
+    activity.status = status
+    activity.review_comment = comment
+    activity.reviewed_at = utcnow()
+    activity.reviewed_by_id = user.id
+    activity.version += 1
+    activity.updated_at = activity.reviewed_at
+    activity.updated_by_id = user.id
+    session.add(activity)
+    record(session, user=user, entity="activity", entity_id=activity.id, action=action, before=before,
+           after=snapshot(activity), unit_id=activity.unit_id, note=note)
+
+
+def _approve(session: Session, activity: Activity, user: User) -> None:
+    _require_reviewer(session, user, activity)
+    _require_state(activity, ActivityStatus.submitted, "Chỉ duyệt được hoạt động đã gửi.")
+    _transition(session, activity, ActivityStatus.approved, "approve", user=user, comment=None)
+
+
+def approve_activity(session: Session, activity: Activity, *, user: User) -> Activity:
+    """Submitted → approved (locked)."""
+    _approve(session, activity, user)
+    session.commit()
+    return activity
+
+
+def return_activity(session: Session, activity: Activity, comment: str | None, *, user: User) -> Activity:
+    """Submitted → returned to its author with the reviewer's comment."""
+    text = _required_text(comment, "comment", "Cần ghi lý do trả lại để người báo cáo biết cần sửa gì.")
+    _require_reviewer(session, user, activity)
+    _require_state(activity, ActivityStatus.submitted, "Chỉ trả lại được hoạt động đã gửi.")
+    _transition(session, activity, ActivityStatus.returned, "return", user=user, comment=text, note=text[:1000])
+    session.commit()
+    return activity
+
+
+def reopen_activity(session: Session, activity: Activity, reason: str | None, *, user: User) -> Activity:
+    """Approved → returned, unlocked for its author, with the reason as the review comment."""
+    text = _required_text(reason, "reason", "Cần ghi lý do mở lại hoạt động đã duyệt.")
+    _require_reviewer(session, user, activity)
+    _require_state(activity, ActivityStatus.approved, "Chỉ mở lại được hoạt động đã duyệt.")
+    _transition(session, activity, ActivityStatus.returned, "reopen", user=user, comment=text, note=text[:1000])
+    session.commit()
+    return activity
+
+
+def approve_many(session: Session, ids: list[Any], *, user: User) -> list[dict[str, Any]]:
+    """Approve each id the user may review; one result per id, in order. Refusals do not stop the rest."""
+    if len(ids) > BULK_LIMIT:
+        raise Invalid([field_error("ids", "too_long", f"Tối đa {BULK_LIMIT} hoạt động mỗi lần.")])
+    results = []
+    for raw in ids:
+        results.append(_approve_one(session, user, raw))
+    session.commit()
+    return results
+
+
+def _approve_one(session: Session, user: User, raw: Any) -> dict[str, Any]:
+    try:
+        activity_id = uuid.UUID(str(raw))
+    except ValueError:
+        return {"id": str(raw), "ok": False, "code": "invalid_id", "message": "Mã hoạt động không hợp lệ."}
+    try:
+        activity = queries.get_visible(session, user, activity_id)
+        _approve(session, activity, user)
+    except access.NotFound:
+        return {"id": str(activity_id), "ok": False, "code": "not_found", "message": "Không tìm thấy."}
+    except access.Forbidden as exc:
+        return {"id": str(activity_id), "ok": False, "code": "forbidden", "message": exc.message}
+    except WrongState as exc:
+        return {"id": str(activity_id), "ok": False, "code": "invalid_state", "message": exc.message,
+                "status": exc.activity.status}
+    return {"id": str(activity_id), "ok": True, "status": activity.status, "version": activity.version}

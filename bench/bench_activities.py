@@ -1,0 +1,265 @@
+"""Logging budgets: the broadcast form's size on the wire, and the API under load.
+
+- Page size: the broadcast form over HTTP with gzip — cold (HTML + every stylesheet and script it
+  links, and the service worker if there is one; scripts loaded only on demand are listed apart) and warm (the HTML only; static files carry
+  content hashes and are cached for a year).
+- Throughput: Loa served by uvicorn in a subprocess on a scratch SQLite database (and PostgreSQL
+  when reachable); a second process sends broadcast POSTs open-loop at 200/s for 10 s (latency is
+  measured from each request's scheduled time, so queueing counts), then closed-loop with 8
+  concurrent clients for the saturation throughput.
+"""
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+RATE, DURATION = 200, 10.0
+# Fewer clients than the database pool holds connections: past that, requests queue for
+# connections while holding threads, which measures the pool, not the code.
+SATURATION_CLIENTS, SATURATION_SECONDS = 8, 8.0
+PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PASSWORD = "bench-password-1"
+# Requests beyond this answer 503 (counted as errors) instead of queueing for a database
+# connection: the default pool holds 15, and the user lookup waits for one on the event loop.
+LIMIT_CONCURRENCY = 14
+WORKERS = int(os.environ.get("BENCH_WORKERS", "1"))  # as `loa serve --workers` (WEB_CONCURRENCY)
+
+SETUP = r"""
+import sys
+from sqlmodel import Session
+import app.models
+from app.core.db import get_engine
+from app.migrate import upgrade
+from app.units.loader import load_units
+from app.accounts import services
+from app.accounts.models import Role, UserCreate
+upgrade("head")
+with Session(get_engine()) as session:
+    load_units(session)
+    from sqlalchemy import select
+    from app.units.models import Unit
+    current = session.execute(select(Unit).where(Unit.level == "commune", Unit.valid_to.is_(None))
+                              .order_by(Unit.id).limit(1)).scalars().one()
+    services.create_user(session, UserCreate(username="bench", full_name="Bench", role=Role.reporter,
+                         unit_id=current.id, password=sys.argv[1]), user=None)
+    print(current.id)
+"""
+
+LOAD = r"""
+import asyncio, json, sys, time, uuid
+import httpx
+base, token, unit_id, mode, rate, duration = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], float(sys.argv[5]), float(sys.argv[6])
+from datetime import date
+headers = {"Authorization": f"Bearer {token}"}
+def body():
+    return {"id": str(uuid.uuid4()), "type": "broadcast", "title": "Phát thanh tuyên truyền giảm nghèo",
+            "start_date": date.today().isoformat(), "unit_id": unit_id, "airings": 2, "minutes_per_airing": 15,
+            "details": {"channel": "commune_loudspeaker"}, "status": "submitted"}
+latencies, errors = [], 0
+async def one(client, scheduled):
+    global errors
+    try:
+        r = await client.post(base + "/api/v1/activities", json=body(), headers=headers)
+        if r.status_code != 201:
+            errors += 1
+    except Exception:
+        errors += 1
+    latencies.append(time.perf_counter() - scheduled)
+async def open_loop(client):
+    start = time.perf_counter(); tasks = []; i = 0
+    while True:
+        scheduled = start + i / rate
+        if scheduled - start >= duration:
+            break
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(client, scheduled))); i += 1
+    await asyncio.gather(*tasks)
+    return time.perf_counter() - start
+async def closed_loop(client):
+    start = time.perf_counter(); stop = start + duration
+    async def worker():
+        while time.perf_counter() < stop:
+            await one(client, time.perf_counter())
+    await asyncio.gather(*[worker() for _ in range(int(rate))])
+    return time.perf_counter() - start
+async def main():
+    # Fewer connections than the server admits: a request that finds them busy waits in the
+    # client, and that wait counts in its latency (measured from its scheduled time).
+    limits = httpx.Limits(max_connections=12, max_keepalive_connections=12)
+    async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(30, pool=None)) as client:
+        for _ in range(20):  # warm-up
+            await one(client, time.perf_counter())
+        latencies.clear()
+        elapsed = await (open_loop(client) if mode == "open" else closed_loop(client))
+    lat = sorted(latencies)
+    pick = lambda q: round(lat[min(len(lat) - 1, int(q * len(lat)))] * 1000, 1) if lat else None
+    print(json.dumps({"requests": len(lat), "errors": errors, "per_second": round(len(lat) / elapsed, 1),
+                      "p50_ms": pick(.50), "p95_ms": pick(.95), "p99_ms": pick(.99)}))
+asyncio.run(main())
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _env(url: str, media: str) -> dict[str, str]:
+    return {**os.environ, "DATABASE_URL": url, "LOA_MEDIA_DIR": media, "LOA_ENV": "development",
+            "PYTHONPATH": str(ROOT)}
+
+
+class Server:
+    """Loa under uvicorn in its own process, on a scratch database with one reporter."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.media = tempfile.mkdtemp(prefix="loa-bench-media-")
+        env = _env(url, self.media)
+        out = subprocess.run([PYTHON, "-c", SETUP, PASSWORD], env=env, cwd=ROOT, check=True, capture_output=True,
+                             text=True)
+        self.unit_id = int(out.stdout.strip().splitlines()[-1])
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [PYTHON, "-m", "uvicorn", "app.main:app", "--port", str(self.port), "--log-level", "error",
+             "--no-access-log", "--limit-concurrency", str(LIMIT_CONCURRENCY), "--workers", str(WORKERS)],
+            env=env, cwd=ROOT)
+        self._wait()
+
+    def _wait(self) -> None:
+        import httpx
+
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                if httpx.get(self.base + "/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise RuntimeError("server did not start")
+
+    def token(self) -> str:
+        import httpx
+
+        response = httpx.post(self.base + "/api/v1/auth/token", data={"username": "bench", "password": PASSWORD})
+        response.raise_for_status()
+        return response.json()["access_token"]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _load(server: Server, token: str, mode: str, rate: float, duration: float) -> dict:
+    out = subprocess.run([PYTHON, "-c", LOAD, server.base, token, str(server.unit_id), mode, str(rate),
+                          str(duration)], capture_output=True, text=True, check=True, cwd=ROOT)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def page_size(server: Server) -> dict:
+    import httpx
+
+    with httpx.Client(base_url=server.base, headers={"Accept-Encoding": "gzip"}) as client:
+        login = client.post("/login", data={"username": "bench", "password": PASSWORD, "next": "/"})
+        assert login.status_code in (200, 303), login.status_code
+
+        def wire(path: str) -> int:
+            with client.stream("GET", path) as response:
+                return len(b"".join(response.iter_raw()))
+
+        html_bytes = wire("/activities/new?type=broadcast")
+        page = client.get("/activities/new?type=broadcast").text
+        assets = sorted(set(re.findall(r'<link[^>]+rel="stylesheet"[^>]+href="([^"]+)"', page)
+                            + re.findall(r'<script[^>]+src="([^"]+)"', page)))
+        # Scripts named in data- attributes are fetched only when needed (e.g. a queue to send).
+        lazy = sorted(set(re.findall(r'data-[a-z-]+="(/static/[^"]+\.js[^"]*)"', page)))
+        sizes = {path.split("?")[0]: wire(path) for path in assets}
+        lazy_sizes = {path.split("?")[0]: wire(path) for path in lazy}
+        for worker in ("/sw.js", "/service-worker.js", "/static/sw.js"):
+            if client.get(worker).status_code == 200:
+                sizes[worker] = wire(worker)
+                break
+    cold = html_bytes + sum(sizes.values())
+    return {"html_gzip_bytes": html_bytes, "assets_gzip_bytes": sizes, "lazy_assets_gzip_bytes": lazy_sizes,
+            "cold_kb": round(cold / 1024, 1), "cold_with_lazy_kb": round((cold + sum(lazy_sizes.values())) / 1024, 1),
+            "warm_kb": round(html_bytes / 1024, 1), "budget_cold_kb": 30, "budget_warm_kb": 8,
+            "within_budget": cold <= 30 * 1024 and html_bytes <= 8 * 1024}
+
+
+def throughput(server: Server) -> dict:
+    token = server.token()
+    steady = _load(server, token, "open", RATE, DURATION)
+    saturation = _load(server, token, "closed", SATURATION_CLIENTS, SATURATION_SECONDS)
+    return {f"open_loop_{RATE}_per_s": steady, "saturation": saturation,
+            "p95_within_25_ms": bool(steady["p95_ms"] is not None and steady["p95_ms"] <= 25 and not steady["errors"])}
+
+
+def _pg_database() -> str | None:
+    try:
+        import psycopg
+
+        name = f"loa_bench_{os.getpid()}"
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    except Exception:  # noqa: BLE001 — PostgreSQL is optional here
+        return None
+
+
+def _drop_pg(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run(results: dict) -> None:
+    out = results.setdefault("activities", {})
+    out["cpus"] = os.cpu_count()
+    out["server_workers"] = WORKERS
+    with tempfile.TemporaryDirectory(prefix="loa-bench-") as tmp:
+        server = Server(f"sqlite:///{tmp}/bench.db")
+        try:
+            out["broadcast_form"] = page_size(server)
+            print(f"   form: cold {out['broadcast_form']['cold_kb']} KB, warm {out['broadcast_form']['warm_kb']} KB",
+                  flush=True)
+            out["api_sqlite"] = throughput(server)
+            print(f"   sqlite: {out['api_sqlite']}", flush=True)
+        finally:
+            server.stop()
+    url = _pg_database()
+    if url is None:
+        out["api_postgresql"] = "PostgreSQL not reachable"
+        return
+    try:
+        server = Server(url)
+        try:
+            out["api_postgresql"] = throughput(server)
+            print(f"   postgresql: {out['api_postgresql']}", flush=True)
+        finally:
+            server.stop()
+    finally:
+        _drop_pg(url)
+
+
+if __name__ == "__main__":
+    results: dict = {}
+    run(results)
+    print(json.dumps(results, indent=2, ensure_ascii=False))

@@ -1,0 +1,156 @@
+"""Response times of the province dashboard and the progress endpoint (`make bench`, or run alone).
+
+For SQLite (a scratch file) and PostgreSQL (database `loa_bench_dashboards`, when reachable), a
+child process migrates a fresh database, loads the real administrative units, generates
+LOA_BENCH_ACTIVITIES activities (default 200,000; the target is 1,000,000) over every commune of
+both eras from 2022 to today, gives each of the 34 current provinces a 2025–2026 plan with three
+tasks assigned to all its communes, links every activity since 1/1/2025 to its province's task,
+and then requests, through the ASGI app in-process, as the Hải Phòng reviewer:
+  - GET /dashboard?period=2026       (headline, progress bars, charts, child-unit table)
+  - GET /api/v1/progress?plan_id=..&period=2026, and &period=plan (legacy communes rolled up)
+  - GET /api/v1/completeness?plan_id=..&period=2026
+each 3 times to warm up, then LOA_BENCH_REPEAT times (default 30); p50 and p95 in milliseconds.
+Targets with 1M activities: p95 ≤ 300 ms on PostgreSQL, ≤ 1 s on SQLite.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_DB = "loa_bench_dashboards"
+
+CHILD = r"""
+import json, os, statistics, sys, time
+from datetime import date
+from sqlalchemy import case, insert, literal, select, text
+from sqlmodel import Session
+import app.models
+from app.core.db import get_engine
+from app.migrate import upgrade
+from app.units.loader import load_units
+from app.accounts import services as accounts
+from app.accounts.models import Role, UserCreate
+from app.activities.generate import generate_activities
+from app.activities.models import Activity, ActivityTask
+from app.plans.models import Plan, Target, Task, TaskUnit
+from app.units.models import Unit
+
+n, repeat = int(sys.argv[1]), int(sys.argv[2])
+HAI_PHONG = int(sys.argv[3])
+out = {"activities": n}
+engine = get_engine()
+started = time.perf_counter()
+upgrade("head")
+with Session(engine) as s:
+    load_units(s)
+    accounts.create_user(s, UserCreate(username="duyet", full_name="Bench", role=Role.reviewer, unit_id=HAI_PHONG,
+                                       password="bench-password-1"), user=None)
+    provinces = s.execute(select(Unit.id).where(Unit.level == "province", Unit.valid_to.is_(None))).scalars().all()
+    groups = (("Phát thanh trên loa truyền thanh", "airings", 200), ("Băng rôn, tờ rơi", "activities", 12),
+              ("Tập huấn, đối thoại, nói chuyện", "participants", 300))
+    for pid in provinces:
+        plan = Plan(title="Kế hoạch truyền thông giảm nghèo 2025–2026", unit_id=pid, period_start=date(2025, 1, 1),
+                    period_end=date(2026, 12, 31), status="active")
+        s.add(plan); s.flush()
+        for position, (title, metric, qty) in enumerate(groups):
+            task = Task(plan_id=plan.id, title=title, position=position, report_deadline=date(2026, 11, 20))
+            s.add(task); s.flush()
+            s.add(Target(task_id=task.id, metric=metric, quantity=qty, period="year", per_unit=True))
+            s.execute(insert(TaskUnit.__table__).from_select(["task_id", "unit_id"], select(literal(task.id), Unit.id)
+                      .where(Unit.level == "commune", Unit.valid_to.is_(None), Unit.province_id == pid)))
+    s.commit()
+    generate_activities(s, n)
+    position = case((Activity.type == "broadcast", 0), (Activity.type.in_(("visual", "leaflet")), 1), else_=2)
+    linked = (select(Activity.id, Task.id).select_from(Activity).join(Unit, Unit.id == Activity.unit_id)
+              .join(Plan, Plan.unit_id == Unit.current_province_id).join(Task, (Task.plan_id == Plan.id) & (Task.position == position))
+              .where(Activity.start_date >= date(2025, 1, 1)))
+    s.execute(insert(ActivityTask.__table__).from_select(["activity_id", "task_id"], linked))
+    s.commit()
+    s.execute(text("ANALYZE"))
+    s.commit()
+    plan_id = s.execute(select(Plan.id).where(Plan.unit_id == HAI_PHONG)).scalar_one()
+    out["activity_task_rows"] = s.execute(select(text("count(*)")).select_from(ActivityTask)).scalar_one()
+    out["in_province"] = s.execute(select(text("count(*)")).select_from(Activity).join(Unit, Unit.id == Activity.unit_id)
+                                   .where(Unit.current_province_id == HAI_PHONG)).scalar_one()
+out["setup_seconds"] = round(time.perf_counter() - started, 1)
+
+from fastapi.testclient import TestClient
+from app.main import create_app
+client = TestClient(create_app())
+r = client.post("/login", data={"username": "duyet", "password": "bench-password-1", "next": "/"}, follow_redirects=False)
+assert r.status_code == 303, r.text
+token = client.post("/api/v1/auth/token", data={"username": "duyet", "password": "bench-password-1"}).json()["access_token"]
+bearer = {"Authorization": f"Bearer {token}"}
+urls = {
+    "dashboard_province_2026": ("/dashboard?period=2026", {}),
+    "progress_api_2026": (f"/api/v1/progress?plan_id={plan_id}&period=2026", bearer),
+    "progress_api_whole_plan": (f"/api/v1/progress?plan_id={plan_id}&period=plan", bearer),
+    "completeness_api_2026": (f"/api/v1/completeness?plan_id={plan_id}&period=2026", bearer),
+}
+for name, (url, headers) in urls.items():
+    times = []
+    for i in range(3 + repeat):
+        t0 = time.perf_counter()
+        r = client.get(url, headers=headers)
+        elapsed = (time.perf_counter() - t0) * 1000
+        assert r.status_code == 200, (url, r.status_code, r.text[:300])
+        if i >= 3:
+            times.append(elapsed)
+    times.sort()
+    out[name] = {"p50_ms": round(statistics.median(times), 1),
+                 "p95_ms": round(times[min(len(times) - 1, int(round(0.95 * len(times))) - 1)], 1)}
+print("RESULT " + json.dumps(out))
+"""
+
+
+def _pg_url() -> str | None:
+    try:
+        import psycopg
+    except ImportError:
+        return None
+    try:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {PG_DB}")
+    except Exception:  # noqa: BLE001 — no server: the PostgreSQL figures are skipped
+        return None
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{PG_DB}"
+
+
+def _measure(url: str, n: int, repeat: int) -> dict:
+    from app.units.loader import CURRENT, unit_id
+
+    env = {**os.environ, "DATABASE_URL": url, "LOA_ENV": "test", "PYTHONPATH": str(ROOT)}
+    env.setdefault("LOA_MEDIA_DIR", tempfile.mkdtemp(prefix="loa-bench-media-"))
+    proc = subprocess.run([sys.executable, "-c", CHILD, str(n), str(repeat), str(unit_id(CURRENT, "province", "31"))],
+                          cwd=ROOT, env=env, capture_output=True, text=True)
+    line = next((x for x in proc.stdout.splitlines() if x.startswith("RESULT ")), None)
+    if proc.returncode != 0 or line is None:
+        raise RuntimeError(proc.stderr[-2000:])
+    return json.loads(line[len("RESULT "):])
+
+
+def run(results: dict) -> None:
+    sys.path.insert(0, str(ROOT))
+    n = int(os.environ.get("LOA_BENCH_ACTIVITIES", "200000"))
+    repeat = int(os.environ.get("LOA_BENCH_REPEAT", "30"))
+    out = results.setdefault("dashboards", {})
+    with tempfile.TemporaryDirectory(prefix="loa-bench-dash-") as tmp:
+        print(f"   sqlite, {n} activities", flush=True)
+        out["sqlite"] = _measure(f"sqlite:///{tmp}/bench.db", n, repeat)
+    pg = _pg_url()
+    if pg:
+        print(f"   postgresql, {n} activities", flush=True)
+        out["postgresql"] = _measure(pg, n, repeat)
+    else:
+        out["postgresql"] = "skipped: no server at BENCH_PG_URL"
+
+
+if __name__ == "__main__":
+    results: dict = {}
+    run(results)
+    print(json.dumps(results, indent=2, ensure_ascii=False))

@@ -1,0 +1,210 @@
+"""The activities JSON API: idempotent logging, rules, change feed, bulk import."""
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from app.activities.models import Activity
+from app.audit.models import AuditEntry
+from app.core.clock import today
+from tests.activities_helpers import LEGACY_DAY, broadcast, commune_pair, days_ago, other_current_commune
+from tests.factories import HAI_PHONG, make_plan, make_task, make_user, token
+
+
+def _count(session) -> int:
+    session.expire_all()
+    return session.execute(select(func.count()).select_from(Activity)).scalar_one()
+
+
+def _reporter(client, session):
+    legacy, current = commune_pair(session)
+    user = make_user(session, "reporter", current.id, username="to_ha")
+    return user, token(client, user), legacy, current
+
+
+def test_logging_a_broadcast_answers_201_with_minutes_computed(client, session):
+    _, headers, _, current = _reporter(client, session)
+    response = client.post("/api/v1/activities", json=broadcast(current.id, cost_local_vnd=150000,
+                                                               cost_mobilised_vnd=50000), headers=headers)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["minutes"] == 30 and body["cost_vnd"] == 200000 and body["version"] == 1
+    assert body["status"] == "draft" and body["details"]["channel"] == "commune_loudspeaker"
+    audit = session.execute(select(AuditEntry).where(AuditEntry.entity_id == body["id"])).scalars().all()
+    assert [a.action for a in audit] == ["create"]
+
+
+def test_a_retry_with_the_same_id_answers_200_and_leaves_one_record(client, session):
+    _, headers, _, current = _reporter(client, session)
+    body = broadcast(current.id, id=str(uuid.uuid4()))
+    first = client.post("/api/v1/activities", json=body, headers=headers)
+    again = client.post("/api/v1/activities", json=body, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"] == body["id"]
+    assert _count(session) == 1
+
+
+def test_a_different_body_under_an_existing_id_answers_409_with_the_stored_record(client, session):
+    _, headers, _, current = _reporter(client, session)
+    body = broadcast(current.id, id=str(uuid.uuid4()))
+    client.post("/api/v1/activities", json=body, headers=headers)
+    response = client.post("/api/v1/activities", json={**body, "airings": 5}, headers=headers)
+    assert response.status_code == 409
+    assert response.json()["code"] == "conflict" and response.json()["current"]["airings"] == 2
+    assert _count(session) == 1
+
+
+def _errors(response) -> dict[str, str]:
+    assert response.status_code == 422, response.text
+    return {e["path"]: e["code"] for e in response.json()["errors"]}
+
+
+def test_dates_after_tomorrow_and_ends_before_starts_are_refused(client, session):
+    _, headers, _, current = _reporter(client, session)
+    tomorrow = (today() + timedelta(days=1)).isoformat()
+    assert client.post("/api/v1/activities", json=broadcast(current.id, start_date=tomorrow),
+                       headers=headers).status_code == 201
+    late = (today() + timedelta(days=2)).isoformat()
+    assert _errors(client.post("/api/v1/activities", json=broadcast(current.id, start_date=late),
+                               headers=headers)) == {"start_date": "future"}
+    response = client.post("/api/v1/activities", json=broadcast(current.id, start_date=days_ago(3),
+                                                               end_date=days_ago(5)), headers=headers)
+    assert _errors(response) == {"end_date": "before_start"}
+
+
+def test_negative_counts_and_a_breakdown_above_the_total_are_refused(client, session):
+    _, headers, _, current = _reporter(client, session)
+    body = {**broadcast(current.id), "type": "talk", "participants": 40, "participants_women": 41,
+            "participants_poor": -1, "cost_local_vnd": 1000.5}
+    errors = _errors(client.post("/api/v1/activities", json=body, headers=headers))
+    assert errors == {"participants_poor": "greater_than_equal", "cost_local_vnd": "int_from_float"}
+    body.update(participants_poor=3, cost_local_vnd=1000)
+    errors = _errors(client.post("/api/v1/activities", json=body, headers=headers))
+    assert errors == {"participants_women": "above_total"}
+
+
+def test_a_broadcast_needs_a_channel_and_airings(client, session):
+    _, headers, _, current = _reporter(client, session)
+    errors = _errors(client.post("/api/v1/activities", json=broadcast(current.id, airings=0, details={}),
+                                 headers=headers))
+    assert errors == {"airings": "required", "details.channel": "required"}
+
+
+def test_a_2024_activity_goes_to_the_legacy_commune_and_a_2026_one_to_the_current(client, session):
+    _, headers, legacy, current = _reporter(client, session)
+    assert _errors(client.post("/api/v1/activities", json=broadcast(current.id, start_date=LEGACY_DAY),
+                               headers=headers)) == {"unit_id": "unit_not_valid_on_date"}
+    assert client.post("/api/v1/activities", json=broadcast(legacy.id, start_date=LEGACY_DAY),
+                       headers=headers).status_code == 201
+    assert _errors(client.post("/api/v1/activities", json=broadcast(legacy.id),
+                               headers=headers)) == {"unit_id": "unit_not_valid_on_date"}
+
+
+def test_a_reporter_of_one_commune_cannot_log_in_another(client, session):
+    _, headers, _, current = _reporter(client, session)
+    other = other_current_commune(session, current.id)
+    assert _errors(client.post("/api/v1/activities", json=broadcast(other.id), headers=headers)) == {
+        "unit_id": "out_of_scope"}
+    viewer = make_user(session, "viewer", current.id, username="chi_xem")
+    assert client.post("/api/v1/activities", json=broadcast(current.id),
+                       headers=token(client, viewer)).status_code == 403
+    assert _count(session) == 0
+
+
+def test_a_task_must_belong_to_a_plan_covering_the_date_and_the_unit(client, session):
+    _, headers, legacy, current = _reporter(client, session)
+    other = other_current_commune(session, current.id)
+    plan = make_plan(session, HAI_PHONG, period_start=today() - timedelta(days=100),
+                     period_end=today() + timedelta(days=100))
+    ours = make_task(session, plan, unit_ids=(current.id,))
+    theirs = make_task(session, plan, unit_ids=(other.id,), title="Nhiệm vụ của xã khác")
+    province_wide = make_task(session, plan, title="Nhiệm vụ chung của thành phố")
+    old_plan = make_plan(session, HAI_PHONG, title="Kế hoạch cũ", period_start=today() - timedelta(days=900),
+                         period_end=today() - timedelta(days=400))
+    expired = make_task(session, old_plan, unit_ids=(current.id,))
+    for task in (ours, province_wide):
+        assert client.post("/api/v1/activities", json=broadcast(current.id, task_ids=[task.id]),
+                           headers=headers).status_code == 201
+    for task in (theirs, expired):
+        assert _errors(client.post("/api/v1/activities", json=broadcast(current.id, task_ids=[task.id]),
+                                   headers=headers)) == {"task_ids": "task_not_applicable"}
+
+
+def test_a_stale_version_is_refused_with_the_current_record(client, session):
+    _, headers, _, current = _reporter(client, session)
+    created = client.post("/api/v1/activities", json=broadcast(current.id), headers=headers).json()
+    url = f"/api/v1/activities/{created['id']}"
+    first = client.patch(url, json={"version": 1, "airings": 3}, headers=headers)
+    assert first.status_code == 200 and first.json()["version"] == 2 and first.json()["minutes"] == 45
+    stale = client.patch(url, json={"version": 1, "airings": 4}, headers=headers)
+    assert stale.status_code == 409 and stale.json()["current"]["airings"] == 3
+
+
+def test_submit_then_edit_is_refused_and_only_drafts_are_deleted(client, session):
+    _, headers, _, current = _reporter(client, session)
+    draft = client.post("/api/v1/activities", json=broadcast(current.id), headers=headers).json()
+    kept = client.post("/api/v1/activities", json=broadcast(current.id), headers=headers).json()
+    submitted = client.post(f"/api/v1/activities/{kept['id']}/submit", headers=headers)
+    assert submitted.status_code == 200 and submitted.json()["status"] == "submitted"
+    assert client.patch(f"/api/v1/activities/{kept['id']}", json={"airings": 9}, headers=headers).status_code == 403
+    assert client.delete(f"/api/v1/activities/{kept['id']}", headers=headers).status_code == 409
+    assert client.delete(f"/api/v1/activities/{draft['id']}", headers=headers).status_code == 204
+    assert client.get(f"/api/v1/activities/{draft['id']}", headers=headers).status_code == 404
+
+
+def test_the_change_feed_pages_through_updates_in_order(client, session):
+    _, headers, _, current = _reporter(client, session)
+    since = "2000-01-01T00:00:00Z"
+    ids = [client.post("/api/v1/activities", json=broadcast(current.id), headers=headers).json()["id"]
+           for _ in range(5)]
+    client.patch(f"/api/v1/activities/{ids[0]}", json={"airings": 7}, headers=headers)
+    seen, cursor = [], None
+    while True:
+        page = client.get("/api/v1/activities", params={"updated_since": since, "limit": 2,
+                                                        **({"cursor": cursor} if cursor else {})},
+                          headers=headers).json()
+        seen += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == ids[1:] + ids[:1]
+
+
+def test_the_list_filters_by_type_and_unit(client, session):
+    _, headers, legacy, current = _reporter(client, session)
+    client.post("/api/v1/activities", json=broadcast(current.id), headers=headers)
+    client.post("/api/v1/activities", json=broadcast(legacy.id, start_date=LEGACY_DAY), headers=headers)
+    items = client.get("/api/v1/activities", params={"unit_id": legacy.id}, headers=headers).json()["items"]
+    assert [i["unit_id"] for i in items] == [legacy.id]
+    assert client.get("/api/v1/activities", params={"type": "training"}, headers=headers).json()["items"] == []
+
+
+def test_bulk_reports_each_failing_row_and_saves_the_good_ones(client, session):
+    _, headers, _, current = _reporter(client, session)
+    repeated = broadcast(current.id, id=str(uuid.uuid4()))
+    client.post("/api/v1/activities", json=repeated, headers=headers)
+    rows = [broadcast(current.id), repeated, broadcast(current.id, airings=-1), {"type": "nope"},
+            broadcast(current.id, start_date="2099-01-01")]
+    response = client.post("/api/v1/activities/bulk", json=rows, headers=headers)
+    assert response.status_code == 200
+    body = response.json()
+    assert [r["status"] for r in body["results"]] == ["created", "unchanged", "error", "error", "error"]
+    assert body["results"][2]["errors"][0]["path"] == "airings"
+    assert {e["path"] for e in body["results"][3]["errors"]} >= {"start_date", "unit_id"}
+    assert body["results"][4]["errors"][0]["code"] == "future"
+    assert _count(session) == 2
+
+
+def test_a_bulk_dry_run_validates_without_saving(client, session):
+    _, headers, _, current = _reporter(client, session)
+    rows = [broadcast(current.id), broadcast(current.id, airings=-1)]
+    body = client.post("/api/v1/activities/bulk", params={"dry_run": "true"}, json={"activities": rows},
+                       headers=headers).json()
+    assert body["dry_run"] is True and body["created"] == 1 and body["error"] == 1
+    assert _count(session) == 0
+
+
+def test_bulk_refuses_more_than_a_thousand_rows(client, session):
+    _, headers, _, current = _reporter(client, session)
+    response = client.post("/api/v1/activities/bulk", json=[broadcast(current.id)] * 1001, headers=headers)
+    assert response.status_code == 413 and _count(session) == 0
