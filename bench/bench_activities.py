@@ -28,7 +28,7 @@ PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5
 PASSWORD = "bench-password-1"
 # Requests beyond this answer 503 (counted as errors) instead of queueing for a database
 # connection: the default pool holds 15, and the user lookup waits for one on the event loop.
-LIMIT_CONCURRENCY = 14
+LIMIT_CONCURRENCY = 64
 WORKERS = int(os.environ.get("BENCH_WORKERS", "1"))  # as `loa serve --workers` (WEB_CONCURRENCY)
 
 SETUP = r"""
@@ -94,7 +94,7 @@ async def closed_loop(client):
 async def main():
     # Fewer connections than the server admits: a request that finds them busy waits in the
     # client, and that wait counts in its latency (measured from its scheduled time).
-    limits = httpx.Limits(max_connections=12, max_keepalive_connections=12)
+    limits = httpx.Limits(max_connections=48, max_keepalive_connections=48)
     async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(30, pool=None)) as client:
         for _ in range(20):  # warm-up
             await one(client, time.perf_counter())

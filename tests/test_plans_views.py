@@ -140,3 +140,39 @@ def test_a_commune_reviewer_cascades_with_one_button(client, session):
     assert response.status_code == 303
     child = client.get(response.headers["location"])
     assert "Thực hiện nhiệm vụ" in child.text and "Phát thanh trên loa truyền thanh xã" in child.text
+
+
+def test_the_plan_page_shows_each_tasks_progress_from_approved_activities(client, session):
+    from datetime import date
+
+    from tests.factories import find_unit, make_activity, make_plan, make_task, make_user
+
+    commune = find_unit(session, "Phường Hải Dương", legacy=False)
+    reviewer = make_user(session, "reviewer", HAI_PHONG, username="tham_dinh")
+    plan = make_plan(session, HAI_PHONG, period_start=date(2026, 1, 1), period_end=date(2026, 12, 31))
+    task = make_task(session, plan, unit_ids=(commune.id,), targets=(("airings", 10, "plan"),))
+    make_activity(session, commune.id, status="approved", airings=4, minutes_per_airing=10, task_ids=(task.id,),
+                  start_date=date(2026, 3, 2))
+    login(client, reviewer)
+    page = client.get(f"/plans/{plan.id}")
+    assert page.status_code == 200
+    assert "Tiến độ" in page.text and "40%" in page.text and "(4/10)" in page.text
+
+
+def test_the_attached_original_document_can_be_downloaded_by_people_in_scope_only(client, session):
+    from tests.factories import DA_NANG, make_plan, make_user
+
+    reviewer = make_user(session, "reviewer", HAI_PHONG, username="tham_dinh")
+    outsider = make_user(session, "reviewer", DA_NANG, username="ngoai_pham_vi")
+    plan = make_plan(session, HAI_PHONG)
+    csrf = login(client, reviewer)
+    text = "KẾ HOẠCH truyền thông giảm nghèo bền vững".encode()
+    response = client.post(f"/plans/{plan.id}/document", data={"csrf_token": csrf},
+                           files={"document": ("kế-hoạch.txt", text, "text/plain")}, follow_redirects=False)
+    assert response.status_code == 303
+    assert "/document" in client.get(f"/plans/{plan.id}").text
+    download = client.get(f"/plans/{plan.id}/document")
+    assert download.status_code == 200 and download.content == text
+    client.cookies.clear()
+    login(client, outsider)
+    assert client.get(f"/plans/{plan.id}/document").status_code == 404

@@ -155,3 +155,20 @@ def test_a_bad_period_or_boundary_is_a_structured_422(session, client):
         response = client.get(f"/api/v1/progress?plan_id={w.plan.id}&{query}", headers=headers)
         assert response.status_code == 422
         assert response.json()["errors"][0]["path"].startswith("query.")
+
+
+def test_a_target_set_for_the_task_as_a_whole_adds_up_every_assigned_unit(session):
+    from app.plans.models import Target
+
+    w = world(session)
+    session.add(Target(task_id=w.task.id, metric="minutes", quantity=600, period="plan", per_unit=False))
+    session.commit()
+    make_activity(session, w.successor.id, status="approved", airings=4, minutes_per_airing=15,
+                  task_ids=(w.task.id,), start_date=date(2026, 2, 3))
+    make_activity(session, w.other.id, status="submitted", airings=2, minutes_per_airing=10,
+                  task_ids=(w.task.id,), start_date=date(2026, 3, 3))
+    report = queries.progress(session, w.reviewer, plan_id=w.plan.id, period="plan")
+    whole = next(t for t in report.tasks if t.metric == "minutes")
+    assert (whole.target, whole.approved, whole.submitted) == (600, 60, 20)
+    assert whole.percent == round(100 * 80 / 600, 1)
+    assert not any(r.metric == "minutes" for r in report.rows)

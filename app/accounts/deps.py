@@ -32,12 +32,13 @@ def _bearer(request: Request) -> str | None:
 
 
 def _user_from_token(session: Session, token: str) -> User | None:
-    row = session.exec(select(ApiToken).where(ApiToken.token_hash == token_hash(token))).first()
+    found = session.exec(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+                         .where(ApiToken.token_hash == token_hash(token))).first()
     now = utcnow()
-    if row is None or row.revoked_at is not None or row.expires_at <= now:
+    if found is None:
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.is_active:
+    row, user = found
+    if row.revoked_at is not None or row.expires_at <= now or not user.is_active:
         return None
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
         row.last_used_at = now

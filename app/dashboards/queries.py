@@ -377,7 +377,9 @@ def progress(session: Session, user: User, *, plan_id: int | None = None, task_i
         plan_id=plan.id if plan else None, task_id=task_id, unit_id=root.id if root else None,
         unit_name=root.name if root else "Toàn quốc", period=span.key, period_label=span.label, start=span.start,
         end=span.end, boundaries=boundaries, at=at, elapsed=round(elapsed, 4), include_submitted=include_submitted,
-        rows=rows, tasks=_task_totals(rows, elapsed, include_submitted), notes=notes)
+        rows=rows, notes=notes,
+        tasks=_task_totals(rows, elapsed, include_submitted)
+        + _whole_task_targets(session, user, tasks, span, root, boundaries, in_view, elapsed, include_submitted))
 
 
 METRICS = ("activities",) + SUMMED_METRICS
@@ -395,6 +397,49 @@ def _actuals(session, user, task_ids, level, boundaries, span, root, typed):
                     subtree(root, boundaries), access.activity_scope_condition(session, user))
              .group_by(ActivityTask.task_id, key, Activity.status, *([Activity.type] if typed else [])))
     return session.execute(query).all()
+
+
+def _whole_task_targets(session, user, tasks, span, root, boundaries, in_view, elapsed,
+                        include_submitted) -> list[TaskProgress]:
+    """Targets set for a task as a whole (not per unit): what every unit in view did adds up."""
+    targets = session.execute(select(Target, Task.plan_id, Task.title).join(Task, Task.id == Target.task_id)
+                              .where(Target.task_id.in_(tasks), Target.per_unit.is_(False))
+                              .order_by(Task.plan_id, Task.position, Task.id, Target.id)).all()
+    if not targets:
+        return []
+    task_ids = sorted({t.task_id for t, _, _ in targets})
+    sums = [func.coalesce(func.sum(getattr(Activity, m)), 0).label(m) for m in SUMMED_METRICS]
+    done = session.execute(
+        select(ActivityTask.task_id, Activity.status, Activity.type, func.count().label("activities"), *sums)
+        .select_from(Activity).join(ActivityTask, ActivityTask.activity_id == Activity.id)
+        .join(Unit, Unit.id == Activity.unit_id)
+        .where(ActivityTask.task_id.in_(task_ids), Activity.status.in_(COUNTED),
+               Activity.start_date >= span.start, Activity.start_date <= span.end,
+               subtree(root, boundaries), access.activity_scope_condition(session, user))
+        .group_by(ActivityTask.task_id, Activity.status, Activity.type)).all()
+    units = dict(session.execute(
+        select(TaskUnit.task_id, func.count()).join(Unit, Unit.id == TaskUnit.unit_id)
+        .where(TaskUnit.task_id.in_(task_ids), in_view).group_by(TaskUnit.task_id)).all())
+    plans = {p.id: p for p in session.execute(
+        select(Plan).where(Plan.id.in_({plan_id for _, plan_id, _ in targets}))).scalars()}
+    out = []
+    for target, plan_id, title in targets:
+        metric = str(target.metric)
+
+        def total(status: str) -> int:
+            return sum(int(getattr(r, metric)) for r in done if r.task_id == target.task_id and r.status == status
+                       and (target.activity_type is None or r.type == target.activity_type))
+
+        quantity = scaled_target(target.quantity, str(target.period), span, plans[plan_id])
+        approved, submitted = total("approved"), total("submitted")
+        achieved = approved + (submitted if include_submitted else 0)
+        status = _status(achieved, quantity, elapsed)
+        out.append(TaskProgress(
+            plan_id=plan_id, task_id=target.task_id, task_title=title, target_id=target.id, metric=metric,
+            metric_label=METRIC_LABELS.get(metric, metric), activity_type=target.activity_type, target=quantity,
+            approved=approved, submitted=submitted, percent=_percent(achieved, quantity), status=status,
+            status_label=STATUS_LABELS[status], units_total=units.get(target.task_id, 0), units_behind=0))
+    return out
 
 
 def _task_totals(rows: list[ProgressRow], elapsed: float, include_submitted: bool) -> list[TaskProgress]:

@@ -3,15 +3,13 @@
 Forms post back to themselves and work without JavaScript: "add a row" buttons re-render the form
 with one more row; a refused save answers 422 with every typed value and an error beside its field.
 """
-import importlib
-import importlib.util
-import logging
 import re
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import FileResponse, RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy import or_, select
 from starlette.datastructures import FormData, UploadFile
@@ -23,6 +21,7 @@ from app.activities.types import TYPES
 from app.agencies.models import Agency
 from app.agencies.queries import agencies_for_unit, covering_unit_ids
 from app.core.clock import today
+from app.core.config import get_settings
 from app.core.templating import render
 from app.plans import queries, services
 from app.plans.models import (
@@ -32,7 +31,6 @@ from app.plans.models import (
 from app.units.models import Unit
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
-log = logging.getLogger(__name__)
 
 FREQUENCY_LABELS = {"year": "Hằng năm", "half": "6 tháng", "quarter": "Hằng quý", "month": "Hằng tháng", "once": "Một lần"}
 FIELD_MESSAGES = {
@@ -135,18 +133,14 @@ def plan_agencies(session, user: User) -> list[Agency]:
     return list(session.execute(query.order_by(Agency.search_name).limit(400)).scalars())
 
 
-def progress_for(session, user: User, plan: Plan) -> dict | None:
-    """Progress per task from the dashboards, when that room provides `progress(session, user, plan)`."""
-    if importlib.util.find_spec("app.dashboards.queries") is None:
-        return None
-    module = importlib.import_module("app.dashboards.queries")
-    if not hasattr(module, "progress"):
-        return None
-    try:
-        return module.progress(session, user, plan)
-    except Exception:  # progress must never break the plan page
-        log.exception("progress of plan %s", plan.id)
-        return None
+def progress_for(session, user: User, plan: Plan) -> dict[int, dict]:
+    """Each task's first target as {percent, done, target}, from the dashboards' progress query."""
+    from app.dashboards.queries import progress
+
+    by_task: dict[int, dict] = {}
+    for row in progress(session, user, plan_id=plan.id, period="plan").tasks:
+        by_task.setdefault(row.task_id, {"percent": row.percent, "done": row.approved, "target": row.target})
+    return by_task
 
 
 def _can_manage(session, user: User, plan: Plan) -> bool:
@@ -170,7 +164,7 @@ def plans_page(request: Request, session: DbSession, user: PageUser, unit_id: st
         "units": plan_units(session, user), "years": list(range(this_year + 2, 2020, -1)),
         "status_labels": PLAN_STATUS_LABELS,
         "can_create": user.role in (Role.admin, Role.reviewer),
-        "has_import": importlib.util.find_spec("app.plans.parse_views") is not None,
+        "has_import": True,
     }
     return render(request, "plans/list.html", context, fragment="plans/_rows.html")
 
@@ -367,6 +361,15 @@ def delete_plan(plan_id: int, session: DbSession, user: PageUser):
     except services.PlanStateError as exc:
         raise access.Forbidden(exc.message)
     return RedirectResponse("/plans", status_code=303)
+
+
+@router.get("/plans/{plan_id:int}/document")
+def download_document(plan_id: int, session: DbSession, user: PageUser):
+    plan = queries.get_plan(session, user, plan_id)
+    path = Path(get_settings().media_dir) / (plan.document_path or "")
+    if not plan.document_path or not path.is_file():
+        raise access.NotFound()
+    return FileResponse(path, filename=plan.document_name or path.name)
 
 
 @router.post("/plans/{plan_id:int}/document")

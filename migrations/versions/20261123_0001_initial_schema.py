@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises: 
-Create Date: 2026-11-23 22:30:46.556582
+Create Date: 2026-11-23 22:47:10.922147
 """
 from alembic import op
 import sqlalchemy as sa
