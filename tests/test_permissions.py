@@ -118,6 +118,16 @@ def _evidence(session, activity, user, marker: str) -> str:
     return str(row.id)
 
 
+def _plan_document(marker: str) -> str:
+    from app.core.config import get_settings
+
+    relative = f"plans/{uuid.uuid4()}.txt"
+    file = get_settings().media_dir / relative
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.write_text(f"Kế hoạch {marker}", encoding="utf-8")
+    return relative
+
+
 def build_scope(session, name: str, commune_id: int, province_id: int, marker: str) -> Scope:
     scope = Scope(name, commune_id, province_id)
     p = scope.people
@@ -128,7 +138,8 @@ def build_scope(session, name: str, commune_id: int, province_id: int, marker: s
     victim = _user(session, "reporter", commune_id, f"victim.{name}", f"Nạn nhân {marker}")
     _, api_token = account_services.issue_token(session, victim, f"token {marker}")
     agency = make_agency(session, province_id, name=f"Cơ quan {name}")
-    plan = make_plan(session, commune_id, title=f"Kế hoạch {marker}")
+    plan = make_plan(session, commune_id, title=f"Kế hoạch {marker}", document_name=f"{marker}.txt",
+                     document_path=_plan_document(marker))
     task = make_task(session, plan, unit_ids=(commune_id,), title=f"Nhiệm vụ {marker}")
     activity = make_activity(session, commune_id, user=victim, title=f"Hoạt động {marker}", task_ids=(task.id,),
                              start_date=date(2026, 3, 2))
