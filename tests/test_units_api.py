@@ -69,3 +69,14 @@ def test_bad_filters_answer_a_structured_422(client, session):
     assert paths == {"query.at", "query.limit"}
     bad_cursor = client.get("/api/v1/units", params={"cursor": "%%%"}, headers=headers)
     assert bad_cursor.status_code == 400 and bad_cursor.json()["code"] == "invalid_cursor"
+
+
+def test_a_forged_cursor_answers_400_not_a_server_error(client, session):
+    from app.core.pagination import encode_cursor
+
+    headers = token(client, make_user(session, "admin"))
+    for path, forged in (("/api/v1/units", ["xa", "not-an-id"]), ("/api/v1/plans", ["yesterday", 1]),
+                         ("/api/v1/activities", ["2026-13-45", "x"]), ("/api/v1/audit", [1])):
+        response = client.get(path, params={"cursor": encode_cursor(forged)}, headers=headers)
+        assert response.status_code == 400, (path, response.text)
+        assert response.json()["code"] == "invalid_cursor"

@@ -7,21 +7,9 @@ from sqlmodel import Session
 from app.accounts import access
 from app.accounts.models import ApiToken, Role, User
 from app.agencies.models import Agency
-from app.core.errors import ApiError, field_error
-from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from app.core.pagination import DEFAULT_LIMIT, decode_cursor, fetch_page
 from app.core.text import search_key
 from app.units.models import Unit
-
-
-def _cursor_values(values: list, count: int) -> list:
-    try:
-        if len(values) != count:
-            raise ValueError
-        int(values[-1])
-        return values
-    except (TypeError, ValueError):
-        raise ApiError(400, "invalid_cursor", "Con trỏ phân trang không hợp lệ.",
-                       [field_error("query.cursor", "invalid", "Cursor is not one this API returned.")])
 
 
 @dataclass
@@ -49,17 +37,11 @@ def list_users(session: Session, actor: User, f: UserFilter) -> tuple[list[User]
     if text:
         like = f"%{text}%"
         query = query.where(or_(User.username.like(like), User.full_name.ilike(like), User.phone.like(like)))
-    after = decode_cursor(f.cursor)
+    after = decode_cursor(f.cursor, str, int)
     if after:
-        name, last_id = _cursor_values(after, 2)
-        query = query.where(or_(User.username > str(name), and_(User.username == str(name), User.id > int(last_id))))
-    limit = max(1, min(f.limit, MAX_LIMIT))
-    rows = list(session.execute(query.order_by(User.username, User.id).limit(limit + 1)).scalars())
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor([rows[-1].username, rows[-1].id])
-    return rows, next_cursor
+        name, last_id = after
+        query = query.where(or_(User.username > name, and_(User.username == name, User.id > last_id)))
+    return fetch_page(session, query.order_by(User.username, User.id), f.limit, lambda u: [u.username, u.id])
 
 
 def get_user(session: Session, actor: User, user_id: int) -> User:
@@ -125,16 +107,12 @@ def list_tokens(session: Session, actor: User, f: TokenFilter) -> tuple[list[tup
         query = query.where(ApiToken.revoked_at.is_(None), ApiToken.expires_at > utcnow())
     elif f.active is False:
         query = query.where(or_(ApiToken.revoked_at.is_not(None), ApiToken.expires_at <= utcnow()))
-    after = decode_cursor(f.cursor)
+    after = decode_cursor(f.cursor, int)
     if after:
-        query = query.where(ApiToken.id < int(_cursor_values(after, 1)[0]))
-    limit = max(1, min(f.limit, MAX_LIMIT))
-    rows = [(t, name) for t, name in session.execute(query.order_by(ApiToken.id.desc()).limit(limit + 1))]
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor([rows[-1][0].id])
-    return rows, next_cursor
+        query = query.where(ApiToken.id < after[0])
+    rows, next_cursor = fetch_page(session, query.order_by(ApiToken.id.desc()), f.limit, lambda r: [r[0].id],
+                                   scalars=False)
+    return [(t, name) for t, name in rows], next_cursor
 
 
 def get_token(session: Session, actor: User, token_id: int) -> ApiToken:

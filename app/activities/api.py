@@ -13,9 +13,9 @@ from app.accounts.deps import ApiUser, DbSession
 from app.activities import queries, services
 from app.activities.evidence import MAX_BYTES
 from app.activities.models import Activity, ActivityPublic
-from app.activities.queries import ActivityFilter, activity_query, after_cursor
+from app.activities.queries import ActivityFilter, activity_cursor, activity_query, after_cursor, decode_activity_cursor
 from app.core.errors import ApiError, api_body, field_error
-from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor
+from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, fetch_page
 
 router = APIRouter(prefix="/api/v1/activities", tags=["activities"])
 
@@ -72,15 +72,11 @@ def list_activities(
     f = ActivityFilter(unit_id=unit_id, type=type, status=status, date_from=date_from, date_to=date_to,
                        task_id=task_id, plan_id=plan_id, agency_id=agency_id, updated_since=updated_since)
     feed = updated_since is not None
-    query = after_cursor(activity_query(session, user, f), decode_cursor(cursor), by_update=feed)
+    after = decode_activity_cursor(cursor, by_update=feed)
+    query = after_cursor(activity_query(session, user, f), after, by_update=feed)
     order = (Activity.updated_at, Activity.id) if feed else (Activity.start_date.desc(), Activity.id.desc())
-    rows = list(session.execute(query.order_by(*order).limit(limit + 1)).scalars())
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        key = last.updated_at.isoformat() if feed else last.start_date.isoformat()
-        next_cursor = encode_cursor([key, str(last.id)])
+    rows, next_cursor = fetch_page(session, query.order_by(*order), limit,
+                                   lambda a: activity_cursor(a, by_update=feed))
     return Page[ActivityPublic](items=services.to_public_many(session, rows), next_cursor=next_cursor)
 
 

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from app.accounts import access
 from app.accounts.models import User
+from app.core.pagination import decode_cursor
 from app.activities.models import Activity, ActivityTask
 from app.units.models import Unit
 
@@ -57,14 +58,24 @@ def activity_query(session: Session, user: User, f: ActivityFilter) -> Select:
     return query
 
 
+def decode_activity_cursor(cursor: str | None, *, by_update: bool = False) -> list | None:
+    return decode_cursor(cursor, datetime.fromisoformat if by_update else date.fromisoformat, uuid.UUID)
+
+
+def activity_cursor(activity: Activity, *, by_update: bool = False) -> list[str]:
+    key = activity.updated_at if by_update else activity.start_date
+    return [key.isoformat(), str(activity.id)]
+
+
 def after_cursor(query: Select, values: list | None, *, by_update: bool = False) -> Select:
-    """Keyset page after (start_date desc, id desc) — or (updated_at asc, id asc) for the change feed."""
+    """Keyset page after (start_date desc, id desc) — or (updated_at asc, id asc) for the change feed;
+    `values` from `decode_activity_cursor`."""
     if not values:
         return query
     if by_update:
-        at, last_id = datetime.fromisoformat(values[0]), uuid.UUID(values[1])
+        at, last_id = values
         return query.where(or_(Activity.updated_at > at, and_(Activity.updated_at == at, Activity.id > last_id)))
-    day, last_id = date.fromisoformat(values[0]), uuid.UUID(values[1])
+    day, last_id = values
     return query.where(or_(Activity.start_date < day, and_(Activity.start_date == day, Activity.id < last_id)))
 
 

@@ -24,13 +24,13 @@ from app.activities import queries, services
 from app.activities.api import conflict_response, invalid_response
 from app.activities.evidence import MAX_BYTES
 from app.activities.models import Activity, ActivityCounts, ActivityStatus, Evidence
-from app.activities.queries import ActivityFilter, activity_query, after_cursor
+from app.activities.queries import ActivityFilter, activity_cursor, activity_query, after_cursor, decode_activity_cursor
 from app.activities.types import (
     CHANNELS, COST_COLUMNS, PARTICIPANT_COLUMNS, QUICK_TYPES, STATUS_LABELS, TYPES, ActivityType,
 )
 from app.agencies.models import Agency
 from app.core.clock import VN_TZ, today
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.pagination import fetch_page
 from app.core.templating import render
 from app.units.models import Unit
 
@@ -193,6 +193,8 @@ def home(request: Request, session: DbSession, user: PageUser, saved: str | None
                                 .where(Activity.status != ActivityStatus.returned)
                                 .order_by(Activity.start_date.desc(), Activity.created_at.desc()).limit(50)).scalars())
     saved_activity = session.get(Activity, _uuid(saved)) if saved and _uuid(saved) else None
+    if saved_activity is not None and saved_activity.created_by_id != user.id:
+        saved_activity = None
     context = {"title": "Trang chính", "returned": returned, "week": week, "quick": [TYPES[c] for c in QUICK_TYPES],
                "types": TYPES, "status_labels": STATUS_LABELS, "saved": saved_activity,
                "units": _unit_names(session, returned + week)}
@@ -294,13 +296,9 @@ def list_page(request: Request, session: DbSession, user: PageUser,
                        date_from=_parse_date(date_from), date_to=_parse_date(date_to), task_id=_int_or_none(task_id))
     if f.unit_id is not None and not access.can_see_unit(session, user, f.unit_id):
         f.unit_id = None
-    query = after_cursor(activity_query(session, user, f), decode_cursor(cursor))
-    rows = list(session.execute(query.order_by(Activity.start_date.desc(), Activity.id.desc())
-                                .limit(PAGE_SIZE + 1)).scalars())
-    next_cursor = None
-    if len(rows) > PAGE_SIZE:
-        rows = rows[:PAGE_SIZE]
-        next_cursor = encode_cursor([rows[-1].start_date.isoformat(), str(rows[-1].id)])
+    query = after_cursor(activity_query(session, user, f), decode_activity_cursor(cursor))
+    rows, next_cursor = fetch_page(session, query.order_by(Activity.start_date.desc(), Activity.id.desc()),
+                                   PAGE_SIZE, activity_cursor)
     params = {k: v for k, v in {"unit_id": unit_id, "type": type, "status": status, "date_from": date_from,
                                 "date_to": date_to, "task_id": task_id}.items() if v}
     context = {"title": "Hoạt động", "rows": rows, "next_cursor": next_cursor, "params": params, "types": TYPES,

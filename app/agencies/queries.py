@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from app.accounts import access
 from app.agencies.models import Agency
-from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from app.core.pagination import DEFAULT_LIMIT, decode_cursor, fetch_page
 from app.core.text import search_key
 from app.units.models import Unit
 
@@ -53,17 +53,12 @@ def agency_query(session: Session, f: AgencyFilter):
 
 def list_agencies(session: Session, f: AgencyFilter) -> tuple[list[Agency], str | None]:
     query = agency_query(session, f)
-    after = decode_cursor(f.cursor)
+    after = decode_cursor(f.cursor, str, int)
     if after:
         query = query.where(or_(Agency.search_name > after[0],
                                 and_(Agency.search_name == after[0], Agency.id > after[1])))
-    limit = max(1, min(f.limit, MAX_LIMIT))
-    rows = list(session.execute(query.order_by(Agency.search_name, Agency.id).limit(limit + 1)).scalars())
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor([rows[-1].search_name, rows[-1].id])
-    return rows, next_cursor
+    return fetch_page(session, query.order_by(Agency.search_name, Agency.id), f.limit,
+                      lambda a: [a.search_name, a.id])
 
 
 def get_agency(session: Session, agency_id: int) -> Agency:

@@ -9,8 +9,7 @@ from app.accounts import access
 from app.accounts.models import User
 from app.audit.models import AuditEntry
 from app.core.clock import VN_TZ
-from app.core.errors import ApiError, field_error
-from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from app.core.pagination import DEFAULT_LIMIT, decode_cursor, fetch_page
 
 
 @dataclass
@@ -49,22 +48,13 @@ def audit_query(session: Session, actor: User, f: AuditFilter):
 
 def list_entries(session: Session, actor: User, f: AuditFilter) -> tuple[list[tuple[AuditEntry, str | None]], str | None]:
     query = audit_query(session, actor, f)
-    after = decode_cursor(f.cursor)
+    after = decode_cursor(f.cursor, datetime.fromisoformat, int)
     if after:
-        try:
-            at, last_id = datetime.fromisoformat(after[0]), int(after[1])
-        except (TypeError, ValueError, IndexError):
-            raise ApiError(400, "invalid_cursor", "Con trỏ phân trang không hợp lệ.",
-                           [field_error("query.cursor", "invalid", "Cursor is not one this API returned.")])
+        at, last_id = after
         query = query.where(or_(AuditEntry.at < at, and_(AuditEntry.at == at, AuditEntry.id < last_id)))
-    limit = max(1, min(f.limit, MAX_LIMIT))
-    ordered = query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit + 1)
-    rows = [(entry, name) for entry, name in session.execute(ordered)]
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor([rows[-1][0].at.isoformat(), rows[-1][0].id])
-    return rows, next_cursor
+    rows, next_cursor = fetch_page(session, query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()), f.limit,
+                                   lambda r: [r[0].at.isoformat(), r[0].id], scalars=False)
+    return [(entry, name) for entry, name in rows], next_cursor
 
 
 def entities(session: Session, actor: User) -> list[str]:

@@ -5,6 +5,7 @@ added (keyset pagination, no OFFSET).
 """
 import base64
 import json
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -26,15 +27,29 @@ def encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None) -> list[Any] | None:
+def decode_cursor(cursor: str | None, *types: Callable[[Any], Any]) -> list[Any] | None:
+    """The values of a cursor, each converted by the matching type (`int`, `date.fromisoformat`…);
+    a cursor this API did not hand out answers 400, never 500."""
     if not cursor:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(values, list):
+        if not isinstance(values, list) or (types and len(values) != len(types)):
             raise ValueError
-        return values
-    except ValueError:
+        return [convert(v) for convert, v in zip(types, values)] if types else values
+    except (TypeError, ValueError):
         raise ApiError(400, "invalid_cursor", "Con trỏ phân trang không hợp lệ.",
                        [field_error("query.cursor", "invalid", "Cursor is not one this API returned.")])
+
+
+def fetch_page(session, query, limit: int, key: Callable[[Any], list[Any]], *, scalars: bool = True):
+    """One page of an ordered keyset query: at most `limit` rows and the cursor after the last
+    (None on the last page). `key` gives the cursor values of a row."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    result = session.execute(query.limit(limit + 1))
+    rows = list(result.scalars() if scalars else result.all())
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_cursor(key(rows[-1]))

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from app.accounts import access
 from app.accounts.models import User
-from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from app.core.pagination import DEFAULT_LIMIT, decode_cursor, fetch_page
 from app.plans.models import Plan, Target, TargetPublic, Task, TaskPartner, TaskPublic, TaskUnit
 from app.units.models import Unit, UnitSuccessor
 
@@ -40,17 +40,12 @@ def plan_query(session: Session, user: User, f: PlanFilter) -> Select:
 
 def list_plans(session: Session, user: User, f: PlanFilter) -> tuple[list[Plan], str | None]:
     query = plan_query(session, user, f)
-    after = decode_cursor(f.cursor)
+    after = decode_cursor(f.cursor, date.fromisoformat, int)
     if after:
-        start, last_id = date.fromisoformat(after[0]), int(after[1])
+        start, last_id = after
         query = query.where(or_(Plan.period_start < start, and_(Plan.period_start == start, Plan.id < last_id)))
-    limit = max(1, min(f.limit, MAX_LIMIT))
-    rows = list(session.execute(query.order_by(Plan.period_start.desc(), Plan.id.desc()).limit(limit + 1)).scalars())
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor([rows[-1].period_start.isoformat(), rows[-1].id])
-    return rows, next_cursor
+    return fetch_page(session, query.order_by(Plan.period_start.desc(), Plan.id.desc()), f.limit,
+                      lambda p: [p.period_start.isoformat(), p.id])
 
 
 def get_plan(session: Session, user: User, plan_id: int) -> Plan:

@@ -25,7 +25,7 @@ from app.core.config import get_settings
 from app.core.templating import render
 from app.plans import queries, services
 from app.plans.models import (
-    METRIC_LABELS, PLAN_STATUS_LABELS, TARGET_PERIOD_LABELS, Assignment, LegalBasis, Metric, Plan, PlanCreate,
+    METRIC_LABELS, PLAN_STATUS_LABELS, TARGET_PERIOD_LABELS, Assignment, Metric, Plan, PlanCreate,
     PlanStatus, PlanUpdate, TargetCreate, TargetPeriod, Task, TaskCreate, TaskUpdate,
 )
 from app.units.models import Unit

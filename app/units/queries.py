@@ -6,7 +6,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
 from app.core.clock import today
-from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from app.core.pagination import DEFAULT_LIMIT, decode_cursor, fetch_page
 from app.core.text import search_key
 from app.units.models import Unit, UnitRef, UnitSuccessor, UnitSuccessorRef
 
@@ -37,16 +37,10 @@ def list_units(session: Session, f: UnitFilter) -> tuple[list[Unit], str | None]
     key = search_key(f.q)
     if key:
         query = query.where(Unit.search_name.contains(key, autoescape=True))
-    after = decode_cursor(f.cursor)
+    after = decode_cursor(f.cursor, str, int)
     if after:
         query = query.where(or_(Unit.search_name > after[0], and_(Unit.search_name == after[0], Unit.id > after[1])))
-    limit = max(1, min(f.limit, MAX_LIMIT))
-    rows = list(session.execute(query.order_by(Unit.search_name, Unit.id).limit(limit + 1)).scalars())
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor([rows[-1].search_name, rows[-1].id])
-    return rows, next_cursor
+    return fetch_page(session, query.order_by(Unit.search_name, Unit.id), f.limit, lambda u: [u.search_name, u.id])
 
 
 def parent_chain(session: Session, unit: Unit) -> list[Unit]:
