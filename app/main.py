@@ -42,11 +42,14 @@ Loa's JSON API. Every call but `POST /api/v1/auth/token`, `/healthz` and this do
 
 
 # Order matters where paths overlap: fixed paths (/plans/import) before parametrised ones.
+# Requests are matched against routes in this order, so the busiest writes (officers logging
+# activities, by API and by form) come first.
 ROUTERS = [
+    activities_api.router, activities_views.router,
     accounts_views.router, accounts_api.router, admin_views.router, admin_api.router,
     audit_views.router, audit_api.router, units_views.router, units_api.router, agencies_api.router,
     parse_views.router, parse_api.router, plans_views.router, plans_api.router,
-    activities_views.router, activities_api.router, reviews_views.router, reviews_api.router,
+    reviews_views.router, reviews_api.router,
     dashboards_views.router, dashboards_api.router, reports_views.router, reports_api.router,
     offline_views.router,
 ]

@@ -54,6 +54,41 @@ def test_a_different_body_under_an_existing_id_answers_409_with_the_stored_recor
     assert _count(session) == 1
 
 
+def test_the_answer_to_a_new_entry_is_the_stored_record(client, session):
+    _, headers, _, current = _reporter(client, session)
+    task = make_task(session, make_plan(session, current.id), unit_ids=(current.id,))
+    created = client.post("/api/v1/activities", json=broadcast(current.id, task_ids=[task.id], topics=["Chính sách"]),
+                          headers=headers)
+    assert created.status_code == 201, created.text
+    stored = client.get(f"/api/v1/activities/{created.json()['id']}", headers=headers)
+    assert created.json() == stored.json()
+    assert created.json()["task_ids"] == [task.id] and created.json()["evidence"] == []
+
+
+def test_an_id_already_used_out_of_sight_answers_409_and_stores_nothing(client, session):
+    _, headers, _, current = _reporter(client, session)
+    body = broadcast(current.id, id=str(uuid.uuid4()))
+    assert client.post("/api/v1/activities", json=body, headers=headers).status_code == 201
+    elsewhere = other_current_commune(session, current.id)
+    stranger = token(client, make_user(session, "reporter", elsewhere.id, username="nguoi_khac"))
+    response = client.post("/api/v1/activities", json={**body, "unit_id": elsewhere.id}, headers=stranger)
+    assert response.status_code == 409
+    assert response.json()["errors"][0]["code"] == "id_taken" and response.json()["current"] is None
+    assert _count(session) == 1
+
+
+def test_copies_of_one_entry_sent_at_once_store_it_once(client, session, live_server):
+    import httpx
+    from concurrent.futures import ThreadPoolExecutor
+
+    _, headers, _, current = _reporter(client, session)
+    body = broadcast(current.id, id=str(uuid.uuid4()))
+    with httpx.Client(base_url=live_server, headers=headers, timeout=30) as http, ThreadPoolExecutor(8) as pool:
+        statuses = sorted(pool.map(lambda _: http.post("/api/v1/activities", json=body).status_code, range(8)))
+    assert statuses == [200] * 7 + [201]
+    assert _count(session) == 1
+
+
 def _errors(response) -> dict[str, str]:
     assert response.status_code == 422, response.text
     return {e["path"]: e["code"] for e in response.json()["errors"]}

@@ -69,6 +69,8 @@ def subtree_unit_ids(root: Unit) -> Select:
 def can_see_unit(session: Session, user: User, unit_id: int) -> bool:
     if user.role == Role.admin and user.unit_id is None:
         return session.get(Unit, unit_id) is not None
+    if unit_id == user.unit_id:
+        return True  # every scope holds its own unit
     root = scope_unit(session, user)
     if root is None:
         return False

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -24,6 +24,7 @@ from app.activities.types import TYPES
 from app.agencies.models import Agency
 from app.audit.services import record, snapshot
 from app.core.clock import today, utcnow
+from app.core.db import write_lock
 from app.core.errors import field_error
 from app.units.models import Unit
 
@@ -215,8 +216,8 @@ def _same_body(session: Session, activity: Activity, data: ActivityCreate) -> bo
     return _comparable(normalise(_as_create(session, activity))) == _comparable(data)
 
 
-def _existing(session: Session, user: User, data: ActivityCreate) -> tuple[Activity, bool] | None:
-    """A retried create: (stored, False) for the same body; a conflict for a different one."""
+def _existing(session: Session, user: User, data: ActivityCreate) -> Activity | None:
+    """A retried create: the stored entry for the same body; a conflict for a different one."""
     if data.id is None:
         return None
     existing = session.get(Activity, data.id)
@@ -227,60 +228,97 @@ def _existing(session: Session, user: User, data: ActivityCreate) -> tuple[Activ
     except access.NotFound:
         raise Conflict("Mã định danh này đã được dùng.", None, code="id_taken")
     if _same_body(session, existing, data):
-        return existing, False
+        return existing
     raise Conflict("Hoạt động với mã định danh này đã được lưu với nội dung khác.", existing)
 
 
 def _apply(activity: Activity, data: ActivityCreate) -> None:
-    for name in ActivityCreate.model_fields:
-        if name in ("id", "task_ids", "status"):
-            continue
-        setattr(activity, name, getattr(data, name))
-    activity.minutes = data.airings * data.minutes_per_airing
-    activity.cost_vnd = data.cost_central_vnd + data.cost_local_vnd + data.cost_mobilised_vnd
+    for name, value in _column_values(data).items():
+        setattr(activity, name, value)
 
 
-def _prepare(session: Session, data: ActivityCreate, *, user: User) -> tuple[Activity, bool]:
-    """Validates and adds (without commit) one new entry, or finds the stored one of a retry."""
+def _column_values(data: ActivityCreate) -> dict[str, Any]:
+    """The stored columns an entry's data sets, derived sums included."""
+    values = {name: getattr(data, name) for name in ActivityCreate.model_fields
+              if name not in ("id", "task_ids", "status")}
+    values["minutes"] = data.airings * data.minutes_per_airing
+    values["cost_vnd"] = data.cost_central_vnd + data.cost_local_vnd + data.cost_mobilised_vnd
+    return values
+
+
+def _new_row(data: ActivityCreate, *, user: User) -> dict[str, Any]:
+    """Every column of a new entry (a plain row: inserting it needs no ORM object)."""
+    now = utcnow()
+    submitted = data.status == ActivityStatus.submitted
+    return {**_column_values(data), "id": data.id or uuid.uuid4(),
+            "status": ActivityStatus.submitted if submitted else ActivityStatus.draft,
+            "version": 1, "review_comment": None, "submitted_at": now if submitted else None,
+            "reviewed_at": None, "reviewed_by_id": None, "created_by_id": user.id, "updated_by_id": user.id,
+            "created_at": now, "updated_at": now}
+
+
+def _validated(session: Session, data: ActivityCreate, *, user: User) -> ActivityCreate:
+    """The normalised entry, or Invalid. A retry of a stored entry answers that entry (Conflict
+    when its body differs) even when a rule would now refuse it."""
     _require_logger(user)
     data = normalise(data)
-    found = _existing(session, user, data)
-    if found is not None:
-        return found
     errors = check_rules(session, user, data)
     if errors:
+        _raise_if_stored(session, user, data)
         raise Invalid(errors)
-    now = utcnow()
-    activity = Activity(id=data.id or uuid.uuid4(), type=data.type, title=data.title, start_date=data.start_date,
-                        unit_id=data.unit_id, created_by_id=user.id, updated_by_id=user.id,
-                        created_at=now, updated_at=now)
-    _apply(activity, data)
-    if data.status == ActivityStatus.submitted:
-        activity.status = ActivityStatus.submitted
-        activity.submitted_at = now
-    session.add(activity)
-    for task_id in data.task_ids:
-        session.add(ActivityTask(activity_id=activity.id, task_id=task_id))
-    record(session, user=user, entity="activity", entity_id=activity.id, action="create",
-           after=snapshot(activity), unit_id=activity.unit_id)
-    return activity, True
+    return data
 
 
-def create_activity(session: Session, data: ActivityCreate, *, user: User) -> tuple[Activity, bool]:
-    """Logs an activity; the same client id with the same body answers the stored one."""
-    activity, created = _prepare(session, data, user=user)
-    if not created:
-        return activity, False
+def _raise_if_stored(session: Session, user: User, data: ActivityCreate) -> None:
+    found = _existing(session, user, data)
+    if found is not None:
+        raise Stored(found)
+
+
+class Stored(Exception):
+    """A retried create whose id and body are already stored: answer the stored entry."""
+
+    def __init__(self, activity: Activity):
+        super().__init__(str(activity.id))
+        self.activity = activity
+
+
+def _insert(session: Session, rows: list[dict[str, Any]], task_ids: dict[uuid.UUID, list[int]], *,
+            user: User) -> None:
+    """Adds new entries, their task links and their audit rows to the transaction (no commit)."""
+    session.execute(insert(Activity.__table__), rows)
+    links = [{"activity_id": row["id"], "task_id": t} for row in rows for t in task_ids.get(row["id"], [])]
+    if links:
+        session.execute(insert(ActivityTask.__table__), links)
+    for row in rows:
+        record(session, user=user, entity="activity", entity_id=row["id"], action="create",
+               after=snapshot(row), unit_id=row["unit_id"])
+
+
+def _public_new(row: dict[str, Any], task_ids: list[int]) -> ActivityPublic:
+    return ActivityPublic.model_validate({**row, "task_ids": task_ids, "evidence": []})
+
+
+def create_activity(session: Session, data: ActivityCreate, *, user: User) -> tuple[ActivityPublic, bool]:
+    """Logs an activity: (the entry, True). The same client id with the same body answers
+    (the stored entry, False); a different body under that id raises Conflict."""
     try:
-        session.commit()
+        data = _validated(session, data, user=user)
+    except Stored as stored:
+        return to_public(session, stored.activity), False
+    row = _new_row(data, user=user)
+    try:
+        with write_lock(session):
+            _insert(session, [row], {row["id"]: data.task_ids}, user=user)
+            session.commit()
     except IntegrityError:
-        # Two copies of the same retry raced; the other one won.
+        # The id is taken: a retry of a stored entry (perhaps racing its twin), or someone else's id.
         session.rollback()
-        found = _existing(session, user, normalise(data))
+        found = _existing(session, user, data)
         if found is None:
             raise
-        return found
-    return activity, True
+        return to_public(session, found), False
+    return _public_new(row, data.task_ids), True
 
 
 def bulk_create(session: Session, rows: list[Any], *, user: User, dry_run: bool = False) -> list[dict[str, Any]]:
@@ -289,6 +327,8 @@ def bulk_create(session: Session, rows: list[Any], *, user: User, dry_run: bool 
     if len(rows) > BULK_LIMIT:
         raise Invalid([field_error("body", "too_many", f"Tối đa {BULK_LIMIT} hoạt động mỗi lần.")])
     results = []
+    new_rows: list[dict[str, Any]] = []
+    task_ids: dict[uuid.UUID, list[int]] = {}
     seen: set[uuid.UUID] = set()
     for index, raw in enumerate(rows):
         result: dict[str, Any] = {"index": index, "id": None, "status": "error", "errors": []}
@@ -296,9 +336,19 @@ def bulk_create(session: Session, rows: list[Any], *, user: User, dry_run: bool 
             data = parse_create(raw)
             if data.id is not None and data.id in seen:
                 raise Invalid([field_error("id", "duplicate_in_batch", "Mã định danh bị lặp trong cùng lô.")])
-            activity, created = _prepare(session, data, user=user)
-            seen.add(activity.id)
-            result.update(id=str(activity.id), status="created" if created else "unchanged")
+            data = normalise(data)
+            _raise_if_stored(session, user, data)
+            errors = check_rules(session, user, data)
+            if errors:
+                raise Invalid(errors)
+            row = _new_row(data, user=user)
+            new_rows.append(row)
+            task_ids[row["id"]] = data.task_ids
+            seen.add(row["id"])
+            result.update(id=str(row["id"]), status="created")
+        except Stored as stored:
+            seen.add(stored.activity.id)
+            result.update(id=str(stored.activity.id), status="unchanged")
         except Invalid as exc:
             result["errors"] = exc.errors
         except Conflict as exc:
@@ -306,10 +356,10 @@ def bulk_create(session: Session, rows: list[Any], *, user: User, dry_run: bool 
         if data_id := (raw.get("id") if isinstance(raw, dict) else None):
             result["id"] = result["id"] or str(data_id)
         results.append(result)
-    if dry_run:
-        session.rollback()
-    else:
-        session.commit()
+    if new_rows and not dry_run:
+        with write_lock(session):
+            _insert(session, new_rows, task_ids, user=user)
+            session.commit()
     return results
 
 

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from app.accounts import access
-from app.accounts.deps import DbSession, PageUser
+from app.accounts.deps import DbSession, PageUser, run_as_user
 from app.accounts.models import User
 from app.activities import evidence as evidence_files
 from app.activities import queries, services
@@ -247,10 +247,10 @@ def choices(request: Request, session: DbSession, user: PageUser):
 
 
 @router.post("/activities")
-async def create(request: Request, session: DbSession, user: PageUser):
+async def create(request: Request):
     form = await request.form()
-    # Database writes and photo resizing run off the event loop.
-    return await run_in_threadpool(_create, request, session, user, form)
+    # Identification, database writes and photo resizing: one trip off the event loop.
+    return await run_as_user(request, lambda session, user: _create(request, session, user, form), page=True)
 
 
 def _create(request: Request, session: Session, user: User, form: FormData):
@@ -262,9 +262,12 @@ def _create(request: Request, session: Session, user: User, form: FormData):
         data = services.parse_create(_payload(values))
         for content, _ in files:
             evidence_files.check(content)
-        activity, created = services.create_activity(session, data, user=user)
-        for content, filename in files:
-            services.add_evidence(session, activity, content, filename, user=user)
+        public, created = services.create_activity(session, data, user=user)
+        if files:
+            activity = session.get(Activity, public.id)
+            for content, filename in files:
+                services.add_evidence(session, activity, content, filename, user=user)
+            public = services.to_public(session, activity)
     except services.Invalid as exc:
         session.rollback()
         if wants_json(request):
@@ -276,9 +279,8 @@ def _create(request: Request, session: Session, user: User, form: FormData):
             return conflict_response(session, exc)
         return _conflict_page(request, session, exc)
     if wants_json(request):
-        return JSONResponse(services.to_public(session, activity).model_dump(mode="json"),
-                            status_code=201 if created else 200)
-    return RedirectResponse(f"/activities/home?saved={activity.id}", status_code=303)
+        return JSONResponse(public.model_dump(mode="json"), status_code=201 if created else 200)
+    return RedirectResponse(f"/activities/home?saved={public.id}", status_code=303)
 
 
 def _conflict_page(request: Request, session: Session, exc: services.Conflict):

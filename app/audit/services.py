@@ -4,9 +4,11 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session, SQLModel
 
 from app.audit.models import AuditEntry
+from app.core.clock import utcnow
 
 
 def _plain(value: Any) -> Any:
@@ -26,11 +28,12 @@ def _plain(value: Any) -> Any:
 SECRET_FIELDS = {"password_hash", "password", "token_hash", "csrf_token"}
 
 
-def snapshot(obj: SQLModel | None) -> dict[str, Any]:
-    """The object's column values as JSON-ready data, secrets left out."""
+def snapshot(obj: SQLModel | dict[str, Any] | None) -> dict[str, Any]:
+    """The object's (or a row's) column values as JSON-ready data, secrets left out."""
     if obj is None:
         return {}
-    return {k: _plain(v) for k, v in obj.model_dump().items() if k not in SECRET_FIELDS}
+    values = obj if isinstance(obj, dict) else obj.model_dump()
+    return {k: _plain(v) for k, v in values.items() if k not in SECRET_FIELDS}
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -53,15 +56,15 @@ def record(
     after: dict[str, Any] | None = None,
     unit_id: int | None = None,
     note: str | None = None,
-) -> AuditEntry:
-    entry = AuditEntry(
-        user_id=getattr(user, "id", None),
-        entity=entity,
-        entity_id=str(entity_id),
-        action=action,
-        unit_id=unit_id,
-        changes=diff(before or {}, after or {}),
-        note=note,
-    )
-    session.add(entry)
-    return entry
+) -> None:
+    """Writes one audit row now, in the caller's transaction (committed or rolled back with it)."""
+    session.execute(insert(AuditEntry.__table__), [{
+        "at": utcnow(),
+        "user_id": getattr(user, "id", None),
+        "entity": entity,
+        "entity_id": str(entity_id),
+        "action": action,
+        "unit_id": unit_id,
+        "changes": diff(before or {}, after or {}),
+        "note": note,
+    }])

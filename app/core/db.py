@@ -1,10 +1,13 @@
 """Database engine and sessions. The same code runs on SQLite (default) and PostgreSQL."""
-from collections.abc import Iterator
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
+from starlette.concurrency import run_in_threadpool
 
 from app.core.config import get_settings
 
@@ -22,7 +25,7 @@ def build_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         # As many connections as the thread pool has workers (40), so no request waits on the pool.
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
-                               pool_size=5, max_overflow=35)
+                               pool_size=5, max_overflow=35, pool_use_lifo=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
@@ -37,11 +40,35 @@ def build_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30)
 
 
+_SQLITE_WRITER = threading.Lock()
+
+
+@contextmanager
+def write_lock(session: Session) -> Iterator[None]:
+    """Wrap a busy write (its inserts and commit) so that on SQLite, which takes one writer at a
+    time, this process's threads queue on a lock and are woken the moment it is free, instead of
+    sleeping on SQLite's busy timer (which lets some requests lose again and again). Nothing
+    on PostgreSQL."""
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    with _SQLITE_WRITER:
+        yield
+
+
 @lru_cache
 def get_engine() -> Engine:
     return build_engine(get_settings().database_url)
 
 
-def get_session() -> Iterator[Session]:
-    with Session(get_engine(), expire_on_commit=False) as session:
+async def get_session() -> AsyncIterator[Session]:
+    """One session per request. Opening it does no I/O; closing it gives a connection back to the
+    pool (a rollback) only when a transaction is still open, and only then leaves the event loop."""
+    session = Session(get_engine(), expire_on_commit=False)
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
