@@ -22,16 +22,55 @@
 .ob-diff th{white-space:normal}.ob-item .actions{margin:.3rem 0 0 -.6rem}.ob-item .actions>*{display:inline-flex;align-items:center;min-height:36px;padding:.3rem .6rem}`;
   document.head.append(css);
 
-  // A phone photo is resized (≤ 1600 px, JPEG) before it is sent or queued, for slow links.
+  // When a JPEG was taken (EXIF DateTimeOriginal, "YYYY:MM:DD HH:MM:SS"), or null.
+  function takenAt(buf) {
+    try {
+      const d = new DataView(buf);
+      if (d.getUint16(0) !== 0xFFD8) return null;
+      for (let p = 2; p + 10 < d.byteLength; p += 2 + d.getUint16(p + 2)) {
+        const marker = d.getUint16(p);
+        if (marker === 0xFFDA || (marker & 0xFF00) !== 0xFF00) return null;
+        if (marker !== 0xFFE1 || d.getUint32(p + 4) !== 0x45786966) continue; // APP1 "Exif"
+        const t = p + 10, le = d.getUint16(t) === 0x4949;
+        const u16 = (o) => d.getUint16(t + o, le), u32 = (o) => d.getUint32(t + o, le);
+        const entry = (ifd, tag) => {
+          for (let i = 0, n = u16(ifd); i < n; i++) if (u16(ifd + 2 + i * 12) === tag) return ifd + 2 + i * 12;
+          return -1;
+        };
+        const exif = entry(u32(4), 0x8769), at = exif < 0 ? -1 : entry(u32(exif + 8), 0x9003);
+        if (at < 0) return null;
+        let s = "";
+        for (let i = 0; i < 19; i++) s += String.fromCharCode(d.getUint8(t + u32(at + 8) + i));
+        return /^\d{4}:\d\d:\d\d \d\d:\d\d:\d\d$/.test(s) ? s : null;
+      }
+    } catch (err) { /* a truncated or odd header: no date */ }
+    return null;
+  }
+
+  // The JPEG with an EXIF block holding only DateTimeOriginal (no place, camera or orientation).
+  function withTakenAt(jpeg, when) {
+    const t = new DataView(new ArrayBuffer(64)), set16 = (o, v) => t.setUint16(o, v), set32 = (o, v) => t.setUint32(o, v);
+    set16(0, 0x4D4D); set16(2, 42); set32(4, 8);                                      // big-endian TIFF, IFD0 at 8
+    set16(8, 1); set16(10, 0x8769); set16(12, 4); set32(14, 1); set32(18, 26); set32(22, 0); // → Exif IFD at 26
+    set16(26, 1); set16(28, 0x9003); set16(30, 2); set32(32, 20); set32(36, 44); set32(40, 0); // DateTimeOriginal at 44
+    for (let i = 0; i < 19; i++) t.setUint8(44 + i, when.charCodeAt(i));
+    const app1 = new Uint8Array([0xFF, 0xD8, 0xFF, 0xE1, 0, 72, 0x45, 0x78, 0x69, 0x66, 0, 0]);
+    return new Blob([app1, t.buffer, jpeg.slice(2)], { type: "image/jpeg" });
+  }
+
+  // A phone photo is resized (≤ 1600 px, JPEG) before it is sent or queued, for slow links; it
+  // keeps the time it was taken, which the server keeps too.
   async function shrink(f) {
     if (!/^image\/(jpeg|png|webp)$/.test(f.type) || f.size < 400000) return f;
     try {
+      const when = f.type === "image/jpeg" ? takenAt(await f.slice(0, 131072).arrayBuffer()) : null;
       const img = await createImageBitmap(f, { imageOrientation: "from-image" });
       const k = Math.min(1, 1600 / Math.max(img.width, img.height)), c = document.createElement("canvas");
       c.width = Math.round(img.width * k);
       c.height = Math.round(img.height * k);
       c.getContext("2d").drawImage(img, 0, 0, c.width, c.height);
-      const b = await new Promise((r) => c.toBlob(r, "image/jpeg", 0.85));
+      let b = await new Promise((r) => c.toBlob(r, "image/jpeg", 0.85));
+      if (b && when) b = withTakenAt(b, when);
       return b && b.size < f.size ? new File([b], f.name.replace(/\.\w+$/, "") + ".jpg", { type: "image/jpeg", lastModified: f.lastModified }) : f;
     } catch (err) { return f; }
   }

@@ -1,6 +1,7 @@
 """A commune officer logs broadcasts on a phone where the signal comes and goes: entries wait on the
 phone, reach the server exactly once when the connection returns, and conflicts are the officer's call."""
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -55,10 +56,17 @@ def _wait_for(predicate, timeout=20.0):
     return predicate()
 
 
+TAKEN_AT = "2025:03:14 09:26:53"  # the camera's clock, Vietnam time
+
+
 def _photo(tmp_path: Path) -> Path:
-    """A phone-sized camera photo (4000×3000, noisy so that it stays large as a JPEG)."""
+    """A phone-sized camera photo (4000×3000, noisy so that it stays large as a JPEG) with the time
+    it was taken and the camera's GPS position in its EXIF."""
     path = tmp_path / "loa-xa.jpg"
-    Image.effect_noise((4000, 3000), 60).convert("RGB").save(path, "JPEG", quality=92)
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0x9003] = TAKEN_AT
+    exif.get_ifd(0x8825)[1] = "N"  # GPS: must not reach the server
+    Image.effect_noise((4000, 3000), 60).convert("RGB").save(path, "JPEG", quality=92, exif=exif)
     return path
 
 
@@ -107,9 +115,13 @@ def test_three_broadcasts_logged_offline_reach_the_server_once_each_after_a_relo
     assert "lần gửi cuối lúc" in page.locator("#offline-bar").inner_text()
     with Session(get_engine()) as s:
         titles = sorted(s.execute(select(Activity.title).where(Activity.created_by_id == officer.id)).scalars())
-        photo_of = s.execute(select(Activity.title).join(Evidence, Evidence.activity_id == Activity.id)).scalars().all()
+        photo_of = s.execute(select(Activity.title, Evidence.captured_at, Evidence.width, Evidence.height)
+                             .join(Evidence, Evidence.activity_id == Activity.id)).all()
     assert titles == ["Phát thanh buổi tối", "Phát thanh sáng thứ Hai", "Phát thanh về vay vốn ưu đãi"]
-    assert photo_of == ["Phát thanh về vay vốn ưu đãi"]
+    assert [p.title for p in photo_of] == ["Phát thanh về vay vốn ưu đãi"]
+    # Resized on the phone, the photo still says when it was taken (09:26 in Vietnam is 02:26 UTC).
+    assert photo_of[0].captured_at == datetime(2025, 3, 14, 2, 26, 53, tzinfo=timezone.utc)
+    assert max(photo_of[0].width, photo_of[0].height) == 1600
     page.reload()
     screenshot(page, "offline-home-sent-phone")
 
