@@ -176,3 +176,20 @@ def test_the_attached_original_document_can_be_downloaded_by_people_in_scope_onl
     client.cookies.clear()
     login(client, outsider)
     assert client.get(f"/plans/{plan.id}/document").status_code == 404
+
+
+def test_a_document_of_the_wrong_kind_is_refused_beside_the_field_and_nothing_is_attached(client, session):
+    from tests.factories import make_plan, make_user
+
+    reviewer = make_user(session, "reviewer", HAI_PHONG, username="tham_dinh")
+    plan = make_plan(session, HAI_PHONG)
+    csrf = login(client, reviewer)
+    response = client.post(f"/plans/{plan.id}/document", data={"csrf_token": csrf},
+                           files={"document": ("anh-chup.exe", b"MZ\x90\x00", "application/octet-stream")})
+    assert response.status_code == 422
+    assert 'aria-invalid="true"' in response.text and "Chỉ nhận tệp PDF, DOCX, DOC, ODT hoặc TXT." in response.text
+    assert plan.title in response.text, "the plan page is shown again, with its tasks"
+    missing = client.post(f"/plans/{plan.id}/document", data={"csrf_token": csrf})
+    assert missing.status_code == 422 and "Chọn tệp văn bản để đính kèm." in missing.text
+    session.refresh(plan)
+    assert plan.document_path is None

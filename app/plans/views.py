@@ -12,6 +12,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy import or_, select
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from app.accounts import access
@@ -174,6 +176,12 @@ def plans_page(request: Request, session: DbSession, user: PageUser, unit_id: st
 @router.get("/plans/{plan_id:int}")
 def plan_page(plan_id: int, request: Request, session: DbSession, user: PageUser, saved: str = ""):
     plan = queries.get_plan(session, user, plan_id)
+    return _render_plan(request, session, user, plan, notice={"1": "Đã lưu.", "document": "Đã đính kèm văn bản."}
+                        .get(saved))
+
+
+def _render_plan(request: Request, session: Session, user: User, plan: Plan, *, notice: str | None = None,
+                 document_error: str | None = None):
     tasks = queries.task_details(session, queries.tasks_of(session, plan), with_unit_ids=False)
     agency_ids = [plan.agency_id] + [t.lead_agency_id for t in tasks] + [a for t in tasks for a in t.partner_agency_ids]
     parent_task = session.get(Task, plan.parent_task_id) if plan.parent_task_id else None
@@ -187,9 +195,9 @@ def plan_page(plan_id: int, request: Request, session: DbSession, user: PageUser
         "progress": progress_for(session, user, plan),
         "status_labels": PLAN_STATUS_LABELS, "metric_labels": METRIC_LABELS, "period_labels": TARGET_PERIOD_LABELS,
         "type_labels": {code: t.label for code, t in TYPES.items()}, "frequency_labels": FREQUENCY_LABELS,
-        "notice": {"1": "Đã lưu.", "document": "Đã đính kèm văn bản."}.get(saved),
+        "notice": notice, "document_error": document_error,
     }
-    return render(request, "plans/detail.html", context)
+    return render(request, "plans/detail.html", context, status_code=422 if document_error else 200)
 
 
 def _cascadable(session, user: User, plan: Plan, tasks) -> set[int]:
@@ -374,15 +382,23 @@ def download_document(plan_id: int, session: DbSession, user: PageUser):
 
 @router.post("/plans/{plan_id:int}/document")
 async def attach_document(plan_id: int, request: Request, session: DbSession, user: PageUser, form: Form):
-    plan = queries.get_plan(session, user, plan_id)
     upload = form.get("document")
-    if not isinstance(upload, UploadFile):
-        raise access.Forbidden("Chọn tệp văn bản để đính kèm.")
-    content = await upload.read()
+    filename, content = "", b""
+    if isinstance(upload, UploadFile):
+        filename, content = upload.filename or "", await upload.read()
+    return await run_in_threadpool(_attach_document, plan_id, request, session, user, filename, content)
+
+
+def _attach_document(plan_id: int, request: Request, session: Session, user: User, filename: str, content: bytes):
+    plan = queries.get_plan(session, user, plan_id)
     try:
-        services.attach_document(session, plan, upload.filename or "", content, user=user)
+        if not filename:
+            raise services.PlanInputError({"document": "Chọn tệp văn bản để đính kèm."})
+        services.attach_document(session, plan, filename, content, user=user)
     except services.PlanInputError as exc:
-        raise access.Forbidden(exc.errors.get("document", "Tệp không hợp lệ."))
+        session.rollback()
+        return _render_plan(request, session, user, plan,
+                            document_error=exc.errors.get("document", "Tệp không hợp lệ."))
     return RedirectResponse(f"/plans/{plan.id}?saved=document", status_code=303)
 
 
