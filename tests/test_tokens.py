@@ -99,6 +99,23 @@ def test_a_personal_token_created_on_the_page_is_shown_once_and_works(client, se
     client.cookies.update(cookies)
 
 
+def test_sending_the_token_form_again_makes_no_second_token(client, session):
+    p = people(session)
+    csrf = login(client, p["viewer"])
+    page = client.get("/account/tokens").text
+    request_id = page.split('name="request_id" value="', 1)[1].split('"', 1)[0]
+    form = {"csrf_token": csrf, "name": "Bảng tính xã", "request_id": request_id}
+    first = client.post("/account/tokens", data=form)
+    again = client.post("/account/tokens", data=form)  # the browser's refresh of the answer
+    assert first.status_code == 201 and 'class="token-value"' in first.text
+    assert again.status_code == 200 and 'class="token-value"' not in again.text
+    assert "Mã “Bảng tính xã” đã được tạo từ trước" in again.text
+    rows = session.execute(select(ApiToken).where(ApiToken.user_id == p["viewer"].id)).scalars().all()
+    assert len(rows) == 1
+    other = client.get("/account/tokens").text.split('name="request_id" value="', 1)[1].split('"', 1)[0]
+    assert other != request_id, "a fresh form makes a fresh token"
+
+
 def test_a_token_without_a_name_is_refused_beside_the_field(client, session):
     p = people(session)
     csrf = login(client, p["viewer"])

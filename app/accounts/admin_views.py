@@ -1,4 +1,5 @@
 """HTML pages to manage users and API tokens: /admin/users, /admin/tokens and /account/tokens."""
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
@@ -259,8 +260,9 @@ def tokens_page(request: Request, session: DbSession, user: PageUser, status: st
 
 def _my_tokens(request, session, user: User, status_code: int = 200, **extra):
     rows, _ = queries.list_tokens(session, user, queries.TokenFilter(user_id=user.id, limit=200))
+    # Each rendering of the form gets its own request id: sending it again makes no second token.
     context = {"rows": rows, "next_cursor": None, "status": "", "admin_view": False, "new_token": None,
-               "errors": {}, "name": "", "now": utcnow()}
+               "errors": {}, "name": "", "now": utcnow(), "request_id": str(uuid.uuid4()), "already_made": None}
     context.update(extra)
     return render(request, "accounts/tokens.html", context, status_code=status_code)
 
@@ -271,16 +273,26 @@ def my_tokens_page(request: Request, session: DbSession, user: PageUser):
 
 
 @router.post("/account/tokens")
-def create_my_token(request: Request, session: DbSession, user: PageUser, name: Annotated[str, Form()] = ""):
+def create_my_token(request: Request, session: DbSession, user: PageUser, name: Annotated[str, Form()] = "",
+                    request_id: Annotated[str, Form()] = ""):
     name = name.strip()
     if not name or len(name) > 100:
         return _my_tokens(request, session, user, 422, name=name,
                           errors={"name": "Đặt tên cho mã (1–100 ký tự), ví dụ: “Cổng thông tin tỉnh”."})
-    raw, _ = services.issue_token(session, user, name)
+    raw, token = services.issue_token(session, user, name, request_id=_uuid_or_none(request_id))
+    if raw is None:
+        return _my_tokens(request, session, user, already_made=token)
     # The token is shown once, on this response, and never again; do not let anything cache it.
     response = _my_tokens(request, session, user, 201, new_token=raw)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _uuid_or_none(value: str) -> str | None:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None
 
 
 @router.post("/account/tokens/{token_id}/revoke")

@@ -75,6 +75,8 @@ class AuthSession(SQLModel, table=True):
 
 class ApiToken(SQLModel, table=True):
     __tablename__ = "api_token"
+    # A form sent twice (a refresh, a double tap) carries the same request id: one token, not two.
+    __table_args__ = (Index("ux_api_token_user_request", "user_id", "request_id", unique=True),)
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user_account.id", index=True)
     name: str = Field(default="", max_length=100)
@@ -84,6 +86,7 @@ class ApiToken(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     last_used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    request_id: str | None = Field(default=None, max_length=36)
 
 
 class ApiTokenPublic(SQLModel):

@@ -4,6 +4,7 @@ import secrets
 from datetime import timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.accounts import access
@@ -71,16 +72,33 @@ def end_session(session: Session, auth: AuthSession, *, user: User) -> None:
     session.commit()
 
 
-def issue_token(session: Session, user: User, name: str = "") -> tuple[str, ApiToken]:
+def issue_token(session: Session, user: User, name: str = "", request_id: str | None = None
+                ) -> tuple[str | None, ApiToken]:
+    """A new token: (its value, shown once, row). The same `request_id` again (a form sent twice)
+    answers (None, the token it made) instead of making another."""
+    if request_id is not None and (earlier := _token_of_request(session, user, request_id)) is not None:
+        return None, earlier
     raw = new_token("loa_")
     row = ApiToken(user_id=user.id, name=name[:100], prefix=raw[:10], token_hash=token_hash(raw),
-                   expires_at=utcnow() + timedelta(days=get_settings().token_days))
+                   expires_at=utcnow() + timedelta(days=get_settings().token_days), request_id=request_id)
     session.add(row)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        if request_id is None:
+            raise
+        # The same form, sent twice at once: the other copy made the token.
+        return None, _token_of_request(session, user, request_id)
     record(session, user=user, entity="api_token", entity_id=row.id, action="create",
            after={"name": row.name, "prefix": row.prefix}, unit_id=user.unit_id)
     session.commit()
     return raw, row
+
+
+def _token_of_request(session: Session, user: User, request_id: str) -> ApiToken | None:
+    query = select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.request_id == request_id)
+    return session.execute(query).scalars().first()
 
 
 def revoke_token(session: Session, token: ApiToken, *, user: User) -> ApiToken:
