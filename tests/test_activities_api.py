@@ -217,17 +217,23 @@ def test_the_list_filters_by_type_and_unit(client, session):
 def test_bulk_reports_each_failing_row_and_saves_the_good_ones(client, session):
     _, headers, _, current = _reporter(client, session)
     repeated = broadcast(current.id, id=str(uuid.uuid4()))
+    changed = broadcast(current.id, id=str(uuid.uuid4()))
     client.post("/api/v1/activities", json=repeated, headers=headers)
+    client.post("/api/v1/activities", json=changed, headers=headers)
     rows = [broadcast(current.id), repeated, broadcast(current.id, airings=-1), {"type": "nope"},
-            broadcast(current.id, start_date="2099-01-01")]
+            broadcast(current.id, start_date="2099-01-01"), {**changed, "airings": 9}]
     response = client.post("/api/v1/activities/bulk", json=rows, headers=headers)
     assert response.status_code == 200
     body = response.json()
-    assert [r["status"] for r in body["results"]] == ["created", "unchanged", "error", "error", "error"]
+    assert [r["status"] for r in body["results"]] == ["created", "unchanged", "error", "error", "error", "error"]
     assert body["results"][2]["errors"][0]["path"] == "airings"
     assert {e["path"] for e in body["results"][3]["errors"]} >= {"start_date", "unit_id"}
     assert body["results"][4]["errors"][0]["code"] == "future"
-    assert _count(session) == 2
+    assert body["results"][5]["errors"][0]["code"] == "conflict" and body["results"][5]["id"] == changed["id"]
+    assert _count(session) == 3
+    created = session.execute(select(AuditEntry.entity_id).where(AuditEntry.action == "create",
+                                                                 AuditEntry.entity == "activity")).scalars().all()
+    assert sorted(created) == sorted([repeated["id"], changed["id"], body["results"][0]["id"]])
 
 
 def test_a_bulk_dry_run_validates_without_saving(client, session):

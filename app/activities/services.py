@@ -22,7 +22,7 @@ from app.activities.models import (
 )
 from app.activities.types import TYPES
 from app.agencies.models import Agency
-from app.audit.services import record, snapshot
+from app.audit.services import audit_row, record, record_many, snapshot
 from app.core.clock import today, utcnow
 from app.core.db import write_lock
 from app.core.errors import field_error
@@ -257,6 +257,14 @@ def _new_row(data: ActivityCreate, *, user: User) -> dict[str, Any]:
             "created_at": now, "updated_at": now}
 
 
+class Stored(Exception):
+    """A retried create whose id and body are already stored: answer the stored entry."""
+
+    def __init__(self, activity: Activity):
+        super().__init__(str(activity.id))
+        self.activity = activity
+
+
 def _validated(session: Session, data: ActivityCreate, *, user: User) -> ActivityCreate:
     """The normalised entry, or Invalid. A retry of a stored entry answers that entry (Conflict
     when its body differs) even when a rule would now refuse it."""
@@ -275,14 +283,6 @@ def _raise_if_stored(session: Session, user: User, data: ActivityCreate) -> None
         raise Stored(found)
 
 
-class Stored(Exception):
-    """A retried create whose id and body are already stored: answer the stored entry."""
-
-    def __init__(self, activity: Activity):
-        super().__init__(str(activity.id))
-        self.activity = activity
-
-
 def _insert(session: Session, rows: list[dict[str, Any]], task_ids: dict[uuid.UUID, list[int]], *,
             user: User) -> None:
     """Adds new entries, their task links and their audit rows to the transaction (no commit)."""
@@ -290,9 +290,8 @@ def _insert(session: Session, rows: list[dict[str, Any]], task_ids: dict[uuid.UU
     links = [{"activity_id": row["id"], "task_id": t} for row in rows for t in task_ids.get(row["id"], [])]
     if links:
         session.execute(insert(ActivityTask.__table__), links)
-    for row in rows:
-        record(session, user=user, entity="activity", entity_id=row["id"], action="create",
-               after=snapshot(row), unit_id=row["unit_id"])
+    record_many(session, [audit_row(user=user, entity="activity", entity_id=row["id"], action="create",
+                                    after=snapshot(row), unit_id=row["unit_id"]) for row in rows])
 
 
 def _public_new(row: dict[str, Any], task_ids: list[int]) -> ActivityPublic:
@@ -321,6 +320,19 @@ def create_activity(session: Session, data: ActivityCreate, *, user: User) -> tu
     return _public_new(row, data.task_ids), True
 
 
+def _stored_ids(session: Session, rows: list[Any]) -> set[uuid.UUID]:
+    """The ids of a batch that are stored already: one query instead of one per row."""
+    ids = set()
+    for raw in rows:
+        try:
+            ids.add(uuid.UUID(str(raw["id"])))
+        except (TypeError, KeyError, ValueError):
+            continue
+    if not ids:
+        return set()
+    return set(session.execute(select(Activity.id).where(Activity.id.in_(ids))).scalars())
+
+
 def bulk_create(session: Session, rows: list[Any], *, user: User, dry_run: bool = False) -> list[dict[str, Any]]:
     """Up to 1,000 entries in one transaction; each row answers created, unchanged or error."""
     _require_logger(user)
@@ -330,6 +342,7 @@ def bulk_create(session: Session, rows: list[Any], *, user: User, dry_run: bool 
     new_rows: list[dict[str, Any]] = []
     task_ids: dict[uuid.UUID, list[int]] = {}
     seen: set[uuid.UUID] = set()
+    already = _stored_ids(session, rows)
     for index, raw in enumerate(rows):
         result: dict[str, Any] = {"index": index, "id": None, "status": "error", "errors": []}
         try:
@@ -337,7 +350,8 @@ def bulk_create(session: Session, rows: list[Any], *, user: User, dry_run: bool 
             if data.id is not None and data.id in seen:
                 raise Invalid([field_error("id", "duplicate_in_batch", "Mã định danh bị lặp trong cùng lô.")])
             data = normalise(data)
-            _raise_if_stored(session, user, data)
+            if data.id in already:
+                _raise_if_stored(session, user, data)
             errors = check_rules(session, user, data)
             if errors:
                 raise Invalid(errors)

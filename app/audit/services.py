@@ -45,8 +45,7 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, A
     }
 
 
-def record(
-    session: Session,
+def audit_row(
     *,
     user,
     entity: str,
@@ -56,9 +55,9 @@ def record(
     after: dict[str, Any] | None = None,
     unit_id: int | None = None,
     note: str | None = None,
-) -> None:
-    """Writes one audit row now, in the caller's transaction (committed or rolled back with it)."""
-    session.execute(insert(AuditEntry.__table__), [{
+) -> dict[str, Any]:
+    """One audit row's values: who did what to which entity, and what changed."""
+    return {
         "at": utcnow(),
         "user_id": getattr(user, "id", None),
         "entity": entity,
@@ -67,4 +66,16 @@ def record(
         "unit_id": unit_id,
         "changes": diff(before or {}, after or {}),
         "note": note,
-    }])
+    }
+
+
+def record_many(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Writes audit rows (from `audit_row`) now, in one statement, in the caller's transaction."""
+    if rows:
+        session.execute(insert(AuditEntry.__table__), rows)
+
+
+def record(session: Session, **fields: Any) -> None:
+    """Writes one audit row now, in the caller's transaction (committed or rolled back with it).
+    Takes the keywords of `audit_row`."""
+    record_many(session, [audit_row(**fields)])
