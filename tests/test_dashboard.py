@@ -147,7 +147,7 @@ def test_the_dashboard_in_a_browser(session, scope, live_server, request, device
 
 
 def test_switching_plan_drops_the_task_of_the_previous_plan(session, client, scope):
-    reviewer, plan, task = scope[0], scope[1], scope[2]
+    reviewer, task = scope[0], scope[2]
     other_plan = make_plan(session, HAI_PHONG, title="Kế hoạch tuyên truyền năm 2026 của Sở")
     login(client, reviewer)
     page = client.get(f"/dashboard?period=2026&plan_id={other_plan.id}&task_id={task.id}")

@@ -281,6 +281,8 @@ def attach_document(session: Session, plan: Plan, filename: str, content: bytes,
     _require_manager(session, user, plan.unit_id)
     name = Path(filename or "").name.strip()
     suffix = Path(name).suffix.lower()
+    if not name:
+        raise PlanInputError({"document": "Chọn tệp văn bản để đính kèm."})
     if suffix not in DOCUMENT_TYPES:
         raise PlanInputError({"document": "Chỉ nhận tệp PDF, DOCX, DOC, ODT hoặc TXT."})
     if not content or len(content) > MAX_DOCUMENT_BYTES:

@@ -392,8 +392,6 @@ async def attach_document(plan_id: int, request: Request, session: DbSession, us
 def _attach_document(plan_id: int, request: Request, session: Session, user: User, filename: str, content: bytes):
     plan = queries.get_plan(session, user, plan_id)
     try:
-        if not filename:
-            raise services.PlanInputError({"document": "Chọn tệp văn bản để đính kèm."})
         services.attach_document(session, plan, filename, content, user=user)
     except services.PlanInputError as exc:
         session.rollback()
