@@ -80,11 +80,11 @@ def make_activity(session: Session, unit_id: int, *, user: User | None = None, t
     """An activity written straight to the database (bypassing the service, for read-side tests)."""
     from datetime import date
 
-    from app.activities.models import Activity, ActivityTask
+    from app.activities.models import Activity, ActivityStatus, ActivityTask
 
     fields = {"title": "Phát thanh tuyên truyền giảm nghèo", "airings": 0, "minutes_per_airing": 0}
     fields.update(overrides)
-    activity = Activity(type=type, unit_id=unit_id, start_date=start_date or date(2026, 3, 2), status=status,
+    activity = Activity(type=type, unit_id=unit_id, start_date=start_date or date(2026, 3, 2), status=ActivityStatus(status),
                         created_by_id=user.id if user else None, **fields)
     activity.minutes = activity.airings * activity.minutes_per_airing
     activity.cost_vnd = activity.cost_central_vnd + activity.cost_local_vnd + activity.cost_mobilised_vnd

@@ -13,7 +13,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from sqlalchemy import or_, select
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from app.accounts import access
@@ -30,6 +29,7 @@ from app.activities.types import (
 )
 from app.agencies.models import Agency
 from app.core.clock import VN_TZ, today
+from app.core.forms import Form
 from app.core.pagination import fetch_page
 from app.core.templating import render
 from app.units.models import Unit
@@ -371,12 +371,7 @@ def edit_form(activity_id: uuid.UUID, request: Request, session: DbSession, user
 
 
 @router.post("/activities/{activity_id}")
-async def update(activity_id: uuid.UUID, request: Request, session: DbSession, user: PageUser):
-    form = await request.form()
-    return await run_in_threadpool(_update, activity_id, request, session, user, form)
-
-
-def _update(activity_id: uuid.UUID, request: Request, session: Session, user: User, form: FormData):
+def update(activity_id: uuid.UUID, request: Request, session: DbSession, user: PageUser, form: Form):
     activity = queries.get_visible(session, user, activity_id)
     values = _form_values(form)
     files = _files(form)
@@ -435,12 +430,7 @@ def delete(activity_id: uuid.UUID, request: Request, session: DbSession, user: P
 
 
 @router.post("/activities/{activity_id}/evidence")
-async def add_evidence(activity_id: uuid.UUID, request: Request, session: DbSession, user: PageUser):
-    form = await request.form()
-    return await run_in_threadpool(_add_evidence, activity_id, request, session, user, form)
-
-
-def _add_evidence(activity_id: uuid.UUID, request: Request, session: Session, user: User, form: FormData):
+def add_evidence(activity_id: uuid.UUID, request: Request, session: DbSession, user: PageUser, form: Form):
     activity = queries.get_visible(session, user, activity_id)
     try:
         for content, filename in _files(form):

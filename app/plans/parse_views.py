@@ -20,6 +20,7 @@ from app.activities.types import TYPES
 from app.agencies import queries as agency_queries
 from app.agencies import services as agency_services
 from app.agencies.models import Agency, AgencyCreate, AgencyKind
+from app.core.forms import Form
 from app.core.templating import render
 from app.core.text import search_key
 from app.plans import services as plan_services
@@ -53,16 +54,15 @@ def _upload_page(request: Request, form: dict, errors: dict, status_code: int = 
 
 
 @router.post("/plans/import")
-async def read_document(request: Request, session: DbSession, user: PageUser):
+def read_document(request: Request, session: DbSession, user: PageUser, data: Form):
     require_importer(session, user)
-    data = await request.form()
     text = str(data.get("text") or "")
     upload = data.get("document")
     errors: dict[str, str] = {}
     name, content = "ke-hoach.txt", text.encode("utf-8")
     if upload is not None and getattr(upload, "filename", ""):
         name = Path(upload.filename).name
-        content = await upload.read(MAX_UPLOAD_BYTES + 1)
+        content = upload.file.read(MAX_UPLOAD_BYTES + 1)
         text, error = _upload_text(name, content)
         if error:
             errors["document"] = error
@@ -100,9 +100,9 @@ def _upload_text(name: str, content: bytes) -> tuple[str, str | None]:
 
 
 @router.post("/plans/import/save")
-async def save_draft(request: Request, session: DbSession, user: PageUser):
+def save_draft(request: Request, session: DbSession, user: PageUser, posted: Form):
     require_importer(session, user)
-    form = form_from_post(await request.form())
+    form = form_from_post(posted)
     if form["action"] == "add_basis":
         form["legal_bases"].append(empty_basis())
         return _review_page(request, session, user, form, {})

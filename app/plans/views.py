@@ -6,14 +6,13 @@ with one more row; a refused save answers 422 with every typed value and an erro
 import re
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy import or_, select
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from app.accounts import access
@@ -24,6 +23,7 @@ from app.agencies.models import Agency
 from app.agencies.queries import agencies_for_unit, covering_unit_ids
 from app.core.clock import today
 from app.core.config import get_settings
+from app.core.forms import Form
 from app.core.templating import render
 from app.plans import queries, services
 from app.plans.models import (
@@ -45,13 +45,6 @@ FIELD_MESSAGES = {
 }
 BASIS_ROWS = 2
 TARGET_ROWS = 1
-
-
-async def read_form(request: Request) -> FormData:
-    return await request.form()
-
-
-Form = Annotated[FormData, Depends(read_form)]
 
 
 # --- small parsers that keep the typed text and note an error -------------------------------------
@@ -381,15 +374,11 @@ def download_document(plan_id: int, session: DbSession, user: PageUser):
 
 
 @router.post("/plans/{plan_id:int}/document")
-async def attach_document(plan_id: int, request: Request, session: DbSession, user: PageUser, form: Form):
+def attach_document(plan_id: int, request: Request, session: DbSession, user: PageUser, form: Form):
     upload = form.get("document")
     filename, content = "", b""
     if isinstance(upload, UploadFile):
-        filename, content = upload.filename or "", await upload.read()
-    return await run_in_threadpool(_attach_document, plan_id, request, session, user, filename, content)
-
-
-def _attach_document(plan_id: int, request: Request, session: Session, user: User, filename: str, content: bytes):
+        filename, content = upload.filename or "", upload.file.read()
     plan = queries.get_plan(session, user, plan_id)
     try:
         services.attach_document(session, plan, filename, content, user=user)

@@ -12,6 +12,7 @@ from app.activities import queries as activity_queries
 from app.activities.queries import ActivityFilter
 from app.activities.types import TYPES
 from app.core.errors import ApiError, field_error
+from app.core.forms import Form
 from app.core.templating import render, wants_fragment
 from app.dashboards.queries import plans_in_view, tasks_of
 from app.reviews import queries, services
@@ -65,10 +66,9 @@ def review_queue(request: Request, session: DbSession, user: PageUser):
 
 
 @router.post("/reviews/approve")
-async def approve_selected(request: Request, session: DbSession, user: PageUser):
+def approve_selected(request: Request, session: DbSession, user: PageUser, form: Form):
     """Approve the ticked entries, or (with `all`) every entry of the filtered list."""
     _require_reviewer(user)
-    form = await request.form()
     f = _filter(form)
     ids = queries.queue_ids(session, user, f) if form.get("all") else form.getlist("ids")
     results = services.approve_many(session, ids[:queries.BULK_LIMIT], user=user) if ids else []
@@ -86,7 +86,7 @@ def _row_response(request: Request, session, activity, *, state: str, comment: s
 
 
 @router.post("/reviews/{activity_id}/approve")
-async def approve_one(activity_id: uuid.UUID, request: Request, session: DbSession, user: PageUser):
+def approve_one(activity_id: uuid.UUID, request: Request, session: DbSession, user: PageUser, form: Form):
     activity = activity_queries.get_visible(session, user, activity_id)
     try:
         services.approve_activity(session, activity, user=user)
@@ -97,13 +97,12 @@ async def approve_one(activity_id: uuid.UUID, request: Request, session: DbSessi
         raise ApiError(409, "conflict", exc.message)
     if wants_fragment(request):
         return _row_response(request, session, activity, state="approved")
-    return RedirectResponse(f"/reviews?{urlencode(_params(await request.form()))}", status_code=303)
+    return RedirectResponse(f"/reviews?{urlencode(_params(form))}", status_code=303)
 
 
 @router.post("/reviews/{activity_id}/return")
-async def return_one(activity_id: uuid.UUID, request: Request, session: DbSession, user: PageUser):
+def return_one(activity_id: uuid.UUID, request: Request, session: DbSession, user: PageUser, form: Form):
     activity = activity_queries.get_visible(session, user, activity_id)
-    form = await request.form()
     comment = str(form.get("comment") or "")
     try:
         services.return_activity(session, activity, comment, user=user)
