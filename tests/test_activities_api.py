@@ -109,8 +109,8 @@ def test_dates_after_tomorrow_and_ends_before_starts_are_refused(client, session
 
 def test_negative_counts_and_a_breakdown_above_the_total_are_refused(client, session):
     _, headers, _, current = _reporter(client, session)
-    body = {**broadcast(current.id), "type": "talk", "participants": 40, "participants_women": 41,
-            "participants_poor": -1, "cost_local_vnd": 1000.5}
+    body = {**broadcast(current.id, airings=0, minutes_per_airing=0), "type": "talk", "participants": 40,
+            "participants_women": 41, "participants_poor": -1, "cost_local_vnd": 1000.5}
     errors = _errors(client.post("/api/v1/activities", json=body, headers=headers))
     assert errors == {"participants_poor": "greater_than_equal", "cost_local_vnd": "int_from_float"}
     body.update(participants_poor=3, cost_local_vnd=1000)
@@ -249,3 +249,104 @@ def test_bulk_refuses_more_than_a_thousand_rows(client, session):
     _, headers, _, current = _reporter(client, session)
     response = client.post("/api/v1/activities/bulk", json=[broadcast(current.id)] * 1001, headers=headers)
     assert response.status_code == 413 and _count(session) == 0
+
+
+def test_numbers_too_large_to_store_are_refused_beside_the_field_in_every_path(client, session):
+    _, headers, _, current = _reporter(client, session)
+    huge = {"airings": 2**70, "cost_local_vnd": 2**63, "unit_id": 2**70, "task_ids": [2**70]}
+    errors = _errors(client.post("/api/v1/activities", json={**broadcast(current.id), **huge}, headers=headers))
+    assert errors == {"airings": "less_than_equal", "cost_local_vnd": "less_than_equal",
+                      "unit_id": "less_than_equal", "task_ids.0": "less_than_equal"}
+    # Each cost fits, but their sum must too: every source is bounded so the total is.
+    two_costs = broadcast(current.id, cost_central_vnd=2**62, cost_local_vnd=2**62)
+    assert set(_errors(client.post("/api/v1/activities", json=two_costs, headers=headers))) == {
+        "cost_central_vnd", "cost_local_vnd"}
+    longest = client.post("/api/v1/activities", json=broadcast(current.id, airings=1_000_000, minutes_per_airing=1440),
+                          headers=headers)
+    assert longest.status_code == 201 and longest.json()["minutes"] == 1_440_000_000
+    patched = client.patch(f"/api/v1/activities/{longest.json()['id']}", json={"airings": 2**70}, headers=headers)
+    assert _errors(patched) == {"airings": "less_than_equal"}
+    bulk = client.post("/api/v1/activities/bulk", json=[broadcast(current.id, airings=2**70), broadcast(current.id)],
+                       headers=headers).json()
+    assert [r["status"] for r in bulk["results"]] == ["error", "created"]
+    listed = client.get("/api/v1/activities", params={"unit_id": 10**20}, headers=headers)
+    assert listed.status_code == 422 and listed.json()["code"] in ("validation_error", "out_of_range")
+
+
+def test_a_cursor_or_a_feed_time_that_cannot_be_read_answers_4xx_not_500(client, session):
+    import base64
+    import json
+
+    _, headers, _, _ = _reporter(client, session)
+    for values in (["2026-01-01", 5], ["2026-01-01", [1]], {"a": 1}):
+        cursor = base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
+        response = client.get("/api/v1/activities", params={"cursor": cursor}, headers=headers)
+        assert response.status_code == 400 and response.json()["code"] == "invalid_cursor"
+    early = client.get("/api/v1/activities", params={"updated_since": "0001-01-01T00:00:00+14:00"}, headers=headers)
+    assert early.status_code == 422 and early.json()["errors"] is not None
+
+
+def test_quantities_of_another_type_are_refused_and_a_new_type_drops_the_old_ones(client, session):
+    _, headers, _, current = _reporter(client, session)
+    training = {**broadcast(current.id), "type": "training", "sessions": 1, "participants": 30, "copies": 1000}
+    errors = _errors(client.post("/api/v1/activities", json=training, headers=headers))
+    assert errors == {"airings": "not_for_type", "minutes_per_airing": "not_for_type", "copies": "not_for_type"}
+    with_people = broadcast(current.id, participants=5000)
+    assert _errors(client.post("/api/v1/activities", json=with_people, headers=headers)) == {
+        "participants": "not_for_type"}
+    created = client.post("/api/v1/activities", json=broadcast(current.id, cost_local_vnd=50000), headers=headers).json()
+    changed = client.patch(f"/api/v1/activities/{created['id']}",
+                           json={"type": "training", "sessions": 2, "participants": 25}, headers=headers)
+    assert changed.status_code == 200, changed.text
+    body = changed.json()
+    assert (body["airings"], body["minutes"], body["sessions"], body["participants"]) == (0, 0, 2, 25)
+    assert body["cost_local_vnd"] == 50000  # cost belongs to every type
+
+
+def test_a_request_to_submit_is_not_the_retry_of_a_stored_draft(client, session):
+    _, headers, _, current = _reporter(client, session)
+    body = broadcast(current.id, id=str(uuid.uuid4()))
+    assert client.post("/api/v1/activities", json=body, headers=headers).status_code == 201
+    response = client.post("/api/v1/activities", json={**body, "status": "submitted"}, headers=headers)
+    assert response.status_code == 409 and response.json()["current"]["status"] == "draft"
+    submitted = broadcast(current.id, id=str(uuid.uuid4()), status="submitted")
+    assert client.post("/api/v1/activities", json=submitted, headers=headers).status_code == 201
+    # The stored entry moved on (submitted); the original request to save it as a draft is still a retry.
+    assert client.post("/api/v1/activities", json={**submitted, "status": "draft"}, headers=headers).status_code == 200
+
+
+def test_an_agency_is_refused_for_a_day_it_did_not_exist(client, session):
+    from datetime import date
+
+    from tests.factories import make_agency
+
+    _, headers, _, current = _reporter(client, session)
+    ended = make_agency(session, HAI_PHONG, "Sở Lao động - Thương binh và Xã hội Hải Phòng",
+                        valid_to=date(2025, 2, 28))
+    errors = _errors(client.post("/api/v1/activities", json=broadcast(current.id, agency_id=ended.id),
+                                 headers=headers))
+    assert errors == {"agency_id": "agency_not_valid_on_date"}
+
+
+def test_deleted_drafts_appear_in_the_deletions_feed_of_those_who_could_see_them(client, session):
+    from datetime import datetime, timezone
+
+    _, headers, _, current = _reporter(client, session)
+    since = datetime.now(timezone.utc).isoformat()
+    ids = [client.post("/api/v1/activities", json=broadcast(current.id), headers=headers).json()["id"] for _ in range(3)]
+    for activity_id in ids:
+        assert client.delete(f"/api/v1/activities/{activity_id}", headers=headers).status_code == 204
+    seen, cursor = [], None
+    while True:
+        params = {"since": since, "limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/api/v1/activities/deleted", params=params, headers=headers).json()
+        seen += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == ids
+    elsewhere = other_current_commune(session, current.id)
+    stranger = token(client, make_user(session, "reporter", elsewhere.id, username="nguoi_khac"))
+    assert client.get("/api/v1/activities/deleted", params={"since": since}, headers=stranger).json()["items"] == []
+    missing = client.get("/api/v1/activities/deleted", headers=headers)
+    assert missing.status_code == 422 and missing.json()["errors"][0]["path"] == "query.since"

@@ -126,3 +126,42 @@ def test_photos_sent_with_the_logging_form_are_attached(client, session):
     assert 'value="6f1f6f6e-0000-4000-8000-000000000001"' in refused.text
     session.expire_all()
     assert session.execute(select(func.count()).select_from(Activity)).scalar_one() == 1
+
+
+def test_the_stored_photo_keeps_its_capture_time_in_its_own_metadata(client, session):
+    headers, activity_id, _ = _activity(client, session)
+    item = _upload(client, headers, activity_id, "IMG_0002.jpg", _jpeg_with_gps(1200, 900)).json()["evidence"][0]
+    exif = Image.open(io.BytesIO(client.get(item["url"], headers=headers).content)).getexif()
+    assert exif.get_ifd(0x8769).get(36867) == "2026:03:02 08:15:00"
+    assert not exif.get_ifd(0x8825) and 0x010F not in exif
+
+
+def test_an_image_of_too_many_pixels_is_refused_before_it_is_decoded(client, session):
+    headers, activity_id, _ = _activity(client, session)
+    bomb = io.BytesIO()
+    Image.new("1", (20000, 20000)).save(bomb, "PNG")  # a few dozen KB on the wire, 400 megapixels
+    response = _upload(client, headers, activity_id, "bom.png", bomb.getvalue(), "image/png")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["code"] == "too_many_pixels"
+    assert "megapixel" in response.json()["errors"][0]["message"]
+
+
+def test_a_damaged_photo_on_the_logging_form_saves_nothing(client, session):
+    import re
+
+    from tests.factories import login
+
+    _, current = commune_pair(session)
+    user = make_user(session, "reporter", current.id, username="to_ha")
+    csrf = login(client, user)
+    page = client.get("/activities/new?type=broadcast").text
+    entry_id = re.search(r'name="id" value="([^"]+)"', page).group(1)
+    data = {"csrf_token": csrf, "id": entry_id, "type": "broadcast",
+            "start_date": broadcast(current.id)["start_date"], "unit_id": str(current.id),
+            "details.channel": "commune_loudspeaker", "airings": "1", "minutes_per_airing": "10", "status": "submitted"}
+    damaged = _jpeg_with_gps(900, 600)[:4000]  # the header reads as a JPEG; the picture is cut short
+    response = client.post("/activities", data=data, files=[("evidence", ("loa.jpg", damaged, "image/jpeg"))])
+    assert response.status_code == 422 and "Tệp không phải ảnh hoặc PDF hợp lệ" in response.text
+    assert f'value="{entry_id}"' in response.text
+    session.expire_all()
+    assert session.execute(select(func.count()).select_from(Activity)).scalar_one() == 0

@@ -192,3 +192,48 @@ def test_a_viewer_is_not_offered_the_logging_form(client, session):
     _, current = commune_pair(session)
     login(client, make_user(session, "viewer", current.id, username="chi_xem"))
     assert client.get("/activities/new?type=broadcast").status_code == 403
+
+
+def test_thousand_separators_are_read_and_a_decimal_is_refused_keeping_the_typed_text(client, session):
+    _, csrf, _, _ = _setup(client, session)
+    page = client.get("/activities/new?type=broadcast").text
+    data = _form(page, csrf, cost_local_vnd="150000,5")
+    response = client.post("/activities", data=data)
+    assert response.status_code == 422
+    assert 'value="150000,5"' in response.text and "Phải là số nguyên." in response.text
+    assert _count(session) == 0
+    saved = client.post("/activities", data={**data, "cost_local_vnd": "1.500.000", "cost_central_vnd": "2 000 000"},
+                        follow_redirects=False)
+    assert saved.status_code == 303
+    stored = session.execute(select(Activity)).scalars().one()
+    assert (stored.cost_local_vnd, stored.cost_central_vnd, stored.cost_vnd) == (1_500_000, 2_000_000, 3_500_000)
+
+
+def test_a_stale_edit_on_the_page_keeps_what_was_typed_and_saving_again_overwrites(client, session):
+    user, csrf, _, current = _setup(client, session)
+    activity = make_activity(session, current.id, user=user, start_date=today(), airings=2, minutes_per_airing=10,
+                             details={"channel": "commune_loudspeaker"})
+    page = client.get(f"/activities/{activity.id}/edit").text
+    data = _form(page, csrf, status="draft", version="1", airings="3")
+    assert client.post(f"/activities/{activity.id}", data=data, follow_redirects=False).status_code == 303
+    stale = client.post(f"/activities/{activity.id}", data={**data, "airings": "4", "title": "Bản tin sửa trên máy khác"})
+    assert stale.status_code == 409
+    assert "đã được sửa ở nơi khác" in stale.text
+    assert 'value="4"' in stale.text and 'value="Bản tin sửa trên máy khác"' in stale.text
+    assert 'name="version" value="2"' in stale.text
+    again = client.post(f"/activities/{activity.id}", data={**data, "airings": "4", "version": "2"},
+                        follow_redirects=False)
+    assert again.status_code == 303
+    session.expire_all()
+    assert session.get(Activity, activity.id).airings == 4
+
+
+def test_log_again_of_an_entry_before_the_reorganisation_offers_the_commune_that_took_it_over(client, session):
+    from datetime import date
+
+    user, _, legacy, current = _setup(client, session)
+    old = make_activity(session, legacy.id, user=user, start_date=date(2024, 5, 10), airings=1, minutes_per_airing=15,
+                        details={"channel": "commune_loudspeaker"})
+    page = client.get(f"/activities/new?copy={old.id}").text
+    assert f'<option value="{current.id}" selected' in page
+    assert f'value="{today().isoformat()}"' in page

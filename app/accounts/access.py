@@ -99,6 +99,16 @@ def activity_scope_condition(session: Session, user: User):
     return and_(*conditions)
 
 
+def deleted_activity_scope_condition(session: Session, user: User):
+    """A condition on `AuditEntry` for the deletions of entries the user could see: those of the
+    units in scope (the feed tells an integrator which ids to drop; it holds no entry's content)."""
+    from app.audit.models import AuditEntry
+
+    if user.role == Role.admin and user.unit_id is None:
+        return true()
+    return AuditEntry.unit_id.in_(visible_unit_ids(session, user))
+
+
 def can_log_activity(session: Session, user: User, unit_id: int, agency_id: int | None) -> bool:
     if user.role not in LOG_ROLES:
         return False

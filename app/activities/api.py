@@ -11,12 +11,13 @@ from starlette.datastructures import UploadFile
 
 from app.accounts.deps import ApiUser, DbSession, run_as_user
 from app.accounts.models import User
+from app.activities import evidence as evidence_files
 from app.activities import queries, services
 from app.activities.evidence import MAX_BYTES
-from app.activities.models import Activity, ActivityPublic
+from app.activities.models import Activity, ActivityPublic, DeletedActivity
 from app.activities.queries import ActivityFilter, activity_cursor, activity_query, after_cursor, decode_activity_cursor
 from app.core.errors import ApiError, api_body, field_error
-from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, fetch_page
+from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, fetch_page
 
 router = APIRouter(prefix="/api/v1/activities", tags=["activities"])
 
@@ -82,6 +83,21 @@ def list_activities(
     rows, next_cursor = fetch_page(session, query.order_by(*order), limit,
                                    lambda a: activity_cursor(a, by_update=feed))
     return Page[ActivityPublic](items=services.to_public_many(session, rows), next_cursor=next_cursor)
+
+
+@router.get("/deleted", response_model=Page[DeletedActivity])
+def deleted_activities(
+    session: DbSession, user: ApiUser,
+    since: Annotated[datetime, Query(description="Deletions after this time (use the time of your last sync)")],
+    cursor: str | None = None, limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+):
+    """The other half of the change feed: drafts deleted after `since`, oldest first. Together with
+    `GET /api/v1/activities?updated_since=` it keeps an integrator's copy exact."""
+    after = decode_cursor(cursor, datetime.fromisoformat, int)
+    rows, next_cursor = fetch_page(session, queries.deleted_query(session, user, since, after), limit,
+                                   lambda e: [e.at.isoformat(), e.id])
+    items = [DeletedActivity(id=uuid.UUID(e.entity_id), deleted_at=e.at, unit_id=e.unit_id) for e in rows]
+    return Page[DeletedActivity](items=items, next_cursor=next_cursor)
 
 
 @router.post("/bulk")
@@ -175,8 +191,10 @@ def _store_evidence(activity_id: uuid.UUID, files: list[tuple[bytes, str]], user
 
         def action():
             nonlocal created
-            for content, filename in files:
-                created = services.add_evidence(session, activity, content, filename, user=user)[1] or created
+            # Every file is checked and converted before any is stored: one bad file stores none.
+            prepared = [evidence_files.prepare(content, filename) for content, filename in files]
+            for file in prepared:
+                created = services.add_evidence(session, activity, file, user=user)[1] or created
             return activity_response(session, activity, 201 if created else 200)
         return _answer(session, action)
 

@@ -12,6 +12,9 @@ from app.core.config import get_settings
 from app.core.errors import field_error
 
 MAX_BYTES = 10 * 1024 * 1024
+# 100 megapixels: above the largest phone sensors' full-resolution photos; a bigger image is
+# refused before it is decoded (it would take gigabytes of memory).
+MAX_PIXELS = 100_000_000
 MAX_SIDE = 1600
 THUMB_SIDE = 320
 PHOTO_FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "HEIF", "HEIC", "AVIF"}
@@ -21,17 +24,26 @@ DATETIME = 306
 
 
 @dataclass
-class StoredFile:
-    id: uuid.UUID
+class Prepared:
+    """A file checked and converted, ready to be written: a photo as its resized JPEG and thumbnail,
+    a PDF as sent. `sha256` is the digest of the file as sent (the same file again is one evidence)."""
     kind: str
     filename: str
     content_type: str
-    size_bytes: int
-    path: str
-    thumb_path: str | None = None
+    data: bytes
+    sha256: str
+    thumb: bytes | None = None
     width: int | None = None
     height: int | None = None
     captured_at: datetime | None = None
+
+
+@dataclass
+class StoredFile:
+    """Where a prepared file was written, relative to the media directory."""
+    id: uuid.UUID
+    path: str
+    thumb_path: str | None = None
 
 
 def _invalid(message: str, code: str):
@@ -72,7 +84,10 @@ def _open_image(content: bytes):
         image = Image.open(io.BytesIO(content))
         if image.format not in PHOTO_FORMATS:
             raise _invalid("Chỉ nhận ảnh JPEG, PNG, WebP, HEIC hoặc tệp PDF.", "unsupported_type")
+        _check_pixels(image)
         captured = _captured_at(image)
+        if image.format in ("JPEG", "MPO"):
+            image.draft(None, (MAX_SIDE, MAX_SIDE))  # decode at a reduced scale: less memory and time
         image = ImageOps.exif_transpose(image)
         image.load()
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError, SyntaxError):
@@ -85,17 +100,37 @@ def _open_image(content: bytes):
     return image, captured
 
 
-def _jpeg(image, side: int) -> tuple[bytes, int, int]:
+def _check_pixels(image) -> None:
+    if image.width * image.height > MAX_PIXELS:
+        raise _invalid("Ảnh có độ phân giải quá lớn (trên 100 megapixel). Hãy chụp lại hoặc thu nhỏ ảnh.",
+                       "too_many_pixels")
+
+
+def _capture_exif(captured: datetime | None) -> bytes:
+    """An EXIF block holding only the capture time (local time, as cameras write it)."""
+    if captured is None:
+        return b""
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif.get_ifd(EXIF_IFD)[DATETIME_ORIGINAL] = captured.astimezone(VN_TZ).strftime("%Y:%m:%d %H:%M:%S")
+    return exif.tobytes()
+
+
+def _jpeg(image, side: int, captured: datetime | None = None) -> tuple[bytes, int, int]:
     copy = image.copy()
     copy.thumbnail((side, side))
     out = io.BytesIO()
-    # Saved without exif/icc: GPS, camera and owner data do not leave the phone's file.
-    copy.convert("RGB").save(out, "JPEG", quality=82, optimize=True, progressive=True)
+    # Saved without the phone's exif and icc (GPS, camera and owner data do not leave the phone's
+    # file); only the capture time is written back.
+    copy.convert("RGB").save(out, "JPEG", quality=82, optimize=True, progressive=True,
+                             exif=_capture_exif(captured))
     return out.getvalue(), copy.width, copy.height
 
 
 def check(content: bytes) -> None:
-    """Refuses what `store` would refuse, cheaply (image headers only), before anything is saved."""
+    """The cheap first step of `prepare`: size, emptiness, and the image's kind and size from its
+    header, before anything is decoded."""
     if len(content) > MAX_BYTES:
         raise _invalid("Tệp lớn hơn 10 MB. Hãy chụp lại ảnh hoặc chọn tệp nhỏ hơn.", "too_large")
     if not content:
@@ -108,6 +143,10 @@ def check(content: bytes) -> None:
     try:
         with Image.open(io.BytesIO(content)) as image:
             supported = image.format in PHOTO_FORMATS
+            _check_pixels(image)
+    except Image.DecompressionBombError:
+        raise _invalid("Ảnh có độ phân giải quá lớn (trên 100 megapixel). Hãy chụp lại hoặc thu nhỏ ảnh.",
+                       "too_many_pixels")
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         supported = False
     if not supported:
@@ -123,26 +162,33 @@ def _register_heif() -> None:
         pass
 
 
-def store(activity_id: uuid.UUID, content: bytes, filename: str) -> StoredFile:
+def prepare(content: bytes, filename: str) -> Prepared:
+    """Checks a file and converts a photo (resized, metadata stripped but the capture time), writing
+    nothing: a form can refuse a bad file before it saves the entry the file belongs to."""
     check(content)
+    name = Path(filename or "tep").name[:200]
+    digest = sha256(content)
+    if content[:5] == b"%PDF-":
+        return Prepared("pdf", name, "application/pdf", content, digest)
+    image, captured = _open_image(content)
+    data, width, height = _jpeg(image, MAX_SIDE, captured)
+    thumb, _, _ = _jpeg(image, THUMB_SIDE)
+    return Prepared("photo", f"{Path(name).stem or 'anh'}.jpg", "image/jpeg", data, digest, thumb, width, height,
+                    captured)
+
+
+def store(activity_id: uuid.UUID, file: Prepared) -> StoredFile:
+    """Writes a prepared file (and its thumbnail) under the media directory."""
     evidence_id = uuid.uuid4()
     folder = Path("evidence") / str(activity_id)
     (media_root() / folder).mkdir(parents=True, exist_ok=True)
-    name = Path(filename or "tep").name[:200]
-    if content[:5] == b"%PDF-":
-        relative = folder / f"{evidence_id}.pdf"
-        absolute(str(relative)).write_bytes(content)
-        return StoredFile(evidence_id, "pdf", name, "application/pdf", len(content), str(relative))
-    image, captured = _open_image(content)
-    data, width, height = _jpeg(image, MAX_SIDE)
-    thumb, _, _ = _jpeg(image, THUMB_SIDE)
-    relative = folder / f"{evidence_id}.jpg"
-    thumb_relative = folder / f"{evidence_id}_thumb.jpg"
-    absolute(str(relative)).write_bytes(data)
-    absolute(str(thumb_relative)).write_bytes(thumb)
-    stem = Path(name).stem or "anh"
-    return StoredFile(evidence_id, "photo", f"{stem}.jpg", "image/jpeg", len(data), str(relative),
-                      str(thumb_relative), width, height, captured)
+    relative = folder / f"{evidence_id}.{'pdf' if file.kind == 'pdf' else 'jpg'}"
+    absolute(str(relative)).write_bytes(file.data)
+    thumb_relative = None
+    if file.thumb is not None:
+        thumb_relative = folder / f"{evidence_id}_thumb.jpg"
+        absolute(str(thumb_relative)).write_bytes(file.thumb)
+    return StoredFile(evidence_id, str(relative), str(thumb_relative) if thumb_relative else None)
 
 
 def remove(evidence: list) -> None:

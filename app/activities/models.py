@@ -2,7 +2,7 @@
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from sqlalchemy import JSON, BigInteger, Column, Index
 from sqlmodel import Field, SQLModel
@@ -18,33 +18,43 @@ class ActivityStatus(StrEnum):
     returned = "returned"
 
 
+# Upper bounds: far above any real figure, they catch a slip of the keyboard and keep every value
+# and every derived sum (minutes = airings × minutes per airing, cost = the three sources) within
+# the database's integer columns.
+MAX_COUNT = 100_000_000
+MAX_AIRINGS = 1_000_000
+MAX_MINUTES_PER_AIRING = 1_440  # a whole day
+MAX_VND = 10**15  # a million billion đồng per funding source
+MAX_ID = 2**31 - 1
+
+
 class ActivityCounts(SQLModel):
     """Participants, quantities and cost: every number an activity can carry."""
 
-    participants: int = Field(default=0, ge=0)
-    participants_women: int = Field(default=0, ge=0)
-    participants_ethnic: int = Field(default=0, ge=0)
-    participants_poor: int = Field(default=0, ge=0)
-    participants_near_poor: int = Field(default=0, ge=0)
-    participants_escaped: int = Field(default=0, ge=0)
-    participants_officials: int = Field(default=0, ge=0)
-    sessions: int = Field(default=0, ge=0)
-    airings: int = Field(default=0, ge=0)
-    minutes_per_airing: int = Field(default=0, ge=0)
-    copies: int = Field(default=0, ge=0)
-    copies_distributed: int = Field(default=0, ge=0)
-    items: int = Field(default=0, ge=0)
-    places: int = Field(default=0, ge=0)
-    teams: int = Field(default=0, ge=0)
-    audience: int = Field(default=0, ge=0)
-    reach: int = Field(default=0, ge=0)
-    questions_raised: int = Field(default=0, ge=0)
-    questions_answered: int = Field(default=0, ge=0)
-    commended_collectives: int = Field(default=0, ge=0)
-    commended_individuals: int = Field(default=0, ge=0)
-    cost_central_vnd: int = Field(default=0, ge=0, sa_type=BigInteger)
-    cost_local_vnd: int = Field(default=0, ge=0, sa_type=BigInteger)
-    cost_mobilised_vnd: int = Field(default=0, ge=0, sa_type=BigInteger)
+    participants: int = Field(default=0, ge=0, le=MAX_COUNT)
+    participants_women: int = Field(default=0, ge=0, le=MAX_COUNT)
+    participants_ethnic: int = Field(default=0, ge=0, le=MAX_COUNT)
+    participants_poor: int = Field(default=0, ge=0, le=MAX_COUNT)
+    participants_near_poor: int = Field(default=0, ge=0, le=MAX_COUNT)
+    participants_escaped: int = Field(default=0, ge=0, le=MAX_COUNT)
+    participants_officials: int = Field(default=0, ge=0, le=MAX_COUNT)
+    sessions: int = Field(default=0, ge=0, le=MAX_COUNT)
+    airings: int = Field(default=0, ge=0, le=MAX_AIRINGS)
+    minutes_per_airing: int = Field(default=0, ge=0, le=MAX_MINUTES_PER_AIRING)
+    copies: int = Field(default=0, ge=0, le=MAX_COUNT)
+    copies_distributed: int = Field(default=0, ge=0, le=MAX_COUNT)
+    items: int = Field(default=0, ge=0, le=MAX_COUNT)
+    places: int = Field(default=0, ge=0, le=MAX_COUNT)
+    teams: int = Field(default=0, ge=0, le=MAX_COUNT)
+    audience: int = Field(default=0, ge=0, le=MAX_COUNT)
+    reach: int = Field(default=0, ge=0, le=MAX_COUNT)
+    questions_raised: int = Field(default=0, ge=0, le=MAX_COUNT)
+    questions_answered: int = Field(default=0, ge=0, le=MAX_COUNT)
+    commended_collectives: int = Field(default=0, ge=0, le=MAX_COUNT)
+    commended_individuals: int = Field(default=0, ge=0, le=MAX_COUNT)
+    cost_central_vnd: int = Field(default=0, ge=0, le=MAX_VND, sa_type=BigInteger)
+    cost_local_vnd: int = Field(default=0, ge=0, le=MAX_VND, sa_type=BigInteger)
+    cost_mobilised_vnd: int = Field(default=0, ge=0, le=MAX_VND, sa_type=BigInteger)
 
 
 class ActivityBase(ActivityCounts):
@@ -52,8 +62,8 @@ class ActivityBase(ActivityCounts):
     title: str = Field(min_length=2, max_length=500)
     start_date: date
     end_date: date | None = None
-    unit_id: int = Field(foreign_key="unit.id")
-    agency_id: int | None = Field(default=None, foreign_key="agency.id")
+    unit_id: int = Field(foreign_key="unit.id", ge=1, le=MAX_ID)
+    agency_id: int | None = Field(default=None, foreign_key="agency.id", ge=1, le=MAX_ID)
     notes: str | None = Field(default=None, max_length=5000)
 
 
@@ -121,7 +131,7 @@ class ActivityCreate(ActivityBase):
     id: uuid.UUID | None = None
     title: str | None = Field(default=None, max_length=500)  # defaults to the type's name
     status: ActivityStatus = ActivityStatus.draft  # "submitted" logs and submits in one call
-    task_ids: list[int] = Field(default_factory=list)
+    task_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(default_factory=list)
     topics: list[str] = Field(default_factory=list)
     audiences: list[str] = Field(default_factory=list)
     details: dict[str, str] = Field(default_factory=dict)
@@ -135,37 +145,37 @@ class ActivityUpdate(SQLModel):
     title: str | None = Field(default=None, max_length=500)
     start_date: date | None = None
     end_date: date | None = None
-    unit_id: int | None = None
-    agency_id: int | None = None
+    unit_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    agency_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     notes: str | None = Field(default=None, max_length=5000)
-    task_ids: list[int] | None = None
+    task_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = None
     topics: list[str] | None = None
     audiences: list[str] | None = None
     details: dict[str, str] | None = None
-    participants: int | None = Field(default=None, ge=0)
-    participants_women: int | None = Field(default=None, ge=0)
-    participants_ethnic: int | None = Field(default=None, ge=0)
-    participants_poor: int | None = Field(default=None, ge=0)
-    participants_near_poor: int | None = Field(default=None, ge=0)
-    participants_escaped: int | None = Field(default=None, ge=0)
-    participants_officials: int | None = Field(default=None, ge=0)
-    sessions: int | None = Field(default=None, ge=0)
-    airings: int | None = Field(default=None, ge=0)
-    minutes_per_airing: int | None = Field(default=None, ge=0)
-    copies: int | None = Field(default=None, ge=0)
-    copies_distributed: int | None = Field(default=None, ge=0)
-    items: int | None = Field(default=None, ge=0)
-    places: int | None = Field(default=None, ge=0)
-    teams: int | None = Field(default=None, ge=0)
-    audience: int | None = Field(default=None, ge=0)
-    reach: int | None = Field(default=None, ge=0)
-    questions_raised: int | None = Field(default=None, ge=0)
-    questions_answered: int | None = Field(default=None, ge=0)
-    commended_collectives: int | None = Field(default=None, ge=0)
-    commended_individuals: int | None = Field(default=None, ge=0)
-    cost_central_vnd: int | None = Field(default=None, ge=0)
-    cost_local_vnd: int | None = Field(default=None, ge=0)
-    cost_mobilised_vnd: int | None = Field(default=None, ge=0)
+    participants: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    participants_women: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    participants_ethnic: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    participants_poor: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    participants_near_poor: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    participants_escaped: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    participants_officials: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    sessions: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    airings: int | None = Field(default=None, ge=0, le=MAX_AIRINGS)
+    minutes_per_airing: int | None = Field(default=None, ge=0, le=MAX_MINUTES_PER_AIRING)
+    copies: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    copies_distributed: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    items: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    places: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    teams: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    audience: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    reach: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    questions_raised: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    questions_answered: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    commended_collectives: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    commended_individuals: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    cost_central_vnd: int | None = Field(default=None, ge=0, le=MAX_VND)
+    cost_local_vnd: int | None = Field(default=None, ge=0, le=MAX_VND)
+    cost_mobilised_vnd: int | None = Field(default=None, ge=0, le=MAX_VND)
 
 
 class EvidencePublic(SQLModel):
@@ -201,3 +211,11 @@ class ActivityPublic(ActivityBase):
     updated_at: datetime
     task_ids: list[int] = Field(default_factory=list)
     evidence: list[EvidencePublic] = Field(default_factory=list)
+
+
+class DeletedActivity(SQLModel):
+    """A deleted draft, for the change feed: integrators drop the id they hold."""
+
+    id: uuid.UUID
+    deleted_at: datetime
+    unit_id: int | None

@@ -11,6 +11,7 @@ from app.accounts import access
 from app.accounts.models import User
 from app.core.pagination import decode_cursor
 from app.activities.models import Activity, ActivityTask
+from app.audit.models import AuditEntry
 from app.units.models import Unit
 
 
@@ -206,3 +207,13 @@ def get_visible(session: Session, user: User, activity_id: uuid.UUID) -> Activit
     if activity is None:
         raise access.NotFound()
     return activity
+
+
+def deleted_query(session: Session, user: User, since: datetime, after: list | None) -> Select:
+    """Deletions of entries in the user's scope after `since`, oldest first (keyset on at, id)."""
+    query = (select(AuditEntry).where(AuditEntry.entity == "activity", AuditEntry.action == "delete",
+                                      AuditEntry.at > since, access.deleted_activity_scope_condition(session, user)))
+    if after:
+        at, last_id = after
+        query = query.where(or_(AuditEntry.at > at, and_(AuditEntry.at == at, AuditEntry.id > last_id)))
+    return query.order_by(AuditEntry.at, AuditEntry.id)

@@ -15,17 +15,18 @@ from sqlmodel import Session
 
 from app.accounts import access
 from app.accounts.models import User
+from app.activities import evidence as evidence_files
 from app.activities import queries
 from app.activities.models import (
     Activity, ActivityCounts, ActivityCreate, ActivityPublic, ActivityStatus, ActivityTask, ActivityUpdate,
     Evidence, EvidencePublic,
 )
-from app.activities.types import TYPES
+from app.activities.types import COUNTED_COLUMNS, TYPES
 from app.agencies.models import Agency
 from app.audit.services import audit_row, record, record_many, snapshot
 from app.core.clock import today, utcnow
 from app.core.db import write_lock
-from app.core.errors import field_error
+from app.core.errors import errors_from_pydantic, field_error
 from app.units.models import Unit
 
 COUNT_FIELDS = tuple(ActivityCounts.model_fields)
@@ -53,36 +54,6 @@ class Conflict(Exception):
 
 
 # --- parsing ---------------------------------------------------------------------------------
-
-PYDANTIC_MESSAGES = {
-    "missing": "Cần nhập thông tin này.",
-    "int_parsing": "Phải là số nguyên.",
-    "int_type": "Phải là số nguyên.",
-    "int_from_float": "Phải là số nguyên (không có phần thập phân).",
-    "greater_than_equal": "Không được là số âm.",
-    "date_parsing": "Ngày không hợp lệ.",
-    "date_from_datetime_parsing": "Ngày không hợp lệ.",
-    "date_from_datetime_inexact": "Ngày không hợp lệ.",
-    "date_type": "Ngày không hợp lệ.",
-    "uuid_parsing": "Mã định danh không hợp lệ.",
-    "uuid_type": "Mã định danh không hợp lệ.",
-    "string_too_long": "Nội dung quá dài.",
-    "string_too_short": "Nội dung quá ngắn.",
-    "enum": "Giá trị không hợp lệ.",
-    "list_type": "Cần một danh sách.",
-    "dict_type": "Cần một đối tượng.",
-    "string_type": "Cần một chuỗi ký tự.",
-}
-
-
-def errors_from_pydantic(exc: ValidationError) -> list[dict[str, str]]:
-    out = []
-    for err in exc.errors():
-        path = ".".join(str(p) for p in err.get("loc", ())) or "body"
-        code = err.get("type", "invalid")
-        out.append(field_error(path, code, PYDANTIC_MESSAGES.get(code, "Giá trị không hợp lệ.")))
-    return out
-
 
 def parse_create(raw: Any) -> ActivityCreate:
     if not isinstance(raw, dict):
@@ -154,11 +125,15 @@ def check_rules(session: Session, user: User, data: ActivityCreate) -> list[dict
                     add(f"details.{f.name}", "invalid_choice", f"{f.label}: giá trị không hợp lệ.")
                 elif f.required and not value:
                     add(f"details.{f.name}", "required", f"Cần chọn {f.label.lower()}.")
+    if kind is not None:
+        for name in COUNT_FIELDS:
+            if getattr(data, name) and name not in COUNTED_COLUMNS[kind.code]:
+                add(name, "not_for_type", f"Loại “{kind.label}” không ghi số liệu này.")
     if data.status not in (ActivityStatus.draft, ActivityStatus.submitted):
         add("status", "invalid_status", "Chỉ có thể lưu nháp hoặc gửi.")
     unit = _check_unit(session, user, data, add)
-    if data.agency_id is not None and session.get(Agency, data.agency_id) is None:
-        add("agency_id", "not_found", "Không tìm thấy cơ quan, đơn vị này.")
+    if data.agency_id is not None:
+        _check_agency(session, data, add)
     if unit is not None and data.task_ids:
         allowed = set(session.execute(
             queries.task_choices_query(unit, data.start_date).with_only_columns(_task_id_column())
@@ -194,6 +169,16 @@ def _check_unit(session: Session, user: User, data: ActivityCreate, add) -> Unit
     return unit
 
 
+def _check_agency(session: Session, data: ActivityCreate, add) -> None:
+    agency = session.get(Agency, data.agency_id)
+    if agency is None:
+        add("agency_id", "not_found", "Không tìm thấy cơ quan, đơn vị này.")
+    elif not agency.is_valid_on(data.start_date):
+        state = "chưa được thành lập" if agency.valid_from and data.start_date < agency.valid_from else "đã thôi hoạt động"
+        add("agency_id", "agency_not_valid_on_date",
+            f"{agency.name} {state} vào ngày {data.start_date:%d/%m/%Y}: hãy chọn cơ quan của thời điểm đó.")
+
+
 def _require_logger(user: User) -> None:
     if user.role not in access.LOG_ROLES:
         raise access.Forbidden("Tài khoản xem không ghi được hoạt động.")
@@ -213,6 +198,10 @@ def _as_create(session: Session, activity: Activity) -> ActivityCreate:
 
 
 def _same_body(session: Session, activity: Activity, data: ActivityCreate) -> bool:
+    """A retry sends what was stored. The status may have moved on since (submitted, then approved
+    or returned), but a request to submit is not the retry of a draft that was never sent."""
+    if data.status == ActivityStatus.submitted and activity.status == ActivityStatus.draft:
+        return False
     return _comparable(normalise(_as_create(session, activity))) == _comparable(data)
 
 
@@ -396,7 +385,11 @@ def update_activity(session: Session, activity: Activity, data: ActivityUpdate, 
     _require_editable(user, activity)
     before = snapshot(activity)
     merged = _as_create(session, activity).model_dump()
-    merged.update(data.model_dump(exclude_unset=True, exclude={"version"}))
+    changes = data.model_dump(exclude_unset=True, exclude={"version"})
+    if changes.get("type") in COUNTED_COLUMNS and changes["type"] != activity.type:
+        # A new type keeps none of the old type's own numbers (unless this change sets them).
+        merged.update({name: 0 for name in COUNT_FIELDS if name not in COUNTED_COLUMNS[changes["type"]]})
+    merged.update(changes)
     merged = {k: v for k, v in merged.items() if v is not None or k in ("end_date", "agency_id", "notes", "title")}
     new = normalise(parse_create(merged))
     errors = check_rules(session, user, new)
@@ -449,30 +442,26 @@ def delete_activity(session: Session, activity: Activity, *, user: User) -> None
     session.execute(delete(ActivityTask).where(ActivityTask.activity_id == activity.id))
     session.delete(activity)
     session.commit()
-    from app.activities import evidence as evidence_files
-
     evidence_files.remove(files)
 
 
 # --- evidence --------------------------------------------------------------------------------
 
-def add_evidence(session: Session, activity: Activity, content: bytes, filename: str, *, user: User
+def add_evidence(session: Session, activity: Activity, file: evidence_files.Prepared, *, user: User
                  ) -> tuple[Evidence, bool]:
-    """Stores a photo (resized, metadata stripped) or a PDF; the same file again is not stored twice."""
-    from app.activities import evidence as evidence_files
-
+    """Stores a photo or a PDF prepared by `evidence.prepare` (which refuses a bad file before
+    anything is saved); the same file again is not stored twice."""
     if not access.can_add_evidence(user, activity):
         raise access.Forbidden("Không thêm được ảnh, tài liệu vào hoạt động này.")
-    digest = evidence_files.sha256(content)
-    query = select(Evidence).where(Evidence.activity_id == activity.id, Evidence.sha256 == digest)
+    query = select(Evidence).where(Evidence.activity_id == activity.id, Evidence.sha256 == file.sha256)
     existing = session.execute(query).scalars().first()
     if existing is not None:
         return existing, False
-    stored = evidence_files.store(activity.id, content, filename)  # raises Invalid with a Vietnamese message
-    evidence = Evidence(id=stored.id, activity_id=activity.id, kind=stored.kind, filename=stored.filename,
-                        content_type=stored.content_type, size_bytes=stored.size_bytes, width=stored.width,
-                        height=stored.height, captured_at=stored.captured_at, path=stored.path,
-                        thumb_path=stored.thumb_path, sha256=digest, created_by_id=user.id)
+    stored = evidence_files.store(activity.id, file)
+    evidence = Evidence(id=stored.id, activity_id=activity.id, kind=file.kind, filename=file.filename,
+                        content_type=file.content_type, size_bytes=len(file.data), width=file.width,
+                        height=file.height, captured_at=file.captured_at, path=stored.path,
+                        thumb_path=stored.thumb_path, sha256=file.sha256, created_by_id=user.id)
     session.add(evidence)
     activity.updated_at = utcnow()
     session.add(activity)

@@ -118,6 +118,17 @@ COST_COLUMNS = (
     ("cost_local_vnd", "Ngân sách địa phương"),
     ("cost_mobilised_vnd", "Xã hội hóa"),
 )
+
+
+def _counted(kind: ActivityType) -> frozenset[str]:
+    own = {f.name for f in kind.fields if f.kind == "int"}
+    people = {name for name, _ in PARTICIPANT_COLUMNS} if kind.participants else set()
+    return frozenset(own | people | {name for name, _ in COST_COLUMNS})
+
+
+# The integer columns an entry of each type may fill: its own quantities, the participants and
+# their breakdown when the type has participants, and the cost by source (every type).
+COUNTED_COLUMNS: dict[str, frozenset[str]] = {code: _counted(kind) for code, kind in TYPES.items()}
 STATUS_LABELS = {"draft": "Nháp", "submitted": "Đã gửi", "approved": "Đã duyệt", "returned": "Trả lại"}
 # The types offered as "Ghi nhanh" buttons on a reporter's home screen.
 QUICK_TYPES = ("broadcast", "visual", "leaflet", "talk", "training", "dialogue")

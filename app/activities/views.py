@@ -5,6 +5,7 @@ The logging forms also answer JSON when asked (`Accept: application/json`), so t
 app posts the very same form and learns the outcome: 201/200 with the record, 422 with the errors
 by field name, 409 with the server's current record.
 """
+import re
 import uuid
 from datetime import date, timedelta
 from typing import Any
@@ -32,6 +33,7 @@ from app.core.clock import VN_TZ, today
 from app.core.forms import Form
 from app.core.pagination import fetch_page
 from app.core.templating import render
+from app.units import queries as unit_queries
 from app.units.models import Unit
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -76,6 +78,17 @@ def _form_values(form: FormData) -> dict[str, Any]:
     return values
 
 
+THOUSANDS = re.compile(r"\d{1,3}(?:\.\d{3})+|\d{1,3}(?:,\d{3})+")
+
+
+def _form_integer(value: str) -> str:
+    """A typed whole number without its thousand separators ("1.500.000", "1 500 000" or
+    "1,500,000"); anything else (such as "150000,5", a decimal in Vietnamese) is left as typed,
+    for validation to refuse."""
+    text = re.sub(r"\s", "", value)
+    return re.sub(r"[.,]", "", text) if THOUSANDS.fullmatch(text) else text
+
+
 def _payload(values: dict[str, Any]) -> dict[str, Any]:
     """Form strings → the API's body: integers without thousand separators, details by name."""
     body: dict[str, Any] = {"details": {}}
@@ -85,7 +98,7 @@ def _payload(values: dict[str, Any]) -> dict[str, Any]:
         elif key.startswith("details."):
             body["details"][key.removeprefix("details.")] = value
         elif key in INT_FIELDS:
-            cleaned = value.replace(".", "").replace(" ", "").replace(",", "")
+            cleaned = _form_integer(value)
             if cleaned:
                 body[key] = cleaned
         elif key in LIST_TYPES:
@@ -153,6 +166,7 @@ def _new_values(session: Session, user: User, kind: ActivityType, copy: Activity
     if copy is not None:
         values = _values_from(session, copy)
         values.update(start_date=today().isoformat(), end_date="")
+        values.update(_today_successors(session, copy))
         return values
     values: dict[str, Any] = {"type": kind.code, "title": kind.label, "start_date": today().isoformat(),
                               "agency_id": str(user.agency_id or ""), "task_ids": []}
@@ -172,6 +186,21 @@ def _new_values(session: Session, user: User, kind: ActivityType, copy: Activity
     elif kind.code == "broadcast":
         values.update({"details.channel": CHANNELS[0][0], "details.language": "vi", "airings": "1"})
     return values
+
+
+def _today_successors(session: Session, copy: Activity) -> dict[str, str]:
+    """"Log again" copies an entry to today: a commune or an agency that no longer exists (the 2025
+    reorganisation) is replaced by the one that took it over."""
+    out: dict[str, str] = {}
+    day = today()
+    unit = session.get(Unit, copy.unit_id)
+    if unit is not None and not unit.is_valid_on(day):
+        after = next((s for s in unit_queries.successors(session, unit) if s.is_default), None)
+        out["unit_id"] = str(after.id) if after is not None else ""
+    agency = session.get(Agency, copy.agency_id) if copy.agency_id else None
+    if agency is not None and not agency.is_valid_on(day):
+        out["agency_id"] = str(agency.successor_id or "")
+    return out
 
 
 def _render_form(request: Request, session: Session, user: User, kind: ActivityType, values: dict[str, Any],
@@ -260,13 +289,13 @@ def _create(request: Request, session: Session, user: User, form: FormData):
     kind = _kind(values.get("type"))
     try:
         data = services.parse_create(_payload(values))
-        for content, _ in files:
-            evidence_files.check(content)
+        # Photos are checked and converted before the entry is saved: a bad file saves nothing.
+        prepared = [evidence_files.prepare(content, filename) for content, filename in files]
         public, created = services.create_activity(session, data, user=user)
-        if files:
+        if prepared:
             activity = session.get(Activity, public.id)
-            for content, filename in files:
-                services.add_evidence(session, activity, content, filename, user=user)
+            for file in prepared:
+                services.add_evidence(session, activity, file, user=user)
             public = services.to_public(session, activity)
     except services.Invalid as exc:
         session.rollback()
@@ -386,11 +415,10 @@ def update(activity_id: uuid.UUID, request: Request, session: DbSession, user: P
         body.setdefault(name, None)
     body.setdefault("task_ids", [])
     try:
-        for content, _ in files:
-            evidence_files.check(content)
+        prepared = [evidence_files.prepare(content, filename) for content, filename in files]
         services.update_activity(session, activity, services.parse_update(body), user=user)
-        for content, filename in files:
-            services.add_evidence(session, activity, content, filename, user=user)
+        for file in prepared:
+            services.add_evidence(session, activity, file, user=user)
         if submit and activity.status in (ActivityStatus.draft, ActivityStatus.returned):
             services.submit_activity(session, activity, user=user)
     except services.Invalid as exc:
@@ -403,6 +431,13 @@ def update(activity_id: uuid.UUID, request: Request, session: DbSession, user: P
         session.rollback()
         if wants_json(request):
             return conflict_response(session, exc)
+        if exc.code == "stale_version":
+            # Keep what was typed; saving again (now against the current version) overwrites.
+            values["version"] = str(activity.version)
+            message = ("Hoạt động đã được sửa ở nơi khác sau khi bạn mở. Nội dung bạn nhập vẫn được giữ: "
+                       "kiểm tra rồi bấm lưu lần nữa để ghi đè.")
+            return _render_form(request, session, user, kind, values, {"version": message}, activity,
+                                status_code=409)
         return _conflict_page(request, session, exc)
     if wants_json(request):
         return JSONResponse(services.to_public(session, activity).model_dump(mode="json"))
@@ -433,8 +468,8 @@ def delete(activity_id: uuid.UUID, request: Request, session: DbSession, user: P
 def add_evidence(activity_id: uuid.UUID, request: Request, session: DbSession, user: PageUser, form: Form):
     activity = queries.get_visible(session, user, activity_id)
     try:
-        for content, filename in _files(form):
-            services.add_evidence(session, activity, content, filename, user=user)
+        for file in [evidence_files.prepare(content, filename) for content, filename in _files(form)]:
+            services.add_evidence(session, activity, file, user=user)
     except services.Invalid as exc:
         if wants_json(request):
             return invalid_response(exc)

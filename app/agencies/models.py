@@ -42,6 +42,9 @@ class Agency(AgencyBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     search_name: str = Field(default="", max_length=300, index=True)
 
+    def is_valid_on(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day <= self.valid_to)
+
 
 class AgencyCreate(AgencyBase):
     pass

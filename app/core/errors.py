@@ -6,11 +6,14 @@ API errors look like:
 from typing import Any
 
 from fastapi import Request
+from pydantic import ValidationError
+from sqlalchemy.exc import DataError, StatementError
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.accounts.access import Forbidden, NotFound
+from app.core.text import format_number
 
 
 class ApiError(Exception):
@@ -42,6 +45,50 @@ def api_body(code: str, message: str, errors=None, **extra) -> dict[str, Any]:
     return body
 
 
+PYDANTIC_MESSAGES = {
+    "missing": "Cần nhập thông tin này.",
+    "int_parsing": "Phải là số nguyên.",
+    "int_type": "Phải là số nguyên.",
+    "int_from_float": "Phải là số nguyên (không có phần thập phân).",
+    "greater_than_equal": "Không được là số âm.",
+    "date_parsing": "Ngày không hợp lệ.",
+    "date_from_datetime_parsing": "Ngày không hợp lệ.",
+    "date_from_datetime_inexact": "Ngày không hợp lệ.",
+    "date_type": "Ngày không hợp lệ.",
+    "uuid_parsing": "Mã định danh không hợp lệ.",
+    "uuid_type": "Mã định danh không hợp lệ.",
+    "string_too_long": "Nội dung quá dài.",
+    "string_too_short": "Nội dung quá ngắn.",
+    "enum": "Giá trị không hợp lệ.",
+    "list_type": "Cần một danh sách.",
+    "dict_type": "Cần một đối tượng.",
+    "string_type": "Cần một chuỗi ký tự.",
+    "json_invalid": "JSON không hợp lệ.",
+    "model_attributes_type": "Cần một đối tượng JSON.",
+    "bool_parsing": "Cần giá trị đúng/sai.",
+    "datetime_parsing": "Thời điểm không hợp lệ.",
+    "datetime_from_date_parsing": "Thời điểm không hợp lệ.",
+    "float_parsing": "Phải là số.",
+}
+
+
+def _pydantic_message(err: dict[str, Any]) -> str:
+    code, ctx = err.get("type", "invalid"), err.get("ctx") or {}
+    if code == "greater_than_equal" and ctx.get("ge") not in (None, 0):
+        return f"Phải từ {format_number(ctx['ge'])} trở lên."
+    if code == "less_than_equal" and "le" in ctx:
+        return f"Không được lớn hơn {format_number(ctx['le'])}."
+    return PYDANTIC_MESSAGES.get(code, "Giá trị không hợp lệ.")
+
+
+def errors_from_pydantic(exc: ValidationError | RequestValidationError) -> list[dict[str, str]]:
+    out = []
+    for err in exc.errors():
+        path = ".".join(str(p) for p in err.get("loc", ())) or "body"
+        out.append(field_error(path, err.get("type", "invalid"), _pydantic_message(err)))
+    return out
+
+
 STATUS_MESSAGES = {
     400: ("bad_request", "Yêu cầu không hợp lệ."),
     401: ("not_authenticated", "Cần đăng nhập."),
@@ -61,14 +108,6 @@ def _html_error(request: Request, status: int, message: str):
     return templates.TemplateResponse(
         request, "error.html", {"status": status, "message": message}, status_code=status
     )
-
-
-def _validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
-    out = []
-    for err in exc.errors():
-        loc = [str(p) for p in err.get("loc", ())]
-        out.append(field_error(".".join(loc), err.get("type", "invalid"), err.get("msg", "")))
-    return out
 
 
 def install(app) -> None:
@@ -105,10 +144,23 @@ def install(app) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
-        errors = _validation_errors(exc)
+        errors = errors_from_pydantic(exc)
         if is_api(request):
             return JSONResponse(api_body("validation_error", "Dữ liệu không hợp lệ.", errors), status_code=422)
         return _html_error(request, 422, "Dữ liệu gửi lên không hợp lệ: " + "; ".join(e["path"] for e in errors))
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(StatementError)
+    async def _out_of_range(request: Request, exc: Exception):
+        """A safety net: a value that passed validation but does not fit the database (a number or
+        a date beyond its range) is the sender's error, not the server's. Other database errors
+        stay server errors."""
+        if isinstance(exc, StatementError) and not (isinstance(exc, DataError) or isinstance(exc.orig, OverflowError)):
+            raise exc
+        message = "Có giá trị vượt quá giới hạn lưu trữ (ví dụ một số hoặc một ngày quá lớn)."
+        if is_api(request):
+            return JSONResponse(api_body("out_of_range", message), status_code=422)
+        return _html_error(request, 422, message)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):

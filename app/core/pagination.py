@@ -38,9 +38,9 @@ def decode_cursor(cursor: str | None, *types: Callable[[Any], Any]) -> list[Any]
         if not isinstance(values, list) or (types and len(values) != len(types)):
             raise ValueError
         return [convert(v) for convert, v in zip(types, values)] if types else values
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, AttributeError, OverflowError):
         raise ApiError(400, "invalid_cursor", "Con trỏ phân trang không hợp lệ.",
-                       [field_error("query.cursor", "invalid", "Cursor is not one this API returned.")])
+                       [field_error("query.cursor", "invalid", "Con trỏ này không phải do Loa trả về.")])
 
 
 def fetch_page(session, query, limit: int, key: Callable[[Any], list[Any]], *, scalars: bool = True):
