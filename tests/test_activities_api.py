@@ -109,7 +109,7 @@ def test_dates_after_tomorrow_and_ends_before_starts_are_refused(client, session
 
 def test_negative_counts_and_a_breakdown_above_the_total_are_refused(client, session):
     _, headers, _, current = _reporter(client, session)
-    body = {**broadcast(current.id, airings=0, minutes_per_airing=0), "type": "talk", "participants": 40,
+    body = {**broadcast(current.id, airings=0, minutes_per_airing=0, details={}), "type": "talk", "participants": 40,
             "participants_women": 41, "participants_poor": -1, "cost_local_vnd": 1000.5}
     errors = _errors(client.post("/api/v1/activities", json=body, headers=headers))
     assert errors == {"participants_poor": "greater_than_equal", "cost_local_vnd": "int_from_float"}
@@ -288,7 +288,8 @@ def test_a_cursor_or_a_feed_time_that_cannot_be_read_answers_4xx_not_500(client,
 
 def test_quantities_of_another_type_are_refused_and_a_new_type_drops_the_old_ones(client, session):
     _, headers, _, current = _reporter(client, session)
-    training = {**broadcast(current.id), "type": "training", "sessions": 1, "participants": 30, "copies": 1000}
+    training = {**broadcast(current.id, details={}), "type": "training", "sessions": 1, "participants": 30,
+                "copies": 1000}
     errors = _errors(client.post("/api/v1/activities", json=training, headers=headers))
     assert errors == {"airings": "not_for_type", "minutes_per_airing": "not_for_type", "copies": "not_for_type"}
     with_people = broadcast(current.id, participants=5000)
@@ -350,3 +351,35 @@ def test_deleted_drafts_appear_in_the_deletions_feed_of_those_who_could_see_them
     assert client.get("/api/v1/activities/deleted", params={"since": since}, headers=stranger).json()["items"] == []
     missing = client.get("/api/v1/activities/deleted", headers=headers)
     assert missing.status_code == 422 and missing.json()["errors"][0]["path"] == "query.since"
+
+
+def test_pasted_control_characters_are_cleaned_and_the_excel_export_still_opens(client, session):
+    import io
+
+    from openpyxl import load_workbook
+
+    _, headers, _, current = _reporter(client, session)
+    body = broadcast(current.id, title="Bản tin\x0bgiảm nghèo\x00", notes="Dòng một\x0bdòng hai\x01",
+                     topics=["Tín dụng\x07"], details={"channel": "commune_loudspeaker", "programme_title": "A\x1fB"})
+    created = client.post("/api/v1/activities", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    stored = created.json()
+    assert (stored["title"], stored["notes"], stored["topics"]) == ("Bản tin\ngiảm nghèo", "Dòng một\ndòng hai",
+                                                                    ["Tín dụng"])
+    assert stored["details"]["programme_title"] == "AB"
+    export = client.get("/api/v1/reports/activities.xlsx", headers=headers)
+    assert export.status_code == 200
+    sheet = load_workbook(io.BytesIO(export.content), read_only=True).worksheets[1]
+    assert any("Bản tin\ngiảm nghèo" in (cell or "") for row in sheet.iter_rows(values_only=True) for cell in row
+               if isinstance(cell, str))
+
+
+def test_details_of_another_type_and_dates_before_2000_are_refused(client, session):
+    _, headers, _, current = _reporter(client, session)
+    training = {"type": "training", "start_date": days_ago(2), "unit_id": current.id, "sessions": 1,
+                "details": {"channel": "commune_loudspeaker", "trainer": "Cô Lan"}}
+    assert _errors(client.post("/api/v1/activities", json=training, headers=headers)) == {
+        "details.channel": "not_for_type"}
+    old = broadcast(current.id, start_date="1900-01-01")
+    errors = _errors(client.post("/api/v1/activities", json=old, headers=headers))
+    assert errors["start_date"] == "too_early"

@@ -138,12 +138,16 @@ def test_the_stored_photo_keeps_its_capture_time_in_its_own_metadata(client, ses
 
 def test_an_image_of_too_many_pixels_is_refused_before_it_is_decoded(client, session):
     headers, activity_id, _ = _activity(client, session)
-    bomb = io.BytesIO()
-    Image.new("1", (20000, 20000)).save(bomb, "PNG")  # a few dozen KB on the wire, 400 megapixels
-    response = _upload(client, headers, activity_id, "bom.png", bomb.getvalue(), "image/png")
-    assert response.status_code == 422
-    assert response.json()["errors"][0]["code"] == "too_many_pixels"
-    assert "megapixel" in response.json()["errors"][0]["message"]
+    messages = {}
+    for side in (8000, 20000):  # a few dozen KB on the wire; 64 and 400 megapixels once decoded
+        bomb = io.BytesIO()
+        Image.new("1", (side, side)).save(bomb, "PNG")
+        response = _upload(client, headers, activity_id, "bom.png", bomb.getvalue(), "image/png")
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["code"] == "too_many_pixels"
+        messages[side] = response.json()["errors"][0]["message"]
+    assert "độ phân giải quá lớn (trên 50 megapixel)" in messages[8000]
+    assert "độ phân giải quá lớn" in messages[20000]
 
 
 def test_a_damaged_photo_on_the_logging_form_saves_nothing(client, session):
@@ -165,3 +169,18 @@ def test_a_damaged_photo_on_the_logging_form_saves_nothing(client, session):
     assert f'value="{entry_id}"' in response.text
     session.expire_all()
     assert session.execute(select(func.count()).select_from(Activity)).scalar_one() == 0
+
+
+def test_a_photo_taken_sideways_is_stored_upright(client, session):
+    headers, activity_id, _ = _activity(client, session)
+    image = Image.new("RGB", (1200, 800), (200, 30, 30))
+    image.paste((30, 30, 200), (0, 0, 600, 800))  # left half blue: once upright, the top half is blue
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: the phone was held sideways (rotate 90° clockwise to view)
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif, quality=95)
+    item = _upload(client, headers, activity_id, "doc.jpg", out.getvalue()).json()["evidence"][0]
+    stored = Image.open(io.BytesIO(client.get(item["url"], headers=headers).content)).convert("RGB")
+    assert stored.size == (800, 1200) and (item["width"], item["height"]) == (800, 1200)
+    top, bottom = stored.getpixel((400, 200)), stored.getpixel((400, 1000))
+    assert top[2] > 150 > top[0] and bottom[0] > 150 > bottom[2]

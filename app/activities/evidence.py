@@ -2,6 +2,7 @@
 thumbnail; PDF scans are kept as sent. Files live under the media directory, never in static/."""
 import hashlib
 import io
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -12,9 +13,14 @@ from app.core.config import get_settings
 from app.core.errors import field_error
 
 MAX_BYTES = 10 * 1024 * 1024
-# 100 megapixels: above the largest phone sensors' full-resolution photos; a bigger image is
-# refused before it is decoded (it would take gigabytes of memory).
+# Bigger images are refused from their header, before they are decoded. A JPEG is decoded at a
+# reduced scale, so 100 megapixels (above the largest phone sensors) cost little; PNG, WebP and HEIC
+# are decoded whole, so their limit (50 megapixels, above a 48-megapixel phone photo) bounds memory.
 MAX_PIXELS = 100_000_000
+MAX_PIXELS_DECODED_WHOLE = 50_000_000
+JPEG_FORMATS = ("JPEG", "MPO")
+# Photos converted at once per process: each may hold a decoded picture of some hundreds of MB.
+CONVERSIONS = threading.BoundedSemaphore(2)
 MAX_SIDE = 1600
 THUMB_SIDE = 320
 PHOTO_FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "HEIF", "HEIC", "AVIF"}
@@ -86,10 +92,12 @@ def _open_image(content: bytes):
             raise _invalid("Chỉ nhận ảnh JPEG, PNG, WebP, HEIC hoặc tệp PDF.", "unsupported_type")
         _check_pixels(image)
         captured = _captured_at(image)
-        if image.format in ("JPEG", "MPO"):
+        if image.format in JPEG_FORMATS:
             image.draft(None, (MAX_SIDE, MAX_SIDE))  # decode at a reduced scale: less memory and time
+        # Shrink before anything else copies the picture (turning it upright, flattening alpha):
+        # the full-size image is held once, and only while it is read.
+        image.thumbnail((MAX_SIDE, MAX_SIDE))
         image = ImageOps.exif_transpose(image)
-        image.load()
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError, SyntaxError):
         raise _invalid("Tệp không phải ảnh hoặc PDF hợp lệ (chỉ nhận JPEG, PNG, WebP, HEIC, PDF).", "unsupported_type")
     if image.mode not in ("RGB", "L"):
@@ -101,9 +109,10 @@ def _open_image(content: bytes):
 
 
 def _check_pixels(image) -> None:
-    if image.width * image.height > MAX_PIXELS:
-        raise _invalid("Ảnh có độ phân giải quá lớn (trên 100 megapixel). Hãy chụp lại hoặc thu nhỏ ảnh.",
-                       "too_many_pixels")
+    limit = MAX_PIXELS if image.format in JPEG_FORMATS else MAX_PIXELS_DECODED_WHOLE
+    if image.width * image.height > limit:
+        raise _invalid(f"Ảnh có độ phân giải quá lớn (trên {limit // 1_000_000} megapixel). "
+                       "Hãy chụp lại hoặc thu nhỏ ảnh.", "too_many_pixels")
 
 
 def _capture_exif(captured: datetime | None) -> bytes:
@@ -145,8 +154,7 @@ def check(content: bytes) -> None:
             supported = image.format in PHOTO_FORMATS
             _check_pixels(image)
     except Image.DecompressionBombError:
-        raise _invalid("Ảnh có độ phân giải quá lớn (trên 100 megapixel). Hãy chụp lại hoặc thu nhỏ ảnh.",
-                       "too_many_pixels")
+        raise _invalid("Ảnh có độ phân giải quá lớn. Hãy chụp lại hoặc thu nhỏ ảnh.", "too_many_pixels")
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         supported = False
     if not supported:
@@ -170,9 +178,10 @@ def prepare(content: bytes, filename: str) -> Prepared:
     digest = sha256(content)
     if content[:5] == b"%PDF-":
         return Prepared("pdf", name, "application/pdf", content, digest)
-    image, captured = _open_image(content)
-    data, width, height = _jpeg(image, MAX_SIDE, captured)
-    thumb, _, _ = _jpeg(image, THUMB_SIDE)
+    with CONVERSIONS:
+        image, captured = _open_image(content)
+        data, width, height = _jpeg(image, MAX_SIDE, captured)
+        thumb, _, _ = _jpeg(image, THUMB_SIDE)
     return Prepared("photo", f"{Path(name).stem or 'anh'}.jpg", "image/jpeg", data, digest, thumb, width, height,
                     captured)
 

@@ -5,7 +5,7 @@ the audit trail and commits once. Validation errors are a list of
 {"path": <field name>, "code": ..., "message": <Vietnamese>} shared by the HTML form and the API.
 """
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -21,18 +21,20 @@ from app.activities.models import (
     Activity, ActivityCounts, ActivityCreate, ActivityPublic, ActivityStatus, ActivityTask, ActivityUpdate,
     Evidence, EvidencePublic,
 )
-from app.activities.types import COUNTED_COLUMNS, TYPES
+from app.activities.types import COUNTED_COLUMNS, DETAIL_NAMES, TYPES
 from app.agencies.models import Agency
 from app.audit.services import audit_row, record, record_many, snapshot
 from app.core.clock import today, utcnow
 from app.core.db import write_lock
 from app.core.errors import errors_from_pydantic, field_error
+from app.core.text import clean_text
 from app.units.models import Unit
 
 COUNT_FIELDS = tuple(ActivityCounts.model_fields)
 BREAKDOWN_FIELDS = ("participants_women", "participants_ethnic", "participants_poor", "participants_near_poor",
                     "participants_escaped", "participants_officials")
 BULK_LIMIT = 1000
+EARLIEST = date(2000, 1, 1)  # before any programme Loa serves: a mistyped year
 
 
 class Invalid(Exception):
@@ -76,18 +78,18 @@ def parse_update(raw: Any) -> ActivityUpdate:
 # --- rules -----------------------------------------------------------------------------------
 
 def normalise(data: ActivityCreate) -> ActivityCreate:
-    """Fill defaults the server owns: a title from the type, the type's details only, tidy lists."""
+    """Fill defaults the server owns: a title from the type; text without control characters or
+    surrounding spaces, empty details and list items dropped."""
     kind = TYPES.get(data.type)
-    title = (data.title or "").strip()
+    title = clean_text(data.title or "").strip()
     if not title and kind is not None:
         title = kind.label
-    allowed = {f.name for f in kind.fields if f.kind != "int"} if kind else set()
-    details = {k: str(v).strip() for k, v in (data.details or {}).items() if k in allowed and str(v).strip()}
-    clean = lambda items: [s.strip() for s in items if s and s.strip()]  # noqa: E731
+    details = {k: clean_text(str(v)).strip() for k, v in (data.details or {}).items()}
+    clean = lambda items: [clean_text(s).strip() for s in items if s and clean_text(s).strip()]  # noqa: E731
     return data.model_copy(update={
-        "title": title, "details": details, "task_ids": sorted(set(data.task_ids)),
+        "title": title, "details": {k: v for k, v in details.items() if v}, "task_ids": sorted(set(data.task_ids)),
         "topics": clean(data.topics), "audiences": clean(data.audiences),
-        "notes": (data.notes or "").strip() or None,
+        "notes": clean_text(data.notes or "").strip() or None,
     })
 
 
@@ -98,11 +100,13 @@ def check_rules(session: Session, user: User, data: ActivityCreate) -> list[dict
     kind = TYPES.get(data.type)
     if kind is None:
         add("type", "unknown_type", "Loại hoạt động không hợp lệ.")
-    if len(data.title or "") < 2:
+    if len(data.title or "") < 2 and (kind is not None or data.title):  # an empty title comes from the type
         add("title", "string_too_short", "Tên hoạt động cần có ít nhất 2 ký tự.")
     latest = today() + timedelta(days=1)
     if data.start_date > latest:
         add("start_date", "future", "Ngày thực hiện không được sau ngày hôm nay.")
+    elif data.start_date < EARLIEST:
+        add("start_date", "too_early", f"Ngày thực hiện phải từ {EARLIEST:%d/%m/%Y} trở đi.")
     if data.end_date is not None:
         if data.end_date < data.start_date:
             add("end_date", "before_start", "Ngày kết thúc không được trước ngày bắt đầu.")
@@ -129,6 +133,8 @@ def check_rules(session: Session, user: User, data: ActivityCreate) -> list[dict
         for name in COUNT_FIELDS:
             if getattr(data, name) and name not in COUNTED_COLUMNS[kind.code]:
                 add(name, "not_for_type", f"Loại “{kind.label}” không ghi số liệu này.")
+        for name in sorted(set(data.details) - DETAIL_NAMES[kind.code]):
+            add(f"details.{name}", "not_for_type", f"Loại “{kind.label}” không có thông tin này.")
     if data.status not in (ActivityStatus.draft, ActivityStatus.submitted):
         add("status", "invalid_status", "Chỉ có thể lưu nháp hoặc gửi.")
     unit = _check_unit(session, user, data, add)
@@ -174,7 +180,8 @@ def _check_agency(session: Session, data: ActivityCreate, add) -> None:
     if agency is None:
         add("agency_id", "not_found", "Không tìm thấy cơ quan, đơn vị này.")
     elif not agency.is_valid_on(data.start_date):
-        state = "chưa được thành lập" if agency.valid_from and data.start_date < agency.valid_from else "đã thôi hoạt động"
+        early = agency.valid_from is not None and data.start_date < agency.valid_from
+        state = "chưa được thành lập" if early else "đã thôi hoạt động"
         add("agency_id", "agency_not_valid_on_date",
             f"{agency.name} {state} vào ngày {data.start_date:%d/%m/%Y}: hãy chọn cơ quan của thời điểm đó.")
 
@@ -389,6 +396,7 @@ def update_activity(session: Session, activity: Activity, data: ActivityUpdate, 
     if changes.get("type") in COUNTED_COLUMNS and changes["type"] != activity.type:
         # A new type keeps none of the old type's own numbers (unless this change sets them).
         merged.update({name: 0 for name in COUNT_FIELDS if name not in COUNTED_COLUMNS[changes["type"]]})
+        merged["details"] = {k: v for k, v in merged["details"].items() if k in DETAIL_NAMES[changes["type"]]}
     merged.update(changes)
     merged = {k: v for k, v in merged.items() if v is not None or k in ("end_date", "agency_id", "notes", "title")}
     new = normalise(parse_create(merged))

@@ -129,6 +129,9 @@ def _counted(kind: ActivityType) -> frozenset[str]:
 # The integer columns an entry of each type may fill: its own quantities, the participants and
 # their breakdown when the type has participants, and the cost by source (every type).
 COUNTED_COLUMNS: dict[str, frozenset[str]] = {code: _counted(kind) for code, kind in TYPES.items()}
+# The text and choice details each type keeps (in `Activity.details`).
+DETAIL_NAMES: dict[str, frozenset[str]] = {
+    code: frozenset(f.name for f in kind.fields if f.kind != "int") for code, kind in TYPES.items()}
 STATUS_LABELS = {"draft": "Nháp", "submitted": "Đã gửi", "approved": "Đã duyệt", "returned": "Trả lại"}
 # The types offered as "Ghi nhanh" buttons on a reporter's home screen.
 QUICK_TYPES = ("broadcast", "visual", "leaflet", "talk", "training", "dialogue")

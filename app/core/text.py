@@ -3,6 +3,16 @@ import re
 import unicodedata
 
 
+_LINE_BREAKS = re.compile(r"[\x0b\x0c\u2028\u2029]")  # Word's manual line break, form feed, Unicode separators
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+
+
+def clean_text(text: str) -> str:
+    """Typed or pasted text without control characters (text pasted from Word brings some): line
+    breaks become newlines, the rest are removed. Tabs and newlines stay."""
+    return _CONTROL.sub("", _LINE_BREAKS.sub("\n", text))
+
+
 def search_key(text: str | None) -> str:
     """Lower-case, accent-free, single-spaced form used for search: 'Xã Đại An' -> 'xa dai an'."""
     if not text:

@@ -12,6 +12,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
+from app.core.text import clean_text
 from app.reports.data import PlanReport
 
 FONT = "Times New Roman"
@@ -50,7 +51,7 @@ def _para(container, text: str = "", *, bold=False, italic=False, size=None, ali
     p.paragraph_format.space_before = Pt(before)
     p.paragraph_format.space_after = Pt(after)
     if text:
-        run = p.add_run(text)
+        run = p.add_run(clean_text(text))
         run.bold, run.italic = bold, italic
         if size:
             run.font.size = Pt(size)
@@ -88,7 +89,7 @@ def _widths(table, widths_mm: list[int]) -> None:
 def _cell_text(cell, text: str, *, bold=False, italic=False, size=None, align=CENTER) -> None:
     p = cell.paragraphs[0]
     p.alignment = align
-    run = p.add_run(text)
+    run = p.add_run(clean_text(text))
     run.bold, run.italic = bold, italic
     if size:
         run.font.size = Pt(size)
@@ -97,7 +98,7 @@ def _cell_text(cell, text: str, *, bold=False, italic=False, size=None, align=CE
 def _cell_line(cell, text: str, *, bold=False, italic=False, size=None, align=CENTER, underline=False) -> None:
     p = cell.add_paragraph()
     p.alignment = align
-    run = p.add_run(text)
+    run = p.add_run(clean_text(text))
     run.bold, run.italic, run.underline = bold, italic, underline
     if size:
         run.font.size = Pt(size)

@@ -8,6 +8,7 @@ from typing import BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from sqlmodel import Session
@@ -51,8 +52,8 @@ def _sheet(wb: Workbook, title: str, widths: list[int], lines: tuple[str, str]):
     ws.freeze_panes = f"A{HEADER_ROW + 1}"
     ws.row_dimensions[HEADER_ROW].height = HEADER_HEIGHT
     s = _Styles(ws)
-    ws.append([s.cell(lines[0], bold=True)])
-    ws.append([lines[1]])
+    ws.append([s.cell(_text(lines[0]), bold=True)])
+    ws.append([_text(lines[1])])
     ws.append([])
     return ws, s
 
@@ -64,7 +65,13 @@ def _typed(s: _Styles, column: Column, value):
         return s.cell(value, number_format=DATE_FORMAT)
     if column.kind == "datetime" and isinstance(value, datetime):
         return s.cell(value, number_format=DATETIME_FORMAT)
-    return value  # numbers stay plain: a style per cell would double the time of a large export
+    return _text(value)  # numbers stay plain: a style per cell would double the time of a large export
+
+
+def _text(value):
+    """Text without the control characters a workbook cannot hold (entries stored before they were
+    cleaned on input, or pasted into a plan)."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
 
 def _activity_sheet(wb, session, user, f: ActivityFilter, boundaries: str, type_code: str, lines) -> int:
@@ -98,7 +105,7 @@ def _summary_sheet(wb, by_type: dict[str, dict[str, int]], lines, progress_rows)
     ws.append([s.cell("Tiến độ thực hiện chỉ tiêu (cả kỳ kế hoạch)", bold=True)])
     ws.append([s.cell(h, bold=True, fill="DDE7F0", wrap=True) for h in summary.PROGRESS_HEADERS])
     for row in progress_rows:
-        ws.append([s.cell(v, number_format=NUMBER_FORMAT) if isinstance(v, int) else v for v in row])
+        ws.append([s.cell(v, number_format=NUMBER_FORMAT) if isinstance(v, int) else _text(v) for v in row])
 
 
 def write_activities_xlsx(out: BinaryIO, session: Session, user: User, f: ActivityFilter, *, now: datetime,
