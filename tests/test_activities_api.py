@@ -383,3 +383,17 @@ def test_details_of_another_type_and_dates_before_2000_are_refused(client, sessi
     old = broadcast(current.id, start_date="1900-01-01")
     errors = _errors(client.post("/api/v1/activities", json=old, headers=headers))
     assert errors["start_date"] == "too_early"
+
+
+def test_a_misspelled_field_or_a_yes_no_count_is_refused_but_a_record_read_back_is_accepted(client, session):
+    _, headers, _, current = _reporter(client, session)
+    errors = _errors(client.post("/api/v1/activities", json=broadcast(current.id, airngs=3, minutes_per_airing=True),
+                                 headers=headers))
+    assert errors == {"airngs": "unknown_field", "minutes_per_airing": "bool_not_allowed"}
+    created = client.post("/api/v1/activities", json=broadcast(current.id), headers=headers).json()
+    # An integrator may send back what it read: read-only fields are ignored, not refused.
+    changed = client.patch(f"/api/v1/activities/{created['id']}", json={**created, "airings": 3}, headers=headers)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["airings"] == 3 and changed.json()["version"] == 2
+    assert _errors(client.patch(f"/api/v1/activities/{created['id']}", json={"tittle": "x"}, headers=headers)) == {
+        "tittle": "unknown_field"}

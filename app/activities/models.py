@@ -5,6 +5,8 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from sqlalchemy import JSON, BigInteger, Column, Index
+from pydantic import field_validator
+from pydantic_core import PydanticCustomError
 from sqlmodel import Field, SQLModel
 
 from app.core.clock import utcnow
@@ -26,6 +28,13 @@ MAX_AIRINGS = 1_000_000
 MAX_MINUTES_PER_AIRING = 1_440  # a whole day
 MAX_VND = 10**15  # a million billion đồng per funding source
 MAX_ID = 2**31 - 1
+
+
+def _no_booleans(value: Any) -> Any:
+    """`true` is not a count (pydantic would read it as 1); no field of an entry is a yes/no."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("bool_not_allowed", "A yes/no value is not allowed here")
+    return value
 
 
 class ActivityCounts(SQLModel):
@@ -128,6 +137,8 @@ class ActivityCreate(ActivityBase):
     """What a client sends to log an activity. `id` may be chosen by the client (UUID) so that a
     retried submission finds the stored record instead of creating a second one."""
 
+    refuse_booleans = field_validator("*", mode="before")(_no_booleans)
+
     id: uuid.UUID | None = None
     title: str | None = Field(default=None, max_length=500)  # defaults to the type's name
     status: ActivityStatus = ActivityStatus.draft  # "submitted" logs and submits in one call
@@ -139,6 +150,8 @@ class ActivityCreate(ActivityBase):
 
 class ActivityUpdate(SQLModel):
     """A partial change. `version` is the version the client last saw: an older one is refused."""
+
+    refuse_booleans = field_validator("*", mode="before")(_no_booleans)
 
     version: int | None = None
     type: str | None = Field(default=None, max_length=32)

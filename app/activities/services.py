@@ -6,7 +6,7 @@ the audit trail and commits once. Validation errors are a list of
 """
 import uuid
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy import delete, insert, select
@@ -34,6 +34,7 @@ COUNT_FIELDS = tuple(ActivityCounts.model_fields)
 BREAKDOWN_FIELDS = ("participants_women", "participants_ethnic", "participants_poor", "participants_near_poor",
                     "participants_escaped", "participants_officials")
 BULK_LIMIT = 1000
+T = TypeVar("T", ActivityCreate, ActivityUpdate)
 EARLIEST = date(2000, 1, 1)  # before any programme Loa serves: a mistyped year
 
 
@@ -57,22 +58,29 @@ class Conflict(Exception):
 
 # --- parsing ---------------------------------------------------------------------------------
 
-def parse_create(raw: Any) -> ActivityCreate:
+def _parse(model: type[T], raw: Any) -> T:
+    """A request body as `model`. A key the API does not know (a misspelled field) is refused; the
+    read-only fields of a stored record (`minutes`, `created_at`…) are ignored, so a record read
+    from the API can be sent back."""
     if not isinstance(raw, dict):
         raise Invalid([field_error("body", "dict_type", "Cần một đối tượng JSON.")])
+    unknown = sorted(str(key) for key in raw if key not in model.model_fields and key not in ActivityPublic.model_fields)
+    errors = [field_error(key, "unknown_field", "Trường này không có trong API hoạt động.") for key in unknown]
     try:
-        return ActivityCreate.model_validate(raw)
+        parsed = model.model_validate(raw)
     except ValidationError as exc:
-        raise Invalid(errors_from_pydantic(exc))
+        errors += errors_from_pydantic(exc)
+    if errors:
+        raise Invalid(errors)
+    return parsed
+
+
+def parse_create(raw: Any) -> ActivityCreate:
+    return _parse(ActivityCreate, raw)
 
 
 def parse_update(raw: Any) -> ActivityUpdate:
-    if not isinstance(raw, dict):
-        raise Invalid([field_error("body", "dict_type", "Cần một đối tượng JSON.")])
-    try:
-        return ActivityUpdate.model_validate(raw)
-    except ValidationError as exc:
-        raise Invalid(errors_from_pydantic(exc))
+    return _parse(ActivityUpdate, raw)
 
 
 # --- rules -----------------------------------------------------------------------------------

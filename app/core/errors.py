@@ -69,6 +69,7 @@ PYDANTIC_MESSAGES = {
     "datetime_parsing": "Thời điểm không hợp lệ.",
     "datetime_from_date_parsing": "Thời điểm không hợp lệ.",
     "float_parsing": "Phải là số.",
+    "bool_not_allowed": "Không nhận giá trị đúng/sai ở đây: hãy gửi một số hoặc một chuỗi.",
 }
 
 
