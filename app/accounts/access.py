@@ -102,11 +102,7 @@ def activity_scope_condition(session: Session, user: User):
 def deleted_activity_scope_condition(session: Session, user: User):
     """A condition on `AuditEntry` for the deletions of entries the user could see: those of the
     units in scope (the feed tells an integrator which ids to drop; it holds no entry's content)."""
-    from app.audit.models import AuditEntry
-
-    if user.role == Role.admin and user.unit_id is None:
-        return true()
-    return AuditEntry.unit_id.in_(visible_unit_ids(session, user))
+    return _audit_units_condition(session, user)
 
 
 def can_log_activity(session: Session, user: User, unit_id: int, agency_id: int | None) -> bool:
@@ -222,13 +218,15 @@ def token_scope_condition(actor: User):
 
 def audit_scope_condition(session: Session, actor: User):
     """A condition on `AuditEntry`: admins all, reviewers the entries of their scope's units."""
+    return _audit_units_condition(session, actor) if can_read_audit(actor) else false()
+
+
+def _audit_units_condition(session: Session, user: User):
     from app.audit.models import AuditEntry
 
-    if actor.role == Role.admin and actor.unit_id is None:
+    if user.role == Role.admin and user.unit_id is None:
         return true()
-    if not can_read_audit(actor):
-        return false()
-    return AuditEntry.unit_id.in_(visible_unit_ids(session, actor))
+    return AuditEntry.unit_id.in_(visible_unit_ids(session, user))
 
 
 def review_queue_condition(session: Session, user: User):

@@ -90,7 +90,6 @@ def _open_image(content: bytes):
         image = Image.open(io.BytesIO(content))
         if image.format not in PHOTO_FORMATS:
             raise _invalid("Chỉ nhận ảnh JPEG, PNG, WebP, HEIC hoặc tệp PDF.", "unsupported_type")
-        _check_pixels(image)
         captured = _captured_at(image)
         if image.format in JPEG_FORMATS:
             image.draft(None, (MAX_SIDE, MAX_SIDE))  # decode at a reduced scale: less memory and time

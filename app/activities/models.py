@@ -4,9 +4,9 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index
 from pydantic import field_validator
 from pydantic_core import PydanticCustomError
+from sqlalchemy import JSON, BigInteger, Column, Index
 from sqlmodel import Field, SQLModel
 
 from app.core.clock import utcnow

@@ -93,7 +93,7 @@ def normalise(data: ActivityCreate) -> ActivityCreate:
     if not title and kind is not None:
         title = kind.label
     details = {k: clean_text(str(v)).strip() for k, v in (data.details or {}).items()}
-    clean = lambda items: [clean_text(s).strip() for s in items if s and clean_text(s).strip()]  # noqa: E731
+    clean = lambda items: [t for t in (clean_text(s or "").strip() for s in items) if t]  # noqa: E731
     return data.model_copy(update={
         "title": title, "details": {k: v for k, v in details.items() if v}, "task_ids": sorted(set(data.task_ids)),
         "topics": clean(data.topics), "audiences": clean(data.audiences),

@@ -8,6 +8,8 @@ from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
 
+from app.core.clock import within
+
 
 class AgencyKind(StrEnum):
     people_committee = "people_committee"
@@ -43,7 +45,7 @@ class Agency(AgencyBase, table=True):
     search_name: str = Field(default="", max_length=300, index=True)
 
     def is_valid_on(self, day: date) -> bool:
-        return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day <= self.valid_to)
+        return within(day, self.valid_from, self.valid_to)
 
 
 class AgencyCreate(AgencyBase):

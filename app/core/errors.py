@@ -6,10 +6,10 @@ API errors look like:
 from typing import Any
 
 from fastapi import Request
-from pydantic import ValidationError
-from sqlalchemy.exc import DataError, StatementError
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
+from pydantic import ValidationError
+from sqlalchemy.exc import DataError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.accounts.access import Forbidden, NotFound

@@ -9,6 +9,8 @@ from enum import StrEnum
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
+from app.core.clock import within
+
 LEGACY_END = date(2025, 6, 30)
 CURRENT_START = date(2025, 7, 1)
 
@@ -50,7 +52,7 @@ class Unit(UnitBase, table=True):
     current_commune_id: int | None = Field(default=None, index=True)
 
     def is_valid_on(self, day: date) -> bool:
-        return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day <= self.valid_to)
+        return within(day, self.valid_from, self.valid_to)
 
     @property
     def is_legacy(self) -> bool:
