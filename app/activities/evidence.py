@@ -11,6 +11,7 @@ from pathlib import Path
 from app.core.clock import VN_TZ
 from app.core.config import get_settings
 from app.core.errors import field_error
+from app.core.text import clean_text
 
 MAX_BYTES = 10 * 1024 * 1024
 # Bigger images are refused from their header, before they are decoded. A JPEG is decoded at a
@@ -173,7 +174,8 @@ def prepare(content: bytes, filename: str) -> Prepared:
     """Checks a file and converts a photo (resized, metadata stripped but the capture time), writing
     nothing: a form can refuse a bad file before it saves the entry the file belongs to."""
     check(content)
-    name = Path(filename or "tep").name[:200]
+    # The displayed name: normalised like every text, at most 200 characters (a longer one is shortened).
+    name = clean_text(Path(filename).name).strip()[:200] or "tep"
     digest = sha256(content)
     if content[:5] == b"%PDF-":
         return Prepared("pdf", name, "application/pdf", content, digest)

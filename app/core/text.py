@@ -1,16 +1,53 @@
-"""Vietnamese text helpers: accent-free search keys and number/date formatting."""
+"""Text helpers: the one normalisation of text entering Loa, accent-free search keys, Vietnamese
+number and date formatting."""
 import re
 import unicodedata
 
 
-_LINE_BREAKS = re.compile(r"[\x0b\x0c\u2028\u2029]")  # Word's manual line break, form feed, Unicode separators
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+# The one rule for text entering Loa (see normalise_text); passwords are exempt but for surrogates.
+_LINE_BREAKS = re.compile(r"\r\n?|[\x0b\x0c\x85\u2028\u2029]")  # CR LF, CR, Word's manual line break, form feed, NEL, separators
+# NUL, the other C0 and C1 controls but tab and line breaks, and the two non-characters XML refuses.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
+_NEEDS_WORK_ASCII = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+class UnpairedSurrogate(ValueError):
+    """Text holding half of a UTF-16 pair (JSON's "\\udfff"): it cannot be stored as UTF-8, so it is
+    refused rather than guessed."""
+
+
+def normalise_text(text: str) -> str:
+    """The one normalisation of every text entering Loa: Unicode NFC (Vietnamese typed with
+    combining marks and precomposed letters are stored alike); CR LF, CR, vertical tab, form feed,
+    NEL and the Unicode line and paragraph separators become a newline; NUL and every other control
+    character but tab and newline (and U+FFFE, U+FFFF) is removed; an unpaired surrogate raises UnpairedSurrogate.
+    Surrounding spaces are the fields' business. Cheap on the common case: ASCII text without
+    controls is returned as is."""
+    if text.isascii():
+        if _NEEDS_WORK_ASCII.search(text) is None:
+            return text
+        return _CONTROL.sub("", _LINE_BREAKS.sub("\n", text))
+    if _SURROGATE.search(text) is not None:
+        raise UnpairedSurrogate(text)
+    text = _CONTROL.sub("", _LINE_BREAKS.sub("\n", text))
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+
+
+def check_surrogates(text: str) -> str:
+    """Passwords are compared as typed (no NFC, nothing removed) but must still be encodable."""
+    if not text.isascii() and _SURROGATE.search(text) is not None:
+        raise UnpairedSurrogate(text)
+    return text
 
 
 def clean_text(text: str) -> str:
-    """Typed or pasted text without control characters (text pasted from Word brings some): line
-    breaks become newlines, the rest are removed. Tabs and newlines stay."""
-    return _CONTROL.sub("", _LINE_BREAKS.sub("\n", text))
+    """Text as it is stored: normalise_text, with any unpaired surrogate (which the edge refuses
+    before it gets here) replaced by U+FFFD so that output built from it can always be written."""
+    try:
+        return normalise_text(text)
+    except UnpairedSurrogate:
+        return normalise_text(_SURROGATE.sub("\ufffd", text))
 
 
 def search_key(text: str | None) -> str:

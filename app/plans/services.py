@@ -14,6 +14,7 @@ from app.agencies.models import Agency
 from app.audit.services import record, snapshot
 from app.core.clock import utcnow
 from app.core.config import get_settings
+from app.core.text import clean_text
 from app.plans import queries
 from app.plans.models import (
     ASSIGN_LEVELS, Assignment, Plan, PlanCreate, PlanStatus, PlanUpdate, Target, TargetCreate, Task, TaskCreate,
@@ -292,7 +293,7 @@ def attach_document(session: Session, plan: Plan, filename: str, content: bytes,
     stored = folder / f"{utcnow():%Y%m%d%H%M%S}{suffix}"
     stored.write_bytes(content)
     before = snapshot(plan)
-    plan.document_name = name[:255]
+    plan.document_name = clean_text(name).strip()[:255] or suffix
     plan.document_path = str(stored.relative_to(Path(get_settings().media_dir)))
     plan.updated_at = utcnow()
     session.add(plan)
