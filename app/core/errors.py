@@ -79,6 +79,10 @@ def _pydantic_message(err: dict[str, Any]) -> str:
         return f"Phải từ {format_number(ctx['ge'])} trở lên."
     if code == "less_than_equal" and "le" in ctx:
         return f"Không được lớn hơn {format_number(ctx['le'])}."
+    if code == "string_too_long" and "max_length" in ctx:
+        return f"Nội dung quá dài: tối đa {format_number(ctx['max_length'])} ký tự."
+    if code == "too_long" and "max_length" in ctx:
+        return f"Quá nhiều mục: tối đa {format_number(ctx['max_length'])}."
     return PYDANTIC_MESSAGES.get(code, "Giá trị không hợp lệ.")
 
 

@@ -216,12 +216,18 @@ def create_plan(session: Session, data: PlanCreate, *, user: User) -> Plan:
     return plan
 
 
+BUDGET_FIELDS = ("budget_central_vnd", "budget_local_vnd", "budget_mobilised_vnd")
+
+
 def update_plan(session: Session, plan: Plan, data: PlanUpdate, *, user: User) -> Plan:
     _require_manager(session, user, plan.unit_id)
     changes = data.model_dump(exclude_unset=True)
     for required in ("title", "period_start", "period_end", "status"):
         if required in changes and changes[required] is None:
             del changes[required]
+    # An amount is never unknown in Loa: null is refused rather than read as 0 (send 0 to clear it).
+    _raise_if({name: "Không để trống kinh phí: gửi 0 nếu không có." for name in BUDGET_FIELDS
+               if name in changes and changes[name] is None})
     if "legal_bases" in changes:
         changes["legal_bases"] = [b.model_dump(mode="json") for b in data.legal_bases or []]
     if "number" in changes:
