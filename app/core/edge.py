@@ -8,6 +8,8 @@ each such field. Multipart forms (those carrying files) are normalised when they
 (app.core.forms). Passwords are compared as typed: only their surrogates are refused.
 """
 import json
+import re
+import unicodedata
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -59,11 +61,48 @@ class _Walk:
         return value
 
 
+def _normalised(value: Any, raw: bool = False) -> Any:
+    """The fast walk: every string normalised, UnpairedSurrogate raised at the first bad one."""
+    kind = type(value)
+    if kind is str:
+        return check_surrogates(value) if raw else normalise_text(value)
+    if kind is list:
+        return [_normalised(item) for item in value]
+    if kind is dict:
+        return {normalise_text(key): _normalised(item, key in RAW_FIELDS) for key, item in value.items()}
+    return value
+
+
 def normalise_json(document: Any) -> tuple[Any, bool, list[str]]:
     """(normalised document, whether anything changed, paths of refused texts)."""
-    walk = _Walk()
-    out = walk.value(document, "body")
-    return out, walk.changed, walk.refused
+    try:
+        out = _normalised(document)
+    except UnpairedSurrogate:
+        walk = _Walk()  # rare: walk again, noting the path of every refused text
+        walk.value(document, "body")
+        return document, False, walk.refused
+    return out, out != document, []
+
+
+# In a JSON body: an escape that may hide a character the rule changes or refuses (\\u, \\b, \\f,
+# \\r), or such a character written as is (DEL, C1 controls, U+2028, U+2029, U+FFFE, U+FFFF in
+# UTF-8). Other control characters cannot appear raw inside a JSON string.
+_BODY_TO_CHECK = re.compile(rb"\\[ubfr]|\x7f|\xc2[\x80-\x9f]|\xe2\x80[\xa8\xa9]|\xef\xbf[\xbe\xbf]")
+
+
+def _json_needs_work(body: bytes) -> bool:
+    """Whether a JSON body may hold text the rule changes or refuses, told without parsing it
+    (most bodies need nothing): NFC can be checked on the whole body, as the quotes around its
+    strings never compose with a letter."""
+    if _BODY_TO_CHECK.search(body) is not None:
+        return True
+    if body.isascii():
+        return False
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:  # a surrogate written as raw bytes, or not UTF-8 at all
+        return True
+    return not unicodedata.is_normalized("NFC", text)
 
 
 def normalise_query(query: str) -> str:
@@ -76,11 +115,6 @@ def normalise_query(query: str) -> str:
 def _needs_query_work(raw: bytes) -> bool:
     # Controls, combining marks and non-ASCII letters can only come percent-encoded or raw non-ASCII.
     return b"%" in raw or not raw.isascii()
-
-
-def _needs_json_work(body: bytes) -> bool:
-    # Plain ASCII JSON without escapes holds no control character, no surrogate and is NFC already.
-    return b"\\" in body or not body.isascii()
 
 
 def _content_type(scope: Scope) -> bytes:
@@ -110,7 +144,7 @@ class TextEdge:
             if more is not None:
                 await self.app(scope, _replay(body, receive, more), send)
                 return
-            if is_json and _needs_json_work(body):
+            if is_json and _json_needs_work(body):
                 try:
                     document = json.loads(body)
                 except (ValueError, RecursionError):

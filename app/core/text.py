@@ -8,8 +8,9 @@ import unicodedata
 _LINE_BREAKS = re.compile(r"\r\n?|[\x0b\x0c\x85\u2028\u2029]")  # CR LF, CR, Word's manual line break, form feed, NEL, separators
 # NUL, the other C0 and C1 controls but tab and line breaks, and the two non-characters XML refuses.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
-_NEEDS_WORK_ASCII = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+# Anything the rule changes or refuses but decomposed letters: one search tells the common case.
+NEEDS_WORK = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff\ud800-\udfff]")
 
 
 class UnpairedSurrogate(ValueError):
@@ -22,16 +23,16 @@ def normalise_text(text: str) -> str:
     combining marks and precomposed letters are stored alike); CR LF, CR, vertical tab, form feed,
     NEL and the Unicode line and paragraph separators become a newline; NUL and every other control
     character but tab and newline (and U+FFFE, U+FFFF) is removed; an unpaired surrogate raises UnpairedSurrogate.
-    Surrounding spaces are the fields' business. Cheap on the common case: ASCII text without
-    controls is returned as is."""
-    if text.isascii():
-        if _NEEDS_WORK_ASCII.search(text) is None:
+    Surrounding spaces are the fields' business. Cheap in the common case: text that needs nothing is
+    returned as it came after one search (and an NFC check if it is not ASCII)."""
+    if text.isprintable() or NEEDS_WORK.search(text) is None:  # isprintable: a fast "no control, no surrogate"
+        if text.isascii() or unicodedata.is_normalized("NFC", text):
             return text
-        return _CONTROL.sub("", _LINE_BREAKS.sub("\n", text))
+        return unicodedata.normalize("NFC", text)
     if _SURROGATE.search(text) is not None:
         raise UnpairedSurrogate(text)
     text = _CONTROL.sub("", _LINE_BREAKS.sub("\n", text))
-    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+    return text if text.isascii() or unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
 def check_surrogates(text: str) -> str:
