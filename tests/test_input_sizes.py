@@ -144,3 +144,19 @@ def test_the_bounds_are_in_the_openapi_document(client):
     task = spec["components"]["schemas"]["TaskCreate"]["properties"]
     assert task["partner_agency_ids"]["maxItems"] == 100
     assert spec["components"]["schemas"]["UserUpdate"]["properties"]["phone"]["anyOf"][0]["maxLength"] == 32
+
+
+def test_the_activity_form_keeps_what_was_typed_and_says_the_bound_in_vietnamese(client, session):
+    from tests.factories import login
+
+    _, current = commune_pair(session)
+    csrf = login(client, make_user(session, "reporter", current.id, username="to_ha"))
+    topics = ", ".join(f"chủ đề {i}" for i in range(21))
+    form = {"csrf_token": csrf, "type": "broadcast", "title": "Phát thanh buổi sáng", "start_date":
+            broadcast(current.id)["start_date"], "unit_id": str(current.id), "airings": "1", "minutes_per_airing": "10",
+            "details.channel": "commune_loudspeaker", "details.programme_title": "ệ" * 2001, "topics": topics}
+    response = client.post("/activities", data=form, follow_redirects=False)
+    assert response.status_code == 422
+    assert "Quá nhiều mục: tối đa 20." in response.text and "tối đa 2.000 ký tự" in response.text
+    assert "chủ đề 20" in response.text and "Phát thanh buổi sáng" in response.text
+    assert _count(session) == 0
