@@ -211,3 +211,37 @@ def test_a_form_with_nul_and_decomposed_letters_saves_clean_text(client, session
     assert response.status_code == 303, response.text
     session.expire_all()
     assert session.execute(select(Activity.title)).scalar_one() == "Phát thanh buổi sáng"
+
+
+# --- entries poisoned before the rule --------------------------------------------------------------
+
+def test_an_entry_stored_with_a_surrogate_before_the_rule_is_repaired_by_the_migration(client, session):
+    import importlib.util
+    from pathlib import Path
+
+    from app.audit.models import AuditEntry
+    from app.core.db import get_engine
+    from tests.factories import make_activity
+
+    path = Path(__file__).parent.parent / "migrations" / "versions" / "20261129_0003_clean_stored_text.py"
+    spec = importlib.util.spec_from_file_location("clean_stored_text", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    _, current = commune_pair(session)
+    reporter = make_user(session, "reporter", current.id, username="to_ha")
+    poisoned = make_activity(session, current.id, user=reporter, topics=["Chính sách", "x\udfff"], audiences=["Hộ nghèo"],
+                             details={"channel": "commune_loudspeaker", "programme_title": "\ud800 tin"})
+    session.add(AuditEntry(user_id=reporter.id, entity="activity", entity_id=str(poisoned.id), action="create",
+                           unit_id=current.id, changes={"topics": [None, ["x\udfff"]]}))
+    session.commit()
+    with get_engine().begin() as conn:
+        assert migration.repair(conn) == 2
+        assert migration.repair(conn) == 0
+    headers = token(client, reporter)
+    stored = client.get(f"/api/v1/activities/{poisoned.id}", headers=headers)
+    assert stored.status_code == 200
+    assert stored.json()["topics"] == ["Chính sách", "x\ufffd"] and stored.json()["audiences"] == ["Hộ nghèo"]
+    assert stored.json()["details"]["programme_title"] == "\ufffd tin"
+    _everything_still_answers(client, headers)
+    _everything_still_answers(client, _admin(client, session), audit=True)
+    assert client.delete(f"/api/v1/activities/{poisoned.id}", headers=headers).status_code == 204
