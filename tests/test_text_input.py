@@ -245,3 +245,82 @@ def test_an_entry_stored_with_a_surrogate_before_the_rule_is_repaired_by_the_mig
     _everything_still_answers(client, headers)
     _everything_still_answers(client, _admin(client, session), audit=True)
     assert client.delete(f"/api/v1/activities/{poisoned.id}", headers=headers).status_code == 204
+
+
+def test_a_multipart_form_gets_the_same_rule_as_any_other(client, session):
+    """Forms sent as multipart (with a file, or by a script) reach the same clean text: the admin's
+    user form reads its fields as parameters, the activity form with a photo reads the form itself."""
+    import io
+
+    from PIL import Image
+
+    admin = make_user(session, "admin", None, username="quantri")
+    csrf = login(client, admin)
+    fields = {"csrf_token": csrf, "username": "can_bo_moi", "full_name": "Le\u0302\x00 Thi\u0323 B",
+              "phone": "0912\x07345678", "role": "viewer", "unit_id": str(HAI_PHONG), "password": "Ma\u0323t-khau-1\x00"}
+    response = client.post("/admin/users", data=fields, files={"note": ("ghi-chu.txt", b"x")}, follow_redirects=False)
+    assert response.status_code == 303, response.text[:500]
+    session.expire_all()
+    created = session.execute(select(User).where(User.username == "can_bo_moi")).scalar_one()
+    assert (created.full_name, created.phone) == ("Lê Thị B", "0912345678")
+    # The password is kept as typed, combining mark and all.
+    assert client.post("/api/v1/auth/token", data={"username": "can_bo_moi",
+                                                   "password": "Ma\u0323t-khau-1\x00"}).status_code == 200
+
+    _, current = commune_pair(session)
+    reporter = make_user(session, "reporter", current.id, username="to_ha")
+    csrf = login(client, reporter)
+    photo = io.BytesIO()
+    Image.new("RGB", (40, 30), (40, 120, 80)).save(photo, "PNG")
+    form = {"csrf_token": csrf, "type": "broadcast", "title": "Pha\u0301t\x00 thanh có ảnh", "start_date":
+            broadcast(current.id)["start_date"], "unit_id": str(current.id), "airings": "1", "minutes_per_airing": "10",
+            "details.channel": "commune_loudspeaker", "status": "draft", "id": str(uuid.uuid4())}
+    response = client.post("/activities", data=form, files={"evidence": ("a\u0309nh.png", photo.getvalue(), "image/png")},
+                           follow_redirects=False)
+    assert response.status_code == 303, response.text[:500]
+    session.expire_all()
+    activity = session.execute(select(Activity).where(Activity.title == "Phát thanh có ảnh")).scalar_one()
+    from app.activities.models import Evidence
+
+    evidence = session.execute(select(Evidence).where(Evidence.activity_id == activity.id)).scalar_one()
+    assert evidence.filename == "ảnh.jpg" and evidence.size_bytes > 0
+
+
+def test_a_multipart_body_cut_anywhere_reads_the_same_with_only_its_text_normalised():
+    import asyncio
+
+    from starlette.datastructures import Headers
+    from starlette.formparsers import MultiPartParser
+
+    from app.core.edge import _MultipartText
+
+    photo = b"\x89PNG\r\n--b0und\r\n\r\n\x00\xff" * 40  # looks almost like a boundary, holds NUL
+    body = (b"preamble\r\n--b0undary\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\n"
+            + "Pha\u0301t\x00 thanh".encode() + b"\r\n--b0undary\r\nContent-Disposition: form-data; name=\"password\""
+            b"\r\n\r\nMa\xcc\xa3t\x00\r\n--b0undary\r\nContent-Disposition: form-data; name=\"evidence\"; "
+            b"filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n" + photo + b"\r\n--b0undary--\r\nepilogue")
+
+    async def rewritten(size: int) -> bytes:
+        chunks = [body[i:i + size] for i in range(0, len(body), size)]
+        messages = iter([{"type": "http.request", "body": c, "more_body": i < len(chunks) - 1}
+                         for i, c in enumerate(chunks)])
+
+        async def receive():
+            return next(messages)
+        edge, out = _MultipartText(b"b0undary", receive), b""
+        while True:
+            message = await edge.receive()
+            out += message["body"]
+            if not message["more_body"]:
+                return out
+
+    async def parsed(data: bytes):
+        async def stream():
+            yield data
+        headers = Headers({"content-type": "multipart/form-data; boundary=b0undary"})
+        return await MultiPartParser(headers, stream()).parse()
+
+    for size in (1, 2, 7, 13, 64, len(body)):
+        form = asyncio.run(parsed(asyncio.run(rewritten(size))))
+        assert form["title"] == "Phát thanh" and form["password"] == "Ma\u0323t\x00", size
+        assert asyncio.run(form["evidence"].read()) == photo and form["evidence"].filename == "a.png", size

@@ -30,7 +30,7 @@ from app.activities.types import (
 )
 from app.agencies.models import Agency
 from app.core.clock import VN_TZ, today
-from app.core.forms import Form, read_form
+from app.core.forms import Form
 from app.core.pagination import fetch_page
 from app.core.templating import render
 from app.units import queries as unit_queries
@@ -277,7 +277,7 @@ def choices(request: Request, session: DbSession, user: PageUser):
 
 @router.post("/activities")
 async def create(request: Request):
-    form = await read_form(request)
+    form = await request.form()
     # Identification, database writes and photo resizing: one trip off the event loop.
     return await run_as_user(request, lambda session, user: _create(request, session, user, form), page=True)
 

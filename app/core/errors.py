@@ -162,9 +162,11 @@ def install(app) -> None:
         stay server errors."""
         if isinstance(exc, StatementError) and not (isinstance(exc, DataError) or isinstance(exc.orig, OverflowError)):
             raise exc
-        message = "Có giá trị vượt quá giới hạn lưu trữ (ví dụ một số hoặc một ngày quá lớn)."
+        code, message = "out_of_range", "Có giá trị vượt quá giới hạn lưu trữ (ví dụ một số hoặc một ngày quá lớn)."
+        if "NUL" in str(getattr(exc, "orig", "")):  # PostgreSQL refuses NUL in text; the edge removes it
+            code, message = "invalid_character", "Có ký tự NUL không lưu được trong nội dung gửi lên."
         if is_api(request):
-            return JSONResponse(api_body("out_of_range", message), status_code=422)
+            return JSONResponse(api_body(code, message), status_code=422)
         return _html_error(request, 422, message)
 
     @app.exception_handler(StarletteHTTPException)
