@@ -243,7 +243,8 @@ def _content_type(scope: Scope) -> bytes:
 
 
 class TextEdge:
-    """ASGI middleware applying the text rule to query strings and JSON or URL-encoded bodies."""
+    """ASGI middleware applying the text rule to query strings and to JSON, URL-encoded and
+    multipart bodies."""
 
     def __init__(self, app: ASGIApp):
         self.app = app
@@ -258,8 +259,8 @@ class TextEdge:
         kind = _content_type(scope) if scope["method"] in ("POST", "PUT", "PATCH") else b""
         if kind == b"multipart/form-data":
             boundary = _boundary(scope)
+            # Content-Length stays as sent, for a limit checked from it; the parsers read to the end.
             if boundary:
-                scope = dict(scope, headers=[(n, v) for n, v in scope["headers"] if n != b"content-length"])
                 receive = _MultipartText(boundary, receive).receive
             await self.app(scope, receive, send)
             return

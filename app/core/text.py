@@ -5,7 +5,8 @@ import unicodedata
 
 
 # The one rule for text entering Loa (see normalise_text); passwords are exempt but for surrogates.
-_LINE_BREAKS = re.compile(r"\r\n?|[\x0b\x0c\x85\u2028\u2029]")  # CR LF, CR, Word's manual line break, form feed, NEL, separators
+# CR LF, CR, Word's manual line break (vertical tab), form feed, NEL, the Unicode separators.
+_LINE_BREAKS = re.compile(r"\r\n?|[\x0b\x0c\x85\u2028\u2029]")
 # NUL, the other C0 and C1 controls but tab and line breaks, and the two non-characters XML refuses.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -22,7 +23,8 @@ def normalise_text(text: str) -> str:
     """The one normalisation of every text entering Loa: Unicode NFC (Vietnamese typed with
     combining marks and precomposed letters are stored alike); CR LF, CR, vertical tab, form feed,
     NEL and the Unicode line and paragraph separators become a newline; NUL and every other control
-    character but tab and newline (and U+FFFE, U+FFFF) is removed; an unpaired surrogate raises UnpairedSurrogate.
+    character but tab and newline (and U+FFFE, U+FFFF) is removed; an unpaired surrogate raises
+    UnpairedSurrogate.
     Surrounding spaces are the fields' business. Cheap in the common case: text that needs nothing is
     returned as it came after one search (and an NFC check if it is not ASCII)."""
     if text.isprintable() or NEEDS_WORK.search(text) is None:  # isprintable: a fast "no control, no surrogate"
