@@ -324,3 +324,9 @@ def test_a_multipart_body_cut_anywhere_reads_the_same_with_only_its_text_normali
         form = asyncio.run(parsed(asyncio.run(rewritten(size))))
         assert form["title"] == "Phát thanh" and form["password"] == "Ma\u0323t\x00", size
         assert asyncio.run(form["evidence"].read()) == photo and form["evidence"].filename == "a.png", size
+
+
+def test_a_page_sent_a_lone_surrogate_answers_a_vietnamese_422_page(client, session):
+    response = client.post("/activities", content=b'{"title": "x\\udfff"}', headers=JSON)
+    assert response.status_code == 422 and "text/html" in response.headers["content-type"]
+    assert "Có ký tự không hợp lệ" in response.text

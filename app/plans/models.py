@@ -209,7 +209,7 @@ class TaskPublic(TaskBase):
     activity_types: list[str]
     assignment: dict[str, Any]
     partner_agency_ids: list[int] = Field(default_factory=list)
-    unit_ids: list[int] = Field(default_factory=list, max_length=MAX_ASSIGNED_UNITS)
+    unit_ids: list[int] = Field(default_factory=list)
     unit_count: int = 0
     targets: list[TargetPublic] = Field(default_factory=list)
 
