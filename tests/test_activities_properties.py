@@ -18,7 +18,7 @@ from app.activities.models import Activity
 from tests.activities_helpers import broadcast, commune_pair
 from tests.factories import make_user, token
 
-SETTINGS = settings(max_examples=120, deadline=None, derandomize=True, database=None,
+SETTINGS = settings(max_examples=100, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                            HealthCheck.data_too_large, HealthCheck.large_base_example])
 
