@@ -337,7 +337,7 @@ def _reference_suffix(lines: list[Line]) -> str | None:
     return None
 
 
-PLACE_DATE = re.compile(r"^(?!Thứ|Chủ nhật|Ngày)([A-ZĐÂ][^\d,:]{1,40}),\s*ngày\s+(\d{1,2})?[\s./…_]*tháng\s+(\d{1,2})?[\s./…_]*năm\s+(\d{4})",
+PLACE_DATE = re.compile(r"^(?!Thứ|Chủ nhật|Ngày)((?=[^\W\d_])[^\d,:]{1,40}),\s*ngày\s+(\d{1,2})?[\s./…_]*tháng\s+(\d{1,2})?[\s./…_]*năm\s+(\d{4})",
                         re.IGNORECASE)
 
 
@@ -589,9 +589,12 @@ SENTENCE_SPLIT = re.compile(r";|\.\s+(?=[A-ZĐÀ-Ỹ])|\.$")
 
 def _legal_bases(lines: list[Line]) -> list[LegalBasis]:
     preamble = []
-    has_sections = any(_top_heading(ln.text) for ln in lines)
+    def opens_body(ln: Line) -> bool:
+        return _top_heading(ln.text) or re.sub(r"^(\d+|[ivxlc]+|[a-z])\s+", "", _key(ln.text)).startswith("muc dich")
+
+    has_sections = any(opens_body(ln) for ln in lines)
     for ln in lines:
-        if _top_heading(ln.text) or _key(ln.text).startswith("muc dich"):
+        if opens_body(ln):
             break
         if BASIS_START.match(ln.text) and (has_sections or ln.text.startswith("Căn cứ")):
             preamble.append(ln.text)
