@@ -61,6 +61,10 @@ class PlanBase(SQLModel):
     budget_central_vnd: int = Field(default=0, ge=0, sa_type=BigInteger)
     budget_local_vnd: int = Field(default=0, ge=0, sa_type=BigInteger)
     budget_mobilised_vnd: int = Field(default=0, ge=0, sa_type=BigInteger)
+    # Funds of other programmes used for this plan ("lồng ghép"), and what a stated total holds beyond
+    # the sources it names ("chưa phân nguồn"), so that no part of a plan's budget is lost.
+    budget_integrated_vnd: int = Field(default=0, ge=0, sa_type=BigInteger)
+    budget_unallocated_vnd: int = Field(default=0, ge=0, sa_type=BigInteger)
     status: PlanStatus = Field(default=PlanStatus.draft, max_length=16)
 
 
@@ -218,6 +222,8 @@ class PlanCreate(SQLModel):
     budget_central_vnd: int = Field(default=0, ge=0, le=MAX_AMOUNT)
     budget_local_vnd: int = Field(default=0, ge=0, le=MAX_AMOUNT)
     budget_mobilised_vnd: int = Field(default=0, ge=0, le=MAX_AMOUNT)
+    budget_integrated_vnd: int = Field(default=0, ge=0, le=MAX_AMOUNT)
+    budget_unallocated_vnd: int = Field(default=0, ge=0, le=MAX_AMOUNT)
     status: PlanStatus = PlanStatus.draft
     legal_bases: list[LegalBasis] = Field(default_factory=list)
     # Tasks created with the plan, in the same transaction (used when saving a parsed draft).
@@ -236,6 +242,8 @@ class PlanUpdate(SQLModel):
     budget_central_vnd: int | None = Field(default=None, ge=0, le=MAX_AMOUNT)
     budget_local_vnd: int | None = Field(default=None, ge=0, le=MAX_AMOUNT)
     budget_mobilised_vnd: int | None = Field(default=None, ge=0, le=MAX_AMOUNT)
+    budget_integrated_vnd: int | None = Field(default=None, ge=0, le=MAX_AMOUNT)
+    budget_unallocated_vnd: int | None = Field(default=None, ge=0, le=MAX_AMOUNT)
     status: PlanStatus | None = None
     legal_bases: list[LegalBasis] | None = None
 
