@@ -362,7 +362,8 @@ def _suggest_lead(session: Session, form: dict, task: dict, unit_id: int | None,
     if kind == "group":
         task["agency_id"], task["note"] = "", KIND_NOTES["group"]
     elif kind in ("sub_unit", "official", "content"):
-        task["agency_id"], note = suggest_agency(session, form["issuer"], unit_id, at, task["description"])
+        work = f"{task['agency']} {task['description']}"  # "Phòng Bưu chính, Viễn thông và CNTT" tells the function
+        task["agency_id"], note = suggest_agency(session, form["issuer"], unit_id, at, work)
         task["note"] = f"{KIND_NOTES[kind]} {note}".strip()
     else:
         task["agency_id"], task["note"] = suggest_agency(session, task["new_agency"] or task["agency"], unit_id, at,
