@@ -32,7 +32,7 @@ class Facts:
 
 EXPECTED: dict[str, Facts] = {
     "so-tttt-ha-nam-2022.txt": Facts(
-        kind="Sở, số và ngày để trống, chỉ có ký hiệu KH-STTTT",
+        kind="department; blank number and day, issuer only in \"KH-STTTT\"",
         number=None, issued_on=None,
         issuer="Sở Thông tin và Truyền thông tỉnh Hà Nam",
         title="Kế hoạch thông tin, tuyên truyền về Chương trình mục tiêu quốc gia giảm nghèo bền vững năm 2022",
@@ -52,7 +52,7 @@ EXPECTED: dict[str, Facts] = {
         ],
     ),
     "xa-yen-phong-2023.txt": Facts(
-        kind="xã (trước 2025), công chức và đoàn thể",
+        kind="commune before 2025; officials, bodies, activities with figures",
         number="15/KH-UBND", issued_on=date(2023, 2, 20),
         issuer="Ủy ban nhân dân xã Yên Phong",
         title="Kế hoạch truyền thông về giảm nghèo trên địa bàn xã năm 2023",
@@ -74,7 +74,7 @@ EXPECTED: dict[str, Facts] = {
         ],
     ),
     "huyen-kim-thanh-2024.txt": Facts(
-        kind="huyện (trước 2025), tên viết hoa nhiều dòng",
+        kind="district before 2025; capitalised title on three lines",
         number="182/KH-UBND", issued_on=date(2024, 2, 26),
         issuer="Ủy ban nhân dân huyện Kim Thành",
         title="Kế hoạch truyền thông về Chương trình mục tiêu quốc gia giảm nghèo bền vững trên địa bàn huyện "
@@ -95,7 +95,7 @@ EXPECTED: dict[str, Facts] = {
         ],
     ),
     "quyet-dinh-nam-dinh-2022.txt": Facts(
-        kind="tỉnh, kế hoạch kèm Quyết định",
+        kind="province; plan annexed to a decision",
         number="2150/QĐ-UBND", issued_on=date(2022, 9, 28),
         issuer="Ủy ban nhân dân tỉnh Nam Định",
         title="Kế hoạch truyền thông về Chương trình mục tiêu quốc gia giảm nghèo bền vững trên địa bàn tỉnh Nam Định "
@@ -117,7 +117,7 @@ EXPECTED: dict[str, Facts] = {
         ],
     ),
     "web-so-tttt-nam-dinh-2023.txt": Facts(
-        kind="Sở, dán từ trang web, không có phần đầu",
+        kind="department; pasted from a web page, no header",
         number=None, issued_on=None,
         issuer="Sở Thông tin và Truyền thông tỉnh Nam Định",
         title="Kế hoạch thông tin tuyên truyền giảm nghèo về thông tin năm 2023",
@@ -137,7 +137,7 @@ EXPECTED: dict[str, Facts] = {
     ),
     # Written after the parser was tuned on the five texts above, and first measured as they were.
     "phong-vhtt-y-yen-2022.txt": Facts(
-        kind="phòng của huyện (trước 2025), mục đánh số Ả Rập",
+        kind="district office before 2025; Arabic-numbered sections",
         number="08/KH-VHTT", issued_on=date(2022, 1, 5),
         issuer="Phòng Văn hóa và Thông tin huyện Ý Yên",
         title="Kế hoạch tuyên truyền giảm nghèo về thông tin trên địa bàn huyện năm 2022",
@@ -151,7 +151,7 @@ EXPECTED: dict[str, Facts] = {
         ],
     ),
     "xa-y-yen-2025.txt": Facts(
-        kind="xã mới (từ 1/7/2025), phòng của xã",
+        kind="commune from 1/7/2025; the commune's own offices",
         number="112/KH-UBND", issued_on=date(2025, 8, 15),
         issuer="Ủy ban nhân dân xã Ý Yên",
         title="Kế hoạch truyền thông về giảm nghèo đa chiều trên địa bàn xã Ý Yên năm 2025",

@@ -190,3 +190,29 @@ def test_a_communes_reporter_cannot_import_plans(client, session):
     login(client, reporter)
 
     assert client.get("/plans/import").status_code == 403
+
+
+# --- every test text ---------------------------------------------------------------------------
+
+KIM_THANH = 12000293  # Huyện Kim Thành, tỉnh Hải Dương (until 30/6/2025)
+Y_YEN_DISTRICT = 12000360
+
+
+@pytest.mark.parametrize("name, scope, unit", [
+    ("so-tttt-ha-nam-2022.txt", NINH_BINH, HA_NAM),
+    ("xa-yen-phong-2023.txt", NINH_BINH, YEN_PHONG),
+    ("huyen-kim-thanh-2024.txt", HAI_PHONG, KIM_THANH),
+    ("quyet-dinh-nam-dinh-2022.txt", NINH_BINH, NAM_DINH),
+    ("web-so-tttt-nam-dinh-2023.txt", NINH_BINH, NAM_DINH),
+    ("phong-vhtt-y-yen-2022.txt", NINH_BINH, Y_YEN_DISTRICT),
+    ("xa-y-yen-2025.txt", NINH_BINH, Y_YEN_COMMUNE),
+])
+def test_each_test_text_saved_as_drafted_lands_on_its_own_unit_and_creates_no_agency(client, session, name, scope, unit):
+    reviewer = make_user(session, "reviewer", scope, username="thamdinh.tinh")
+    csrf = login(client, reviewer)
+    _, fields = read(client, csrf, name)
+
+    assert save(client, fields).status_code == 303
+
+    assert session.exec(select(Plan.unit_id)).one() == unit
+    assert session.exec(select(Agency)).all() == []
