@@ -10,7 +10,8 @@ from app.agencies.models import Agency, AgencyKind
 from app.plans.models import Plan, Target, Task, TaskUnit
 from app.units.loader import CURRENT, LEGACY, unit_id
 from app.units.models import Unit
-from tests.factories import HAI_PHONG, NAM_DINH, NINH_BINH, login, make_agency, make_user
+from tests.conftest import screenshot
+from tests.factories import HAI_PHONG, NAM_DINH, NINH_BINH, PASSWORD, login, make_agency, make_user
 from tests.plan_texts_facts import TEXTS
 from tests.test_plan_import import as_data, form_values, replace, value_of
 
@@ -216,3 +217,33 @@ def test_each_test_text_saved_as_drafted_lands_on_its_own_unit_and_creates_no_ag
 
     assert session.exec(select(Plan.unit_id)).one() == unit
     assert session.exec(select(Agency)).all() == []
+
+
+# --- in a browser ----------------------------------------------------------------------------
+
+def _read_in_browser(page, base, username, name):
+    page.goto(f"{base}/login?next=/plans/import")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/plans/import")
+    page.fill("textarea[name=text]", (TEXTS / name).read_text(encoding="utf-8"))
+    page.click("button:has-text('Đọc văn bản')")
+    page.wait_for_selector("text=Kiểm tra bản nháp kế hoạch")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_the_review_shows_successors_groups_and_targets(live_server, request, session, ninh_binh, device):
+    make_agency(session, NINH_BINH, "Sở Văn hóa, Thể thao và Du lịch", valid_from=date(2025, 7, 1))
+    page = request.getfixturevalue(device).new_page()
+    _read_in_browser(page, live_server, ninh_binh.username, "so-tttt-ha-nam-2022.txt")
+
+    assert page.locator("select[name=unit_id] option:checked").inner_text().startswith("Tỉnh Hà Nam (đến 30/06/2025")
+    assert page.locator(".suggestion", has_text="gợi ý cơ quan kế nhiệm theo chức năng").first.is_visible()
+    group = page.locator("fieldset.task").filter(has=page.locator("legend", has_text="Các cơ quan báo chí của tỉnh"))
+    assert group.locator(".badge", has_text="Nhóm, giao theo địa bàn").is_visible()
+    assert group.locator("select[name$=agency_id] option:checked").inner_text() == "— Chưa chọn —"
+    assert group.locator("option[value=new]").count() == 0
+    assert page.locator("input[name=budget_unallocated_vnd]").input_value() == "350.000.000"
+    screenshot(page, f"plan-import-department-{device}")

@@ -345,7 +345,10 @@ def form_from_draft(session: Session, user: User, draft, text: str = "") -> dict
             "include": "1", "agency": lead, "kind": task.kind, "new_agency": lead if task.kind == "agency" else "",
             "partners": [{"name": p, "agency_id": suggest_agency(session, p, unit_id, at, task.description)[0]}
                          for p in partners],
-            "title": task.title, "description": task.description,
+            # A group, a division or an official is not the saved lead: the title keeps who the plan names.
+            "title": f"{task.agency}: {task.title}"[:500] if task.kind in ("group", "sub_unit", "official")
+            and task.title != task.agency else task.title,
+            "description": task.description,
             "report_deadline": _iso(deadline_day), "report_frequency": deadline.frequency if deadline else "year",
             "activity_types": list(task.activity_types), "assign_every": assignment_for(lead) if task.kind == "group" else "",
             "targets": [{"metric": t.metric, "quantity": str(t.quantity), "period": t.period,
