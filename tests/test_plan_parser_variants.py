@@ -244,3 +244,25 @@ def test_at_least_nine_facts_in_ten_are_read_and_nothing_is_invented():
 
 def test_the_readme_shows_the_measured_table():
     assert table() in README.read_text(encoding="utf-8")
+
+
+def test_a_citation_wrapped_by_a_narrow_column_and_an_issuer_named_by_its_level_alone():
+    text = """ỦY BAN NHÂN DÂN
+TỈNH NAM ĐỊNH
+Số: 77/KH-UBND
+Nam Định, ngày 3 tháng 4 năm 2023
+KẾ HOẠCH
+Truyền thông giảm nghèo năm 2023
+Căn cứ Quyết định số
+90/QĐ-TTg ngày 18/01/2022 của Thủ tướng Chính phủ phê duyệt
+Chương trình mục tiêu quốc gia giảm nghèo bền vững;
+Thực hiện Kế hoạch số 3010/KH-UBND ngày 02/8/2022 của UBND tỉnh truyền thông về giảm nghèo;
+I. MỤC ĐÍCH
+"""
+    draft = parse_plan_text(text)
+
+    assert [(b.number, b.date, b.issuer, b.title) for b in draft.legal_bases] == [
+        ("90/QĐ-TTg", date(2022, 1, 18), "Thủ tướng Chính phủ",
+         "phê duyệt Chương trình mục tiêu quốc gia giảm nghèo bền vững"),
+        ("3010/KH-UBND", date(2022, 8, 2), "UBND tỉnh", "truyền thông về giảm nghèo"),
+    ]

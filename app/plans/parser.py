@@ -286,6 +286,10 @@ def parse_plan_text(text: str) -> PlanDraft:
             draft.title = f"{draft.title} {place_name}"
     if draft.title is None:
         warn("Không tìm thấy tên kế hoạch.")
+    elif draft.issuer:
+        place = re.search(r"\s(?:tỉnh|huyện|xã|thành phố|thị xã)\s+(.+)$", draft.issuer)
+        if place:  # an upper-case title came out in lower case: "… tỉnh bình định" -> "… tỉnh Bình Định"
+            draft.title = draft.title.replace(f" {place.group(1).lower()}", f" {place.group(1)}")
     annex = re.search(r"ban hành kèm theo Quyết định số\s+" + DOC_NUMBER, flat, re.IGNORECASE)
     if annex and draft.number and draft.number == _tidy_number(annex.group(1)):
         warn(f"Kế hoạch ban hành kèm theo Quyết định {draft.number}: số hiệu là số của Quyết định.")
@@ -423,7 +427,7 @@ def _issuer(lines: list[Line], flat: str, place: str | None, number: str | None,
         one_line = re.fullmatch(r"(?:ỦY|UỶ) BAN NHÂN DÂN\s+(" + LEVEL.upper() + r"\s+.+)", text)
         if one_line:
             return f"Ủy ban nhân dân {_place_words(one_line.group(1))}"
-        if re.fullmatch(r"(ỦY|UỶ) BAN NHÂN DÂN|SỞ .+|BAN .+|PHÒNG .+|HỘI ĐỒNG NHÂN DÂN", text) and i + 1 < len(head):
+        if re.fullmatch(r"(ỦY|UỶ) BAN NHÂN DÂN|SỞ .+|BAN (?!HÀNH).+|PHÒNG .+|HỘI ĐỒNG NHÂN DÂN", text) and i + 1 < len(head):
             nxt = head[i + 1]
             m = re.match(LEVEL + r"\s+(.+)$", nxt, re.IGNORECASE)
             if text.upper() in ("ỦY BAN NHÂN DÂN", "UỶ BAN NHÂN DÂN") and m:
@@ -511,7 +515,12 @@ def _title(lines: list[Line], flat: str) -> str | None:
             return _sentence(" ".join(parts), flat)
     for i, ln in enumerate(lines[:40]):
         if _key(ln.text) == "quyet dinh" and i + 1 < len(lines):
-            m = re.match(r"^(?:Về việc\s+)?Ban hành (Kế hoạch .+)$", lines[i + 1].text, re.IGNORECASE)
+            parts = [lines[i + 1].text]
+            for nxt in lines[i + 2:i + 5]:
+                if TITLE_STOP.match(nxt.text) or not (nxt.text.isupper() and parts[-1].isupper()):
+                    break
+                parts.append(nxt.text)
+            m = re.match(r"^(?:Về việc\s+)?Ban hành (Kế hoạch .+)$", " ".join(parts), re.IGNORECASE)
             if m:
                 return _sentence(m.group(1), flat)
     for ln in lines[:12]:
@@ -593,11 +602,19 @@ def _legal_bases(lines: list[Line]) -> list[LegalBasis]:
         return _top_heading(ln.text) or re.sub(r"^(\d+|[ivxlc]+|[a-z])\s+", "", _key(ln.text)).startswith("muc dich")
 
     has_sections = any(opens_body(ln) for ln in lines)
+    open_basis = False
     for ln in lines:
         if opens_body(ln):
             break
         if BASIS_START.match(ln.text) and (has_sections or ln.text.startswith("Căn cứ")):
             preamble.append(ln.text)
+            open_basis = not ln.text.endswith((";", ".", ":"))
+        elif open_basis and not ln.text.isupper():
+            # a citation wrapped by a narrow column: "Căn cứ Quyết định số" / "90/QĐ-TTg ngày …"
+            preamble[-1] += " " + ln.text
+            open_basis = not ln.text.endswith((";", ".", ":"))
+        else:
+            open_basis = False
     out: dict[str, LegalBasis] = {}
     for text in preamble:
         starts = list(CITATION.finditer(text))
@@ -638,8 +655,12 @@ def _issuer_part(body: str) -> tuple[str, str | None]:
     issuer, title = (body[:cut.start()], body[cut.start():]) if cut else (body, None)
     words = issuer.split()
     for i, word in enumerate(words[:-1]):
-        if re.fullmatch(LEVEL, word, re.IGNORECASE) or (word == "phố" and i and words[i - 1] == "thành") or \
+        if re.fullmatch(LEVEL, word) or (word == "phố" and i and words[i - 1] == "thành") or \
                 (word == "xã" and i and words[i - 1] == "thị"):
+            if words[i + 1][:1].islower() and not (word == "thành" and words[i + 1] == "phố") and \
+                    not (word == "thị" and words[i + 1] == "xã"):
+                # "UBND tỉnh truyền thông về …": the level alone names the issuer's own province
+                return " ".join(words[:i + 1]), " ".join(words[i + 1:]) + (title or "")
             j = i + 1
             while j < len(words) and (words[j][:1].isupper() or words[j] in ("-", "–")):
                 j += 1
