@@ -46,9 +46,9 @@ class UserCreate(UserBase):
 
 
 class UserUpdate(SQLModel):
-    full_name: str | None = None
-    phone: str | None = None
-    email: str | None = None
+    full_name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=200)
     role: Role | None = None
     unit_id: int | None = None
     agency_id: int | None = None

@@ -79,6 +79,10 @@ def _pydantic_message(err: dict[str, Any]) -> str:
         return f"Phải từ {format_number(ctx['ge'])} trở lên."
     if code == "less_than_equal" and "le" in ctx:
         return f"Không được lớn hơn {format_number(ctx['le'])}."
+    if code == "string_too_long" and "max_length" in ctx:
+        return f"Nội dung quá dài: tối đa {format_number(ctx['max_length'])} ký tự."
+    if code == "too_long" and "max_length" in ctx:
+        return f"Quá nhiều mục: tối đa {format_number(ctx['max_length'])}."
     return PYDANTIC_MESSAGES.get(code, "Giá trị không hợp lệ.")
 
 
@@ -158,9 +162,11 @@ def install(app) -> None:
         stay server errors."""
         if isinstance(exc, StatementError) and not (isinstance(exc, DataError) or isinstance(exc.orig, OverflowError)):
             raise exc
-        message = "Có giá trị vượt quá giới hạn lưu trữ (ví dụ một số hoặc một ngày quá lớn)."
+        code, message = "out_of_range", "Có giá trị vượt quá giới hạn lưu trữ (ví dụ một số hoặc một ngày quá lớn)."
+        if "NUL" in str(getattr(exc, "orig", "")):  # PostgreSQL refuses NUL in text; the edge removes it
+            code, message = "invalid_character", "Có ký tự NUL không lưu được trong nội dung gửi lên."
         if is_api(request):
-            return JSONResponse(api_body("out_of_range", message), status_code=422)
+            return JSONResponse(api_body(code, message), status_code=422)
         return _html_error(request, 422, message)
 
     @app.exception_handler(StarletteHTTPException)

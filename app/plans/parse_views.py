@@ -22,7 +22,7 @@ from app.agencies import services as agency_services
 from app.agencies.models import Agency, AgencyCreate, AgencyKind
 from app.core.forms import Form
 from app.core.templating import render
-from app.core.text import search_key
+from app.core.text import clean_text, search_key
 from app.plans import services as plan_services
 from app.plans.models import (
     ASSIGN_LEVELS, METRIC_LABELS, TARGET_PERIOD_LABELS, Assignment, LegalBasis, PlanCreate, TargetCreate, TaskCreate,
@@ -66,6 +66,7 @@ def read_document(request: Request, session: DbSession, user: PageUser, data: Fo
         name = Path(upload.filename).name
         content = upload.file.read(MAX_UPLOAD_BYTES + 1)
         text, error = _upload_text(name, content)
+        text = clean_text(text)  # the file's text gets the same normalisation as typed text
         if error:
             errors["document"] = error
     if not errors:
