@@ -25,6 +25,16 @@ FIELD_LABELS = {
     "period_end": "Đến ngày", "code": "Mã", "updated_at": "Cập nhật lúc", "created_at": "Tạo lúc",
     "activity_types": "Loại hoạt động", "legal_bases": "Căn cứ", "assignment": "Đơn vị thực hiện",
     "partner_agency_ids": "Cơ quan phối hợp", "description": "Nội dung", "number": "Số",
+    "lead_agency_id": "Cơ quan chủ trì", "plan_id": "Kế hoạch", "task_id": "Nhiệm vụ", "position": "Thứ tự",
+    "programme": "Chương trình", "issued_on": "Ngày ban hành", "due_date": "Hạn hoàn thành",
+    "report_deadline": "Hạn báo cáo", "report_frequency": "Kỳ báo cáo", "parent_plan_id": "Kế hoạch cấp trên",
+    "parent_task_id": "Nhiệm vụ cấp trên", "created_by_id": "Người tạo", "updated_by_id": "Người sửa",
+    "budget_central_vnd": "Kinh phí NSTW (đồng)", "budget_local_vnd": "Kinh phí NSĐP (đồng)",
+    "budget_mobilised_vnd": "Kinh phí huy động (đồng)", "metric": "Chỉ tiêu", "quantity": "Số lượng",
+    "period": "Kỳ", "per_unit": "Mỗi đơn vị", "activity_type": "Loại hoạt động", "reason": "Lý do",
+    "review_comment": "Nhận xét", "airings": "Số lần phát", "minutes": "Số phút", "sessions": "Số buổi/lớp",
+    "copies": "Số bản in", "items": "Số tin, bài", "version": "Phiên bản", "of_unit_id": "đơn vị",
+    "unit_ids": "Đơn vị", "every": "mọi",
 }
 ROLE_VALUES = {"admin": "Quản trị", "reviewer": "Cán bộ thẩm định", "reporter": "Cán bộ báo cáo", "viewer": "Người xem"}
 STATUS_VALUES = {"draft": "Nháp", "submitted": "Đã gửi", "approved": "Đã duyệt", "returned": "Bị trả lại"}
@@ -51,6 +61,11 @@ def format_value(field: str, value: Any) -> str:
         return ROLE_VALUES.get(value, str(value))
     if field == "status":
         return STATUS_VALUES.get(value, str(value))
+    if field == "assignment" and isinstance(value, dict):
+        if value.get("every"):
+            level = {"commune": "xã", "district": "huyện", "village": "thôn"}.get(value["every"], value["every"])
+            return f"mọi {level} của đơn vị #{value.get('of_unit_id')}"
+        return _shortened("đơn vị " + ", ".join(f"#{u}" for u in value.get("unit_ids") or []))
     if field in ("type", "activity_types", "activity_type"):
         codes = value if isinstance(value, list) else [value]
         return _shortened(", ".join(TYPES[c].label if isinstance(c, str) and c in TYPES else str(c) for c in codes))
