@@ -84,8 +84,8 @@ def _crawl_everyone(session: Session, password: str) -> list[str]:
             if user is not None:
                 assert crawl.seen_ids.get("plan"), f"{username} reached no plan"
             problems += crawl.problems
-            slow = sorted(crawl.timings, reverse=True)[:8]
-            print(username, crawl.fetched, f"{sum(t for t, _ in crawl.timings):.1f}s", [(round(t, 2), u) for t, u in slow])
+            slowest = max(crawl.timings, default=(0.0, ""))
+            print(f"{crawl.who}: {crawl.fetched} requests, slowest {slowest[0]:.1f} s {slowest[1]}")
             fetched += crawl.fetched
     seconds = time.monotonic() - started
     print(f"crawl: {fetched} requests in {seconds:.1f} s")

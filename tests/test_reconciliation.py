@@ -326,6 +326,7 @@ def test_the_plan_page_shows_each_targets_approved_figure_over_the_whole_plan(cl
 def _docx_text(content: bytes) -> tuple[str, list[list[str]]]:
     document = docx.Document(io.BytesIO(content))
     table = next(t for t in document.tables if len(t.columns) == 7)
+    assert table.rows[0].cells[4].text == "Kết quả (đã duyệt)"
     return "\n".join(p.text for p in document.paragraphs), [[c.text for c in r.cells] for r in table.rows[1:]]
 
 
@@ -346,7 +347,7 @@ def test_the_print_and_word_reports_count_approved_work_as_the_rows_do(client, s
 
     login(client, reviewer)
     page = client.get(f"/reports/plan/{w.plan.id}", params=params).text
-    assert line in page
+    assert line in page and "Kết quả (đã duyệt)" in page
     doc = lxml.html.fromstring(page)
     rows = [[td.text_content() for td in tr.xpath("./td")] for tr in doc.xpath("//table[contains(@class,'targets')]/tbody/tr")]
     assert sorted((_n(r[3]), _n(r[4])) for r in rows) == results
