@@ -129,13 +129,13 @@ def plan_agencies(session, user: User) -> list[Agency]:
 
 
 def progress_for(session, user: User, plan: Plan) -> dict[int, dict]:
-    """Each task's first target as {percent, done, target}, from the dashboards' progress query."""
+    """Each target's progress over the whole plan as {percent, done, target, submitted}, by target id,
+    from the dashboards' progress query: approved work only, submitted work shown apart."""
     from app.dashboards.queries import progress
 
-    by_task: dict[int, dict] = {}
-    for row in progress(session, user, plan_id=plan.id, period="plan").tasks:
-        by_task.setdefault(row.task_id, {"percent": row.percent, "done": row.approved, "target": row.target})
-    return by_task
+    return {row.target_id: {"percent": row.percent, "done": row.approved, "target": row.target,
+                            "submitted": row.submitted}
+            for row in progress(session, user, plan_id=plan.id, period="plan", include_submitted=False).tasks}
 
 
 def _can_manage(session, user: User, plan: Plan) -> bool:
