@@ -50,10 +50,10 @@ def queue_page_query(session: Session, user: User, f: ActivityFilter, after: lis
     return query.order_by(*QUEUE_KEY)
 
 
-def queue(session: Session, user: User, f: ActivityFilter, limit: int = QUEUE_LIMIT,
-          cursor: str | None = None) -> tuple[list[QueueRow], int, str | None]:
-    """One page of the queue, the queue's size (counted up to COUNT_LIMIT + 1, so that a long
-    queue costs no more to show than a short one) and the cursor of the next page."""
+def queue(session: Session, user: User, f: ActivityFilter, cursor: str | None = None) -> tuple[list[QueueRow], int, str | None]:
+    """One page of the queue (QUEUE_LIMIT entries), the queue's size (counted up to COUNT_LIMIT + 1,
+    so that a long queue costs no more to show than a short one) and the cursor of the next page."""
+    limit = QUEUE_LIMIT
     after = decode_queue_cursor(cursor)
     base = queue_query(session, user, f)
     total = session.execute(select(func.count()).select_from(
