@@ -18,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-SCRATCH_DB = "loa_bench_exports"
+SCRATCH_DB = os.environ.get("BENCH_PG_DB", "loa_bench_exports")
 
 CHILD = r"""
 import json, os, resource, sys, time

@@ -31,7 +31,8 @@ class QueueRow:
 
 def queue_query(session: Session, user: User, f: ActivityFilter):
     f.status = "submitted"
-    return activity_query(session, user, f).where(access.review_queue_condition(session, user))
+    # activity_query holds the user's scope; the queue adds what narrows it to the reviewable.
+    return activity_query(session, user, f).where(access.reviewable_within_scope_condition(session, user))
 
 
 def decode_queue_cursor(cursor: str | None) -> list | None:
