@@ -89,6 +89,8 @@ class Activity(ActivityBase, table=True):
         Index("ix_activity_type_date", "type", "start_date", "id"),
         Index("ix_activity_updated", "updated_at", "id"),
         Index("ix_activity_review_queue", "status", "submitted_at", "id"),
+        # Counts by status within a scope (the review queue's size) from the index alone.
+        Index("ix_activity_status_unit", "status", "unit_id"),
     )
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     status: ActivityStatus = Field(default=ActivityStatus.draft, max_length=16)

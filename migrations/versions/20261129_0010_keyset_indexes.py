@@ -25,6 +25,7 @@ def upgrade() -> None:
         op.drop_index(name, table_name='activity')
         op.create_index(name, 'activity', [lead, 'start_date', 'id'])
     op.create_index('ix_activity_review_queue', 'activity', ['status', 'submitted_at', 'id'])
+    op.create_index('ix_activity_status_unit', 'activity', ['status', 'unit_id'])
     # Audit: the list (newest first), alone or behind a user; the deletions feed.
     op.drop_index('ix_audit_entry_at', table_name='audit_entry')
     op.create_index('ix_audit_at', 'audit_entry', ['at', 'id'])
@@ -52,6 +53,7 @@ def downgrade() -> None:
     op.create_index('ix_audit_user_at', 'audit_entry', ['user_id', 'at'])
     op.drop_index('ix_audit_at', table_name='audit_entry')
     op.create_index('ix_audit_entry_at', 'audit_entry', ['at'])
+    op.drop_index('ix_activity_status_unit', table_name='activity')
     op.drop_index('ix_activity_review_queue', table_name='activity')
     for name, lead in (('ix_activity_unit_date', 'unit_id'), ('ix_activity_status_date', 'status'),
                        ('ix_activity_type_date', 'type')):
