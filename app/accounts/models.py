@@ -34,6 +34,8 @@ class UserBase(SQLModel):
 
 class User(UserBase, table=True):
     __tablename__ = "user_account"
+    # The order of the user list (its keyset is a row comparison on these columns).
+    __table_args__ = (Index("ix_user_account_username_id", "username", "id"),)
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=64, unique=True, index=True)
     password_hash: str = Field(max_length=255)

@@ -69,7 +69,9 @@ class PlanBase(SQLModel):
 
 
 class Plan(PlanBase, table=True):
-    __table_args__ = (Index("ix_plan_period", "period_start", "period_end"),)
+    # ix_plan_start_id: the order of the plan list, newest first (its keyset is a row comparison).
+    __table_args__ = (Index("ix_plan_period", "period_start", "period_end"),
+                      Index("ix_plan_start_id", "period_start", "id"))
     id: int | None = Field(default=None, primary_key=True)
     # The provincial task this plan implements (cascade). No foreign key: plan and task would
     # reference each other, which SQLite cannot create in one pass.

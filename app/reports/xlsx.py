@@ -17,7 +17,7 @@ from app.accounts.models import User
 from app.activities.queries import ActivityFilter
 from app.activities.types import TYPES
 from app.reports import summary
-from app.reports.columns import Column, columns_for, describe_filter, generated_line, stream_rows
+from app.reports.columns import Column, columns_for, describe_filter, generated_line, stream_values
 
 HEADER_ROW = 4
 ORDER = {code: i for i, code in enumerate(TYPES)}
@@ -79,8 +79,8 @@ def _activity_sheet(wb, session, user, f: ActivityFilter, boundaries: str, type_
     ws, s = _sheet(wb, TYPES[type_code].short, [c.width for c in columns], lines)
     ws.append([s.cell(c.label, bold=True, fill="DDE7F0", wrap=True) for c in columns])
     count = 0
-    for row in stream_rows(session, user, ActivityFilter(**{**f.__dict__, "type": type_code}), boundaries):
-        ws.append([_typed(s, c, c.value(row)) for c in columns])
+    for values in stream_values(session, user, ActivityFilter(**{**f.__dict__, "type": type_code}), columns, boundaries):
+        ws.append([_typed(s, c, v) for c, v in zip(columns, values)])
         count += 1
     ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(columns))}{HEADER_ROW + count}"
     return count
