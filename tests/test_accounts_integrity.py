@@ -10,8 +10,11 @@ import argon2
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlmodel import Session
 
-from app.accounts.models import User
+from app.accounts import security, services
+from app.accounts.models import ApiToken, AuthSession, User
+from app.core.db import get_engine
 from app.main import create_app
 from tests.accounts_helpers import people
 from tests.factories import HAI_PHONG, PASSWORD, login, make_user, token
@@ -26,10 +29,20 @@ def client_at(address: str):
         yield c
 
 
+@pytest.fixture(autouse=True)
+def cheap_hashing(monkeypatch):
+    """Argon2 with light parameters, for speed: these tests make a hundred password checks, and
+    what they count does not depend on the parameters."""
+    monkeypatch.setattr(security, "_hasher", argon2.PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    security.stand_in_hash.cache_clear()
+    yield
+    security.stand_in_hash.cache_clear()
+
+
 @pytest.fixture
 def verifications(monkeypatch):
-    """Counts Argon2 password verifications (each costs the same ~0.1–0.4 s of CPU), and the
-    hashes they were checked against."""
+    """Counts Argon2 password verifications (with Loa's parameters, each costs the same ~0.1–0.4 s
+    of CPU), and the hashes they were checked against."""
     seen: list[str] = []
     lock = threading.Lock()
     real = argon2.PasswordHasher.verify
@@ -118,6 +131,27 @@ def test_deactivating_through_patch_ends_tokens_and_sessions_too(client, session
         _assert_ended(*old)
     # The reactivated user signs in again with the password.
     _signed_in(p["reporter"])
+
+
+def test_a_sign_in_checked_just_before_a_reset_gets_no_session_nor_token(session):
+    """An attacker signing in again and again with a stolen password: the reset lands while one
+    attempt's password is being checked. That attempt must not outlive the reset."""
+    p = people(session)
+    with Session(get_engine(), expire_on_commit=False) as browser, \
+            Session(get_engine(), expire_on_commit=False) as script:
+        by_browser = services.authenticate(browser, "baocao.a", PASSWORD, address="203.0.113.50")
+        by_script = services.authenticate(script, "baocao.a", PASSWORD, address="203.0.113.50")
+        assert by_browser is not None and by_script is not None
+        with Session(get_engine(), expire_on_commit=False) as admin:
+            target = admin.get(User, p["reporter"].id)
+            services.set_password(admin, target, "mat-khau-moi-9", user=admin.get(User, p["admin"].id))
+        with pytest.raises(services.CredentialsChanged):
+            services.start_session(browser, by_browser)
+        with pytest.raises(services.CredentialsChanged):
+            services.issue_token(script, by_script, "lấy cắp")
+    session.expire_all()
+    assert session.execute(select(AuthSession).where(AuthSession.user_id == p["reporter"].id)).first() is None
+    assert session.execute(select(ApiToken).where(ApiToken.user_id == p["reporter"].id)).first() is None
 
 
 # --- throttling that holds under concurrency ---------------------------------------------------

@@ -30,10 +30,15 @@ def create_token(request: Request, session: DbSession, username: Annotated[str, 
     except services.LoginThrottled as exc:
         raise ApiError(429, "login_throttled", exc.message, headers={"Retry-After": str(exc.retry_after)},
                        retry_after=exc.retry_after)
-    if user is None:
+    raw = None
+    if user is not None:
+        try:
+            raw, row = services.issue_token(session, user, name)
+        except services.CredentialsChanged:
+            pass  # reset while it was being checked: the old password no longer signs in
+    if raw is None:
         raise ApiError(401, "invalid_credentials", "Tên đăng nhập hoặc mật khẩu không đúng.",
                        headers={"WWW-Authenticate": "Bearer"})
-    raw, row = services.issue_token(session, user, name)
     return TokenResponse(access_token=raw, expires_at=row.expires_at)
 
 

@@ -53,11 +53,29 @@ def authenticate(session: Session, username: str, password: str, *, address: str
     return user
 
 
+class CredentialsChanged(Exception):
+    """The password was reset or the account locked while the sign-in was being checked."""
+
+
+def _check_credentials_unchanged(session: Session, user: User) -> None:
+    """Called after a new session or token is flushed, before its commit: a password reset or a
+    deactivation that committed meanwhile (and so could not end this new row) refuses it. Reading
+    the user row FOR SHARE makes a reset in progress on PostgreSQL wait for this commit, or this
+    wait for the reset; on SQLite the flushed insert already holds the write lock."""
+    current = session.execute(select(User.password_hash, User.is_active).where(User.id == user.id)
+                              .with_for_update(read=True)).one_or_none()
+    if current is None or current.password_hash != user.password_hash or not current.is_active:
+        session.rollback()
+        raise CredentialsChanged()
+
+
 def start_session(session: Session, user: User) -> tuple[str, AuthSession]:
     cookie = new_token()
     auth = AuthSession(token_hash=token_hash(cookie), user_id=user.id, csrf_token=secrets.token_urlsafe(24))
     session.add(auth)
     record(session, user=user, entity="session", entity_id=user.id, action="login", unit_id=user.unit_id)
+    session.flush()
+    _check_credentials_unchanged(session, user)
     session.commit()
     return cookie, auth
 
@@ -89,6 +107,7 @@ def issue_token(session: Session, user: User, name: str = "", request_id: str | 
         return None, _token_of_request(session, user, request_id)
     record(session, user=user, entity="api_token", entity_id=row.id, action="create",
            after={"name": row.name, "prefix": row.prefix}, unit_id=user.unit_id)
+    _check_credentials_unchanged(session, user)
     session.commit()
     return raw, row
 

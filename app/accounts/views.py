@@ -40,10 +40,15 @@ def login(request: Request, session: DbSession,
         context["error"] = exc.message
         return render(request, "accounts/login.html", context, status_code=429,
                       headers={"Retry-After": str(exc.retry_after)})
-    if user is None:
+    cookie = None
+    if user is not None:
+        try:
+            cookie, _ = services.start_session(session, user)
+        except services.CredentialsChanged:
+            pass  # reset while it was being checked: the old password no longer signs in
+    if cookie is None:
         context["error"] = "Tên đăng nhập hoặc mật khẩu không đúng."
         return render(request, "accounts/login.html", context, status_code=401)
-    cookie, _ = services.start_session(session, user)
     response = RedirectResponse(_safe_next(next), status_code=303)
     settings = get_settings()
     response.set_cookie(SESSION_COOKIE, cookie, httponly=True, samesite="lax", secure=not settings.is_development,
