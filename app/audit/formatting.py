@@ -19,7 +19,8 @@ ACTION_LABELS = {
 FIELD_LABELS = {
     "username": "Tên đăng nhập", "full_name": "Họ tên", "phone": "Điện thoại", "email": "Email", "role": "Vai trò",
     "unit_id": "Đơn vị", "agency_id": "Cơ quan", "is_active": "Đang hoạt động", "name": "Tên", "prefix": "Tiền tố",
-    "revoked_at": "Thu hồi lúc", "password_changed": "Đổi mật khẩu", "title": "Tiêu đề", "status": "Trạng thái",
+    "revoked_at": "Thu hồi lúc", "password_changed": "Đổi mật khẩu", "sessions_ended": "Phiên đăng nhập đã kết thúc",
+    "tokens_revoked": "Mã truy cập API đã thu hồi", "title": "Tiêu đề", "status": "Trạng thái",
     "start_date": "Ngày bắt đầu", "end_date": "Ngày kết thúc", "type": "Loại", "participants": "Người tham dự",
     "cost_vnd": "Kinh phí (đồng)", "note": "Ghi chú", "notes": "Ghi chú", "period_start": "Từ ngày",
     "period_end": "Đến ngày", "code": "Mã", "updated_at": "Cập nhật lúc", "created_at": "Tạo lúc",
