@@ -1,7 +1,7 @@
 """Plans keep funds of other programmes (lồng ghép) and the part of a total with no source (chưa phân nguồn)
 
 Revision ID: 0008_plan_budget_other_sources
-Revises: 0003_clean_stored_text
+Revises: 0005_login_throttle
 Create Date: 2026-11-29 15:00:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0008_plan_budget_other_sources'
-down_revision = '0003_clean_stored_text'
+down_revision = '0005_login_throttle'
 branch_labels = None
 depends_on = None
 
