@@ -95,8 +95,7 @@ def list_activities(
     feed = updated_since is not None
     after = decode_activity_cursor(cursor, by_update=feed)
     query = after_cursor(activity_query(session, user, f), after, by_update=feed)
-    order = (Activity.updated_at, Activity.id) if feed else (Activity.start_date.desc(), Activity.id.desc())
-    rows, next_cursor = fetch_page(session, query.order_by(*order), limit,
+    rows, next_cursor = fetch_page(session, query.order_by(*queries.list_order(by_update=feed)), limit,
                                    lambda a: activity_cursor(a, by_update=feed))
     return Page[ActivityPublic](items=services.to_public_many(session, rows), next_cursor=next_cursor)
 

@@ -89,11 +89,20 @@ class ActivityBase(ActivityCounts):
 
 
 class Activity(ActivityBase, table=True):
+    # Each list order has an index with the same columns, behind its usual leading filter, so a
+    # page is read from the index at any depth (the keyset is a row comparison on these columns):
+    # the list, newest first (start_date, id), alone or behind unit, status or type; the change
+    # feed (updated_at, id); the review queue (status, submitted_at, id). Dashboards use the
+    # (unit | status | type, start_date) prefixes for their date ranges.
     __table_args__ = (
-        Index("ix_activity_unit_date", "unit_id", "start_date"),
-        Index("ix_activity_status_date", "status", "start_date"),
-        Index("ix_activity_type_date", "type", "start_date"),
+        Index("ix_activity_date", "start_date", "id"),
+        Index("ix_activity_unit_date", "unit_id", "start_date", "id"),
+        Index("ix_activity_status_date", "status", "start_date", "id"),
+        Index("ix_activity_type_date", "type", "start_date", "id"),
         Index("ix_activity_updated", "updated_at", "id"),
+        Index("ix_activity_review_queue", "status", "submitted_at", "id"),
+        # Counts by status within a scope (the review queue's size) from the index alone.
+        Index("ix_activity_status_unit", "status", "unit_id"),
     )
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     status: ActivityStatus = Field(default=ActivityStatus.draft, max_length=16)

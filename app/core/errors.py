@@ -3,6 +3,8 @@
 API errors look like:
     {"code": "validation_error", "message": "...", "errors": [{"path": "body.title", "code": "missing", "message": "..."}]}
 """
+import logging
+import uuid
 from typing import Any
 
 from fastapi import Request
@@ -14,6 +16,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.accounts.access import Forbidden, NotFound
 from app.core.text import format_number
+
+
+logger = logging.getLogger("loa")
+
+INTERNAL_ERROR_MESSAGE = "Có lỗi không mong muốn ở máy chủ. Hãy thử lại; nếu lỗi lặp lại, báo mã tham chiếu cho quản trị."
+
+
+def error_reference(request: Request) -> str:
+    """The short reference of a request, shown to the user and written in the log: the request id
+    when a middleware has set one, otherwise a new one."""
+    return getattr(request.state, "request_id", None) or uuid.uuid4().hex[:12]
 
 
 class ApiError(Exception):
@@ -168,6 +181,20 @@ def install(app) -> None:
         if is_api(request):
             return JSONResponse(api_body(code, message), status_code=422)
         return _html_error(request, 422, message)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        """Anything not handled above: logged with a short reference that the answer repeats, so
+        that a user's report leads to the log line. The answer says nothing of the error itself."""
+        reference = error_reference(request)
+        logger.exception("unexpected error, reference %s: %s %s", reference, request.method, request.url.path,
+                         exc_info=exc, extra={"reference": reference})
+        if is_api(request):
+            return JSONResponse(api_body("internal_error", INTERNAL_ERROR_MESSAGE, reference=reference),
+                                status_code=500)
+        from app.core.templating import templates
+
+        return templates.TemplateResponse(request, "500.html", {"reference": reference}, status_code=500)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):

@@ -61,11 +61,17 @@ class PlanBase(SQLModel):
     budget_central_vnd: int = Field(default=0, ge=0, sa_type=BigInteger)
     budget_local_vnd: int = Field(default=0, ge=0, sa_type=BigInteger)
     budget_mobilised_vnd: int = Field(default=0, ge=0, sa_type=BigInteger)
+    # Funds of other programmes used for this plan ("lồng ghép"), and what a stated total holds beyond
+    # the sources it names ("chưa phân nguồn"), so that no part of a plan's budget is lost.
+    budget_integrated_vnd: int = Field(default=0, ge=0, sa_type=BigInteger)
+    budget_unallocated_vnd: int = Field(default=0, ge=0, sa_type=BigInteger)
     status: PlanStatus = Field(default=PlanStatus.draft, max_length=16)
 
 
 class Plan(PlanBase, table=True):
-    __table_args__ = (Index("ix_plan_period", "period_start", "period_end"),)
+    # ix_plan_start_id: the order of the plan list, newest first (its keyset is a row comparison).
+    __table_args__ = (Index("ix_plan_period", "period_start", "period_end"),
+                      Index("ix_plan_start_id", "period_start", "id"))
     id: int | None = Field(default=None, primary_key=True)
     # The provincial task this plan implements (cascade). No foreign key: plan and task would
     # reference each other, which SQLite cannot create in one pass.
@@ -227,6 +233,8 @@ class PlanCreate(SQLModel):
     budget_central_vnd: int = Field(default=0, ge=0, le=MAX_AMOUNT)
     budget_local_vnd: int = Field(default=0, ge=0, le=MAX_AMOUNT)
     budget_mobilised_vnd: int = Field(default=0, ge=0, le=MAX_AMOUNT)
+    budget_integrated_vnd: int = Field(default=0, ge=0, le=MAX_AMOUNT)
+    budget_unallocated_vnd: int = Field(default=0, ge=0, le=MAX_AMOUNT)
     status: PlanStatus = PlanStatus.draft
     legal_bases: list[LegalBasis] = Field(default_factory=list, max_length=MAX_LEGAL_BASES)
     # Tasks created with the plan, in the same transaction (used when saving a parsed draft).
@@ -245,6 +253,8 @@ class PlanUpdate(SQLModel):
     budget_central_vnd: int | None = Field(default=None, ge=0, le=MAX_AMOUNT)
     budget_local_vnd: int | None = Field(default=None, ge=0, le=MAX_AMOUNT)
     budget_mobilised_vnd: int | None = Field(default=None, ge=0, le=MAX_AMOUNT)
+    budget_integrated_vnd: int | None = Field(default=None, ge=0, le=MAX_AMOUNT)
+    budget_unallocated_vnd: int | None = Field(default=None, ge=0, le=MAX_AMOUNT)
     status: PlanStatus | None = None
     legal_bases: list[LegalBasis] | None = Field(default=None, max_length=MAX_LEGAL_BASES)
 
