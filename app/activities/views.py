@@ -404,11 +404,16 @@ def _filter_tasks(session: Session, user: User) -> list:
 def detail(activity_id: uuid.UUID, request: Request, session: DbSession, user: PageUser,
            saved: str | None = None):
     activity = queries.get_visible(session, user, activity_id)
-    return _render_detail(request, session, user, activity, saved=saved if saved in ("1", "sent", "resent") else None)
+    return render_detail(request, session, user, activity, saved=saved if saved in ("1", "sent", "resent") else None)
 
 
-def _render_detail(request: Request, session: Session, user: User, activity: Activity, *, saved: str | None = None,
-                   errors: dict[str, str] | None = None, status_code: int = 200):
+REVIEW_KEYS = ("unit_id", "type", "plan_id", "task_id", "date_from", "date_to", "sort")
+DECIDED = {"approved": "Đã duyệt mục trước.", "returned": "Đã trả lại mục trước kèm ý kiến.",
+           "reopened": "Đã mở lại: hoạt động được trả về người báo cáo kèm lý do."}
+
+
+def render_detail(request: Request, session: Session, user: User, activity: Activity, *, saved: str | None = None,
+                  errors: dict[str, str] | None = None, review_comment: str = "", status_code: int = 200):
     from app.plans.models import Task
 
     task_ids = queries.task_ids_by_activity(session, [activity.id])[activity.id]
@@ -422,6 +427,10 @@ def _render_detail(request: Request, session: Session, user: User, activity: Act
         "can_add_evidence": access.can_add_evidence(user, activity),
         "can_log": user.role in access.LOG_ROLES, "saved": saved, "errors": errors or {},
         "updated_local": activity.updated_at.astimezone(VN_TZ),
+        # The review panel: the queue's filter and order travel along so "next" stays in that queue.
+        "can_review": access.can_review_activity(session, user, activity),
+        "queue_params": {k: v for k in REVIEW_KEYS if (v := (request.query_params.get(k) or "").strip())},
+        "decided": DECIDED.get(request.query_params.get("decided") or ""), "review_comment": review_comment,
     }
     return render(request, "activities/detail.html", context, status_code=status_code)
 
@@ -519,7 +528,7 @@ def add_evidence(activity_id: uuid.UUID, request: Request, session: DbSession, u
     except services.Invalid as exc:
         if wants_json(request):
             return invalid_response(exc)
-        return _render_detail(request, session, user, activity, errors=_errors_by_field(exc.errors), status_code=422)
+        return render_detail(request, session, user, activity, errors=_errors_by_field(exc.errors), status_code=422)
     if wants_json(request):
         return JSONResponse(services.to_public(session, activity).model_dump(mode="json"), status_code=201)
     return RedirectResponse(f"/activities/{activity.id}", status_code=303)

@@ -1,17 +1,26 @@
-"""The review queue: submitted entries the reviewer may approve or return, oldest first."""
-from dataclasses import dataclass
+"""The review queue: submitted entries the reviewer may approve or return, a page at a time, in
+the order the reviewer chose (by submission time or by the activity's date, oldest first)."""
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import String, and_, func, or_, select
 from sqlmodel import Session
 
 from app.accounts import access
 from app.accounts.models import User
-from app.activities.models import Activity
+from app.activities.models import Activity, Evidence
 from app.activities.queries import ActivityFilter, activity_query
+from app.core.pagination import decode_cursor, encode_cursor
 from app.units.models import Unit
 
-QUEUE_LIMIT = 200
+PAGE_SIZE = 50
 BULK_LIMIT = 1000
+# Sort choice → (what the page says, the sort key).
+SORTS = {
+    "submitted": "thời điểm gửi, cũ nhất trước",
+    "date": "ngày thực hiện, cũ nhất trước",
+}
+DEFAULT_SORT = "submitted"
 
 
 @dataclass
@@ -19,6 +28,32 @@ class QueueRow:
     activity: Activity
     unit_name: str
     author: str | None
+    photos: list = field(default_factory=list)   # Evidence photos (the first is the row's thumbnail)
+    evidence_count: int = 0
+
+
+def sort_key(sort: str):
+    if sort == "date":
+        return Activity.start_date
+    return func.coalesce(Activity.submitted_at, Activity.created_at)
+
+
+def _key_value(activity: Activity, sort: str):
+    if sort == "date":
+        return activity.start_date.isoformat()
+    return (activity.submitted_at or activity.created_at).isoformat()
+
+
+def _after(query, sort: str, cursor: str | None):
+    values = decode_cursor(cursor, date.fromisoformat if sort == "date" else datetime.fromisoformat, str)
+    if not values:
+        return query
+    key, last_id = values
+    column = sort_key(sort)
+    import uuid
+
+    last = uuid.UUID(last_id)
+    return query.where(or_(column > key, and_(column == key, Activity.id > last)))
 
 
 def queue_query(session: Session, user: User, f: ActivityFilter):
@@ -26,17 +61,73 @@ def queue_query(session: Session, user: User, f: ActivityFilter):
     return activity_query(session, user, f).where(access.review_queue_condition(session, user))
 
 
-def queue(session: Session, user: User, f: ActivityFilter, limit: int = QUEUE_LIMIT) -> tuple[list[QueueRow], int]:
+def queue_total(session: Session, user: User, f: ActivityFilter) -> int:
     base = queue_query(session, user, f)
-    total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
-    query = (base.join(Unit, Unit.id == Activity.unit_id).outerjoin(User, User.id == Activity.created_by_id)
+    return session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+
+
+def queue(session: Session, user: User, f: ActivityFilter, sort: str = DEFAULT_SORT, cursor: str | None = None,
+          limit: int = PAGE_SIZE) -> tuple[list[QueueRow], int, str | None]:
+    """One page of the queue, the total of the filter, and the cursor of the next page."""
+    sort = sort if sort in SORTS else DEFAULT_SORT
+    total = queue_total(session, user, f)
+    query = (_after(queue_query(session, user, f), sort, cursor)
+             .join(Unit, Unit.id == Activity.unit_id).outerjoin(User, User.id == Activity.created_by_id)
              .add_columns(Unit.name, User.full_name, User.username)
-             .order_by(Activity.submitted_at, Activity.start_date, Activity.id).limit(limit))
-    rows = [QueueRow(a, unit, full or username) for a, unit, full, username in session.execute(query).all()]
-    return rows, total
+             .order_by(sort_key(sort), Activity.id).limit(limit + 1))
+    found = session.execute(query).all()
+    rows = [QueueRow(a, unit, full or username) for a, unit, full, username in found[:limit]]
+    _attach_evidence(session, rows)
+    next_cursor = (encode_cursor([_key_value(rows[-1].activity, sort), str(rows[-1].activity.id)])
+                   if len(found) > limit else None)
+    return rows, total, next_cursor
+
+
+def _attach_evidence(session: Session, rows: list[QueueRow]) -> None:
+    """Each row's evidence count and first photo, in two queries for the page."""
+    ids = [r.activity.id for r in rows]
+    if not ids:
+        return
+    counts = dict(session.execute(select(Evidence.activity_id, func.count()).where(Evidence.activity_id.in_(ids))
+                                  .group_by(Evidence.activity_id)).all())
+    photos: dict = {}
+    query = (select(Evidence).where(Evidence.activity_id.in_(ids), Evidence.kind == "photo")
+             .order_by(Evidence.created_at, Evidence.id))
+    for evidence in session.execute(query).scalars():
+        photos.setdefault(evidence.activity_id, []).append(evidence)
+    for row in rows:
+        row.evidence_count = counts.get(row.activity.id, 0)
+        row.photos = photos.get(row.activity.id, [])
+
+
+def next_in_queue(session: Session, user: User, f: ActivityFilter, sort: str = DEFAULT_SORT) -> Activity | None:
+    """The entry a reviewer opens after deciding one: the first still waiting in the same order."""
+    sort = sort if sort in SORTS else DEFAULT_SORT
+    query = queue_query(session, user, f).order_by(sort_key(sort), Activity.id).limit(1)
+    return session.execute(query).scalars().first()
 
 
 def queue_ids(session: Session, user: User, f: ActivityFilter, limit: int = BULK_LIMIT) -> list:
     """The ids a "approve everything in this list" button approves (the same filter as the page)."""
-    query = queue_query(session, user, f).with_only_columns(Activity.id).order_by(Activity.submitted_at, Activity.id)
+    query = (queue_query(session, user, f).with_only_columns(Activity.id)
+             .order_by(sort_key(DEFAULT_SORT), Activity.id))
     return list(session.execute(query.limit(limit)).scalars())
+
+
+@dataclass
+class PeriodGroup:
+    unit: Unit
+    month: str          # YYYY-MM
+    count: int
+
+
+def period_groups(session: Session, user: User, f: ActivityFilter, limit: int = 30) -> list[PeriodGroup]:
+    """What communes submitted, by month, counted in SQL: the units a reviewer approves a month of at once."""
+    month = func.substr(func.cast(Activity.start_date, String), 1, 7)
+    commune = func.coalesce(Unit.commune_id, Unit.id)
+    base = queue_query(session, user, f).join(Unit, Unit.id == Activity.unit_id)
+    query = (base.with_only_columns(commune.label("commune"), month.label("month"), func.count().label("n"))
+             .group_by(commune, month).order_by(month, commune).limit(limit))
+    found = session.execute(query).all()
+    units = {u.id: u for u in session.execute(select(Unit).where(Unit.id.in_({r.commune for r in found}))).scalars()}
+    return [PeriodGroup(units[r.commune], r.month, r.n) for r in found if r.commune in units]
