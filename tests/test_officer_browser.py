@@ -78,3 +78,25 @@ def test_a_desktop_page_does_not_say_that_nothing_waits_to_be_sent(live_server, 
     page.wait_for_timeout(500)
     assert "Không có mục chờ gửi" not in page.inner_text("body")
     screenshot(page, "officer-activities-desktop")
+
+
+@pytest.mark.browser
+def test_the_broadcast_form_offers_the_channels_and_units_of_the_entrys_date_in_full_width(live_server, session,
+                                                                                          phone):
+    legacy, current = commune_pair(session)
+    make_user(session, "reporter", current.id, username="to_ha")
+    page = phone.new_page()
+    _login(page, live_server, "to_ha")
+    page.goto(f"{live_server}/activities/new?type=broadcast")
+    channels = page.locator("select[name='details.channel'] option").all_inner_texts()
+    assert "Đài huyện/cơ sở" not in channels and "Loa truyền thanh xã" in channels
+    for name in ("details.channel", "unit_id"):
+        assert page.locator(f"select[name='{name}']").bounding_box()["width"] >= 340, name
+    screenshot(page, "officer-broadcast-today-phone")
+    page.fill("input[name=start_date]", "2024-05-10")
+    page.locator("input[name=start_date]").dispatch_event("change")
+    page.wait_for_function("[...document.querySelectorAll(\"select[name='details.channel'] option\")]"
+                           ".some(o => o.textContent === 'Đài huyện/cơ sở')")
+    offered = page.locator("select[name=unit_id] option").all_inner_texts()
+    assert legacy.name in offered and current.name not in offered
+    screenshot(page, "officer-broadcast-2024-phone")

@@ -31,6 +31,21 @@ def _entries(session, commune, reporter, n):
     return out
 
 
+def _attach_photo(session, activity, user):
+    import io
+
+    from PIL import Image
+
+    from app.activities import evidence, services
+
+    buffer = io.BytesIO()
+    image = Image.new("RGB", (1200, 900), (40, 120, 80))
+    for x in range(0, 1200, 60):
+        image.paste((230, 200, 40), (x, 300, x + 30, 600))
+    image.save(buffer, "JPEG")
+    services.add_evidence(session, activity, evidence.prepare(buffer.getvalue(), "buoi-phat-thanh.jpg"), user=user)
+
+
 @pytest.mark.browser
 def test_a_reviewer_sees_many_rows_decides_on_the_entry_page_and_moves_to_the_next(session, live_server, desktop):
     from playwright.sync_api import expect
@@ -39,6 +54,7 @@ def test_a_reviewer_sees_many_rows_decides_on_the_entry_page_and_moves_to_the_ne
     reporter = make_user(session, "reporter", commune.id, username="ghi_xa", full_name="Vũ Thị Mai")
     reviewer = make_user(session, "reviewer", HAI_PHONG, username="duyet_hp", full_name="Nguyễn Thị Hồng Nhung")
     entries = _entries(session, commune, reporter, 12)
+    _attach_photo(session, entries[0], reporter)
     page = desktop.new_page()
     page.set_viewport_size({"width": 1366, "height": 768})
     _sign_in(page, live_server, reviewer)
@@ -52,8 +68,14 @@ def test_a_reviewer_sees_many_rows_decides_on_the_entry_page_and_moves_to_the_ne
     assert "sắp xếp theo thời điểm gửi, cũ nhất trước" in page.locator(".queue-head").inner_text()
     page.screenshot(path="test-artifacts/reviewer-queue-1366.png")
 
+    assert page.locator(f"tr[data-id='{entries[0].id}'] td.evidence img").bounding_box()["width"] >= 48
+    assert "1 tệp" in page.locator(f"tr[data-id='{entries[0].id}'] td.evidence").inner_text()
     page.get_by_role("link", name=entries[0].title).first.click()
     expect(page.get_by_role("heading", name="Thẩm định")).to_be_visible()
+    photo = page.locator(".evidence-large img").first
+    photo.wait_for()
+    page.wait_for_function("document.querySelector('.evidence-large img').complete")
+    assert photo.bounding_box()["width"] >= 400, "the photo is large enough to judge"
     page.screenshot(path="test-artifacts/reviewer-entry-1366.png")
     page.get_by_role("button", name="Duyệt", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text("Đã duyệt mục trước.")
