@@ -129,3 +129,16 @@ def test_the_progress_page_has_no_json_link(client, session):
     login(client, reviewer)
     page = client.get("/progress").text
     assert ">JSON<" not in page and HAI_DUONG
+
+
+def test_a_plan_drafted_for_2026_offers_no_assignment_to_districts(client, session):
+    reviewer = make_user(session, "reviewer", HAI_PHONG, username="thamdinh")
+    csrf = login(client, reviewer)
+    text = ("ỦY BAN NHÂN DÂN THÀNH PHỐ HẢI PHÒNG\nSố: 15/KH-UBND\nHải Phòng, ngày 10 tháng 1 năm 2026\n"
+            "KẾ HOẠCH\nTruyền thông về giảm nghèo bền vững giai đoạn 2026-2030\n"
+            "III. TỔ CHỨC THỰC HIỆN\n1. Ủy ban nhân dân các xã, phường\n"
+            "Tổ chức phát thanh về giảm nghèo trên loa truyền thanh xã mỗi tuần một lần.\n")
+    page = client.post("/plans/import", data={"csrf_token": csrf, "text": text})
+    assert page.status_code == 200, page.text
+    assert 'name="period_start" value="2026-' in page.text
+    assert "Mọi xã của đơn vị" in page.text and "Mọi huyện của đơn vị" not in page.text

@@ -1,5 +1,6 @@
 """The review queue: submitted entries the reviewer may approve or return, a page at a time, in
 the order the reviewer chose (by submission time or by the activity's date, oldest first)."""
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -45,15 +46,12 @@ def _key_value(activity: Activity, sort: str):
 
 
 def _after(query, sort: str, cursor: str | None):
-    values = decode_cursor(cursor, date.fromisoformat if sort == "date" else datetime.fromisoformat, str)
+    values = decode_cursor(cursor, date.fromisoformat if sort == "date" else datetime.fromisoformat, uuid.UUID)
     if not values:
         return query
     key, last_id = values
     column = sort_key(sort)
-    import uuid
-
-    last = uuid.UUID(last_id)
-    return query.where(or_(column > key, and_(column == key, Activity.id > last)))
+    return query.where(or_(column > key, and_(column == key, Activity.id > last_id)))
 
 
 def queue_query(session: Session, user: User, f: ActivityFilter):
@@ -77,13 +75,13 @@ def queue(session: Session, user: User, f: ActivityFilter, sort: str = DEFAULT_S
              .order_by(sort_key(sort), Activity.id).limit(limit + 1))
     found = session.execute(query).all()
     rows = [QueueRow(a, unit, full or username) for a, unit, full, username in found[:limit]]
-    _attach_evidence(session, rows)
+    attach_evidence(session, rows)
     next_cursor = (encode_cursor([_key_value(rows[-1].activity, sort), str(rows[-1].activity.id)])
                    if len(found) > limit else None)
     return rows, total, next_cursor
 
 
-def _attach_evidence(session: Session, rows: list[QueueRow]) -> None:
+def attach_evidence(session: Session, rows: list[QueueRow]) -> None:
     """Each row's evidence count and first photo, in two queries for the page."""
     ids = [r.activity.id for r in rows]
     if not ids:

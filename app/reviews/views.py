@@ -167,7 +167,7 @@ def _row_response(request: Request, session, activity, *, state: str, comment: s
                   status_code: int = 200):
     unit = session.get(Unit, activity.unit_id)
     row = queries.QueueRow(activity, unit.name if unit else "", None)
-    queries._attach_evidence(session, [row])
+    queries.attach_evidence(session, [row])
     ctx = {"row": row, "state": state, "types": TYPES, "comment": comment, "errors": errors or {},
            "queue_query": ""}
     return render(request, "reviews/_row.html", ctx, status_code=status_code)
