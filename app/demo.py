@@ -44,6 +44,17 @@ AGENCIES = [
      "Ủy ban nhân dân thành phố Hải Phòng", "UBND thành phố"),
 ]
 
+# The commune's own bodies (name prefix, short name, kind): before 1/7/2025 a commune names an
+# official for culture and social affairs, from 1/7/2025 it has a Phòng Văn hóa - Xã hội.
+COMMUNE_BODIES = [
+    ("Ủy ban nhân dân", "UBND xã", AgencyKind.people_committee),
+    ("Ủy ban Mặt trận Tổ quốc Việt Nam", "Mặt trận Tổ quốc xã", AgencyKind.mass_organisation),
+    ("Hội Liên hiệp Phụ nữ", "Hội Phụ nữ xã", AgencyKind.mass_organisation),
+    ("Hội Nông dân", "Hội Nông dân xã", AgencyKind.mass_organisation),
+    ("Đoàn Thanh niên Cộng sản Hồ Chí Minh", "Đoàn Thanh niên xã", AgencyKind.mass_organisation),
+    ("Hội Cựu chiến binh", "Hội Cựu chiến binh xã", AgencyKind.mass_organisation),
+]
+
 DEMO_USERNAMES = ("admin", "reviewer", "viewer", "reporter_legacy", "reporter")
 
 
@@ -103,6 +114,16 @@ def _load_agencies(session: Session, ctx: DemoContext) -> None:
             successors[new_name] = successor
         session.add(Agency(name=name, short_name=short, kind=kind, unit_id=ctx.legacy_province.id,
                            valid_to=date(2025, 2, 28), successor_id=successor.id, search_name=search_key(name)))
+    for commune, official, official_short in (
+            (ctx.legacy_commune, "Công chức văn hóa - xã hội", "Công chức VH-XH"),
+            (ctx.current_commune, "Phòng Văn hóa - Xã hội", "Phòng VH-XH")):
+        place = commune.name[:1].lower() + commune.name[1:]  # "xã Đại An", "phường Nguyễn Trãi"
+        bodies = COMMUNE_BODIES[:1] + [(official, official_short, AgencyKind.other)] + COMMUNE_BODIES[1:]
+        word = place.split()[0]  # xã, phường
+        for prefix, short, kind in bodies:
+            name = f"{prefix} {place}"
+            session.add(Agency(name=name, short_name=short.replace(" xã", f" {word}"), kind=kind, unit_id=commune.id,
+                               valid_from=commune.valid_from, valid_to=commune.valid_to, search_name=search_key(name)))
     session.commit()
 
 

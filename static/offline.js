@@ -37,6 +37,9 @@
   function render(expand) {
     const items = S.items, n = items.length, last = ls.getItem("loa.sent");
     const full = expand || /^\/(activities\/home|offline)/.test(location.pathname) || items.some((e) => e.status !== "waiting");
+    // Nothing waiting (nor sent from this page), online, away from the home screen: no bar at all.
+    if (n) S.had = true;
+    if (!n && !full && !S.had && navigator.onLine) { bar.hidden = true; bar.innerHTML = ""; return; }
     let html = navigator.onLine ? "" : `<p class="ob-offline" role="status">Đang ngoại tuyến</p>`;
     if (S.auth && n) html += `<p class="alert warn ob-auth">Phiên đăng nhập đã hết hạn — <a href="/login?next=${encodeURIComponent(location.pathname)}">đăng nhập lại để gửi</a>.</p>`;
     html += `<p class="ob-line"><span class="ob-count">${n ? (full ? `<b>Chờ gửi (${n})</b>` : `<a href="/activities/home">${n} chờ gửi</a>`) : "Không có mục chờ gửi"}</span>${

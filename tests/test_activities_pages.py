@@ -132,23 +132,23 @@ def test_log_again_copies_a_past_entry_to_today(client, session):
     user, _, _, current = _setup(client, session)
     old = make_activity(session, current.id, user=user, start_date=today() - timedelta(days=20), airings=3,
                         minutes_per_airing=25, title="Bản tin giảm nghèo hằng tuần",
-                        details={"channel": "district_radio"})
+                        details={"channel": "province_radio"})
     page = client.get(f"/activities/new?copy={old.id}").text
     assert 'value="Bản tin giảm nghèo hằng tuần"' in page and 'value="25"' in page
     assert f'value="{today().isoformat()}"' in page and _hidden(page, "id") != str(old.id)
-    assert '<option value="district_radio" selected' in page
+    assert '<option value="province_radio" selected' in page
 
 
 def test_the_form_defaults_to_the_last_task_channel_and_minutes(client, session):
     user, _, _, current = _setup(client, session)
     plan = make_plan(session, HAI_PHONG, period_start=today() - timedelta(days=30),
                      period_end=today() + timedelta(days=30))
-    task = make_task(session, plan, unit_ids=(current.id,))
+    task = make_task(session, plan, unit_ids=(current.id,), activity_types=["broadcast"])
     make_activity(session, current.id, user=user, start_date=today(), airings=4, minutes_per_airing=12,
-                  details={"channel": "district_radio"}, task_ids=(task.id,))
+                  details={"channel": "province_radio"}, task_ids=(task.id,))
     page = client.get("/activities/new?type=broadcast").text
-    assert f'<option value="{task.id}" selected' in page
-    assert '<option value="district_radio" selected' in page and 'value="12"' in page
+    assert f'name="task_ids" value="{task.id}" checked' in page
+    assert '<option value="province_radio" selected' in page and 'value="12"' in page
 
 
 def test_the_list_filters_by_status_and_answers_the_rows_fragment_to_htmx(client, session):
@@ -165,7 +165,7 @@ def test_drafts_can_be_deleted_and_submitted_entries_cannot(client, session):
     draft = make_activity(session, current.id, user=user, start_date=today())
     sent = make_activity(session, current.id, user=user, start_date=today(), status="submitted")
     detail = client.get(f"/activities/{sent.id}").text
-    assert "Xóa" not in detail and "Ghi lại" in detail
+    assert "Xóa" not in detail and "Ghi thêm giống mục này" in detail
     assert client.post(f"/activities/{sent.id}/delete", data={"csrf_token": csrf}).status_code == 409
     assert client.post(f"/activities/{draft.id}/delete", data={"csrf_token": csrf},
                        follow_redirects=False).status_code == 303

@@ -55,7 +55,7 @@ def test_the_change_feed_pages_oldest_change_first_with_the_id_breaking_ties(ses
 def test_the_review_queue_pages_oldest_submission_first(session, client, many, monkeypatch):
     from app.reviews import queries
 
-    monkeypatch.setattr(queries, "QUEUE_LIMIT", 10)
+    monkeypatch.setattr(queries, "PAGE_SIZE", 10)
     login(client, make_user(session, "reviewer", HAI_PHONG))
     seen, url, pages = [], "/reviews", 0
     while url:

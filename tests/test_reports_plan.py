@@ -60,12 +60,12 @@ def test_the_report_is_an_a4_administrative_document_in_times_new_roman(client, 
 def test_each_task_says_what_was_done_by_type_with_vietnamese_numbers(client, session):
     p = province_with_activities(session)
     text = _text(_document(_report(client, p)))
-    assert "1. Phát thanh trên hệ thống loa truyền thanh xã" in text
+    assert "a) Phát thanh trên hệ thống loa truyền thanh xã" in text
     # Only the approved broadcast counts; the legacy commune's training counts under Hải Phòng.
     assert "Phát thanh, truyền hình: 1 hoạt động, 6 lần phát, 90 phút phát sóng; kinh phí 1.500.000 đồng." in text
     assert ("Tập huấn, bồi dưỡng: 1 hoạt động, 2 lớp/buổi; 60 lượt người tham gia (trong đó 25 người thuộc hộ nghèo, "
             "30 nữ); kinh phí 352.000.000 đồng.") in text
-    assert "Ngân sách trung ương | 0 | 350.000.000" in text
+    assert "Ngân sách trung ương | Không ghi số | 350.000.000" in text  # the plan names no amount
 
 
 def test_the_targets_table_matches_the_progress_numbers(client, session):
@@ -215,7 +215,7 @@ def test_the_report_numbers_match_the_progress_and_dashboard_api(client, session
     assert f"đã được duyệt: {format_number(head['activities'])} hoạt động" in text
     assert f"thu hút {format_number(head['participants'])} lượt người" in text
     assert f"Tổng kinh phí đã sử dụng: {format_number(head['cost_vnd'])} đồng." in text
-    assert f"Ngân sách trung ương | 0 | {format_number(head['cost_central_vnd'])}" in text
+    assert f"Ngân sách trung ương | Không ghi số | {format_number(head['cost_central_vnd'])}" in text
 
 
 def test_a_commune_officer_reports_on_the_province_plan_for_the_commune(client, session):

@@ -40,6 +40,7 @@ def test_a_reviewer_returns_one_entry_and_approves_the_others(session, live_serv
     screenshot(page, f"reviews-queue-{device}")
 
     row = page.locator(f"tr[data-id='{entries[2].id}']")
+    row.locator("summary", has_text="Trả lại").click()
     row.locator("button:has-text('Trả lại')").click()
     expect(row.locator(".field-error")).to_contain_text("Cần ghi lý do")
     row = page.locator(f"tr[data-id='{entries[2].id}']")

@@ -179,8 +179,12 @@ def test_approve_all_of_a_filtered_list_leaves_other_types_waiting(session, clie
     broadcasts = [submitted(session, commune.id, type="broadcast") for _ in range(3)]
     training = submitted(session, commune.id, type="training")
     csrf = login(client, reviewer)
-    response = client.post("/reviews/approve", data={"csrf_token": csrf, "all": "1", "type": "broadcast"},
-                           follow_redirects=False)
+    ask = client.post("/reviews/approve", data={"csrf_token": csrf, "all": "1", "type": "broadcast"},
+                      follow_redirects=False)
+    assert ask.status_code == 200 and "Duyệt 3 hoạt động?" in ask.text and "Phát thanh, truyền hình" in ask.text
+    assert [status_of(session, b) for b in broadcasts] == ["submitted"] * 3, "nothing is approved before confirming"
+    response = client.post("/reviews/approve", data={"csrf_token": csrf, "all": "1", "type": "broadcast",
+                                                     "confirm": "1"}, follow_redirects=False)
     assert response.status_code == 303 and "type=broadcast" in response.headers["location"]
     assert [status_of(session, b) for b in broadcasts] == ["approved"] * 3
     assert status_of(session, training) == "submitted"

@@ -36,7 +36,18 @@ def unit_scope_condition(user: User, scope_unit: Unit | None) -> ColumnElement[b
         return true()
     if scope_unit is None:
         return false()
-    return unit_subtree_condition(scope_unit)
+    return scope_condition(scope_unit)
+
+
+def scope_condition(root: Unit) -> ColumnElement[bool]:
+    """The units a user scoped to `root` works in: its subtree and, for the officer of a legacy
+    commune, the current commune(s) it went into on 1/7/2025 (the same people carry on logging
+    there, so they must see and log what they do after the merger)."""
+    condition = unit_subtree_condition(root)
+    if root.level == "commune" and root.is_legacy:
+        successors = select(UnitSuccessor.successor_id).where(UnitSuccessor.predecessor_id == root.id)
+        condition = or_(condition, Unit.commune_id.in_(successors))
+    return condition
 
 
 def unit_subtree_condition(root: Unit) -> ColumnElement[bool]:
@@ -74,7 +85,7 @@ def can_see_unit(session: Session, user: User, unit_id: int) -> bool:
     root = scope_unit(session, user)
     if root is None:
         return False
-    query = select(Unit.id).where(Unit.id == unit_id, unit_subtree_condition(root))
+    query = select(Unit.id).where(Unit.id == unit_id, scope_condition(root))
     return session.execute(query).first() is not None
 
 

@@ -26,17 +26,18 @@ def _communes(session: Session, ctx) -> tuple[list[Unit], list[Unit]]:
 
 
 def _tasks(session: Session, ctx):
-    """(task id, plan start, plan end, assigned unit ids, plan unit id) of the demo province's plans."""
+    """(task id, plan start, plan end, assigned unit ids, plan unit id, expected types) of the demo
+    province's plans."""
     try:
         from app.plans.models import Plan, Task, TaskUnit
     except ImportError:
         return []
-    query = (select(Task.id, Plan.period_start, Plan.period_end, Plan.unit_id).join(Plan, Plan.id == Task.plan_id)
-             .where(Plan.unit_id.in_(_province_unit_ids(session, ctx))))
+    query = (select(Task.id, Plan.period_start, Plan.period_end, Plan.unit_id, Task.activity_types)
+             .join(Plan, Plan.id == Task.plan_id).where(Plan.unit_id.in_(_province_unit_ids(session, ctx))))
     tasks = []
-    for task_id, start, end, plan_unit in session.execute(query).all():
+    for task_id, start, end, plan_unit, types in session.execute(query).all():
         assigned = set(session.execute(select(TaskUnit.unit_id).where(TaskUnit.task_id == task_id)).scalars())
-        tasks.append((task_id, start, end, assigned, plan_unit))
+        tasks.append((task_id, start, end, assigned, plan_unit, set(types or ())))
     return tasks
 
 
@@ -45,10 +46,12 @@ def _province_unit_ids(session: Session, ctx) -> select:
     return select(Unit.id).where((Unit.id.in_(ids)) | Unit.province_id.in_(ids) | Unit.current_province_id.in_(ids))
 
 
-def _task_for(rng: random.Random, tasks, unit: Unit, day: date) -> int | None:
+def _task_for(rng: random.Random, tasks, unit: Unit, day: date, kind: str) -> int | None:
+    """A task the entry plausibly serves: one of a plan in force, given to the unit, expecting its type."""
     covering = covering_unit_ids(unit)
-    fitting = [t for t, start, end, assigned, plan_unit in tasks
-               if start <= day <= end and ((assigned & covering) or (not assigned and plan_unit in covering))]
+    fitting = [t for t, start, end, assigned, plan_unit, types in tasks
+               if start <= day <= end and kind in types
+               and ((assigned & covering) or (not assigned and plan_unit in covering))]
     return rng.choice(fitting) if fitting and rng.random() < .8 else None
 
 
@@ -65,7 +68,7 @@ def load(session: Session, ctx) -> None:
     def add(unit: Unit, day: date, **kwargs):
         row = generate.make_row(rng, unit.id, day, now=now, **kwargs)
         rows.append(row)
-        task_id = _task_for(rng, tasks, unit, day)
+        task_id = _task_for(rng, tasks, unit, day, row["type"])
         if task_id:
             links.append((row["id"], task_id))
         return row

@@ -122,7 +122,8 @@ def unit_choices(session: Session, user: User, day: date, limit: int = 400) -> l
 
 
 def default_unit(session: Session, user: User, day: date, choices: list[Unit]) -> Unit | None:
-    """The user's own unit, or before 1/7/2025 the legacy commune it succeeds (the default one)."""
+    """The user's own unit, or before 1/7/2025 the legacy commune it succeeds (the default one), or
+    for the officer of a legacy commune after 1/7/2025 the commune it went into."""
     from app.units.models import UnitSuccessor
 
     if not choices:
@@ -139,6 +140,12 @@ def default_unit(session: Session, user: User, day: date, choices: list[Unit]) -
         for predecessor_id in session.execute(query).scalars():
             if predecessor_id in ids:
                 return ids[predecessor_id]
+        # From 1/7/2025 the officer of a legacy commune logs at the commune it went into.
+        query = (select(UnitSuccessor.successor_id).where(UnitSuccessor.predecessor_id == own.id)
+                 .order_by(UnitSuccessor.is_default.desc(), UnitSuccessor.successor_id))
+        for successor_id in session.execute(query).scalars():
+            if successor_id in ids:
+                return ids[successor_id]
     communes = [u for u in choices if u.level == "commune"]
     return (communes or choices)[0]
 
@@ -158,17 +165,25 @@ def task_choices_query(unit: Unit, day: date):
                    or_(Task.id.in_(assigned), and_(unassigned, Plan.unit_id.in_(ids)))))
 
 
-def task_choices(session: Session, unit: Unit | None, day: date, limit: int = 100) -> list:
+def task_choices(session: Session, unit: Unit | None, day: date, type_code: str | None = None,
+                 limit: int = 100) -> list:
+    """Tasks the entry may serve: those expecting the entry's type first, then the rest."""
     if unit is None:
         return []
     from app.plans.models import Task
 
     query = task_choices_query(unit, day).order_by(Task.plan_id.desc(), Task.position, Task.id).limit(limit)
-    return list(session.execute(query).scalars())
+    tasks = list(session.execute(query).scalars())
+    return sorted(tasks, key=lambda t: not task_expects(t, type_code))
+
+
+def task_expects(task, type_code: str | None) -> bool:
+    return bool(type_code) and type_code in (task.activity_types or [])
 
 
 def agency_choices(session: Session, user: User, unit: Unit | None, day: date) -> list:
-    """Agencies of the unit's province (either era) and the user's own, valid on `day`."""
+    """Agencies existing on `day`: the commune's own bodies (UBND, officers, Mặt trận, đoàn thể)
+    first, then those of the province (either era) and the user's own."""
     from app.agencies.models import Agency
 
     unit_ids = covering_unit_ids(unit) if unit is not None else set()
@@ -181,7 +196,21 @@ def agency_choices(session: Session, user: User, unit: Unit | None, day: date) -
                                   or_(Agency.valid_from.is_(None), Agency.valid_from <= day),
                                   or_(Agency.valid_to.is_(None), Agency.valid_to >= day))
              .order_by(Agency.name).limit(200))
-    return list(session.execute(query).scalars())
+    local = local_unit_ids(unit)
+    return sorted(session.execute(query).scalars(),
+                  key=lambda a: (a.unit_id not in local, LOCAL_KIND_ORDER.get(a.kind, 9) if a.unit_id in local else 0))
+
+
+# The commune's bodies in the order a commune plan names them: the People's Committee, its
+# officials or offices, then the Fatherland Front and the mass organisations.
+LOCAL_KIND_ORDER = {"people_committee": 0, "other": 1, "mass_organisation": 2}
+
+
+def local_unit_ids(unit: Unit | None) -> set[int]:
+    """The commune (and village) an entry happens in: whose bodies count as the commune's own."""
+    if unit is None or unit.level not in ("commune", "village"):
+        return set()
+    return {i for i in (unit.id, unit.commune_id) if i is not None}
 
 
 def last_logged(session: Session, user: User, type_code: str) -> Activity | None:

@@ -34,7 +34,7 @@ from app.core.forms import Form
 from app.core.pagination import fetch_page
 from app.core.templating import render
 from app.units import queries as unit_queries
-from app.units.models import Unit
+from app.units.models import CURRENT_START, Unit
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -103,18 +103,26 @@ def _payload(values: dict[str, Any]) -> dict[str, Any]:
                 body[key] = cleaned
         elif key in LIST_TYPES:
             body[key] = [part.strip() for part in value.split(",") if part.strip()]
-        elif key in ("end_date", "agency_id", "notes", "id") and not value.strip():
+        elif key in ("end_date", "agency_id", "notes", "id", "unit_id") and not value.strip():
             continue
         else:
             body[key] = value.strip()
     return body
 
 
+# A choice the form offers but that came back empty or garbled: say what to choose, never "not an integer".
+CHOICE_MESSAGES = {"unit_id": "Chọn đơn vị thực hiện.", "agency_id": "Chọn lại cơ quan thực hiện trong danh sách.",
+                   "task_ids": "Chọn lại nhiệm vụ trong danh sách."}
+
+
 def _errors_by_field(errors: list[dict[str, str]]) -> dict[str, str]:
     out: dict[str, str] = {}
     for e in errors:
         field = e["path"] if e["path"].startswith("details.") else e["path"].split(".")[0]
-        out.setdefault(field, e["message"])
+        message = e["message"]
+        if field in CHOICE_MESSAGES and e["code"] in ("missing", "int_parsing", "int_type", "int_from_float"):
+            message = CHOICE_MESSAGES[field]
+        out.setdefault(field, message)
     return out
 
 
@@ -124,7 +132,8 @@ def _files(form: FormData) -> list[tuple[bytes, str]]:
 
 
 def _form_context(session: Session, user: User, kind: ActivityType, values: dict[str, Any],
-                  errors: dict[str, str] | None = None, activity: Activity | None = None) -> dict[str, Any]:
+                  errors: dict[str, str] | None = None, activity: Activity | None = None,
+                  fresh: bool = False) -> dict[str, Any]:
     day = _parse_date(values.get("start_date")) or today()
     units = queries.unit_choices(session, user, day)
     unit = next((u for u in units if str(u.id) == str(values.get("unit_id"))), None)
@@ -136,14 +145,41 @@ def _form_context(session: Session, user: User, kind: ActivityType, values: dict
         unit = queries.default_unit(session, user, day, units)
         if unit is not None:
             values["unit_id"] = str(unit.id)
+    tasks = queries.task_choices(session, unit, day, kind.code)
+    expected = [t for t in tasks if queries.task_expects(t, kind.code)]
+    if fresh:
+        # A new entry never starts on a task that does not expect its type; one fitting task is chosen.
+        chosen = [i for i in values.get("task_ids", []) if any(str(t.id) == i for t in expected)]
+        values["task_ids"] = chosen or ([str(expected[0].id)] if len(expected) == 1 else [])
+    agencies = queries.agency_choices(session, user, unit, day)
+    local = queries.local_unit_ids(unit)
     return {
         "kind": kind, "types": TYPES, "values": values, "errors": errors or {}, "activity": activity,
-        "units": units, "tasks": queries.task_choices(session, unit, day),
-        "agencies": queries.agency_choices(session, user, unit, day),
+        "units": units, "tasks": expected, "other_tasks": tasks[len(expected):],
+        "agencies": [a for a in agencies if a.unit_id in local],
+        "other_agencies": [a for a in agencies if a.unit_id not in local],
+        "channels": channels_on(day), "merger_note": _merger_note(session, user, unit, day),
         "participant_columns": PARTICIPANT_COLUMNS, "cost_columns": COST_COLUMNS,
         "action": f"/activities/{activity.id}" if activity else "/activities",
         "max_date": (today() + timedelta(days=1)).isoformat(),
     }
+
+
+def channels_on(day: date) -> tuple[tuple[str, str], ...]:
+    """Broadcast channels that existed on the day: district radio stations closed with the districts."""
+    return tuple(c for c in CHANNELS if c[0] != "district_radio" or day < CURRENT_START)
+
+
+def _merger_note(session: Session, user: User, unit: Unit | None, day: date) -> str | None:
+    """For the officer of a legacy commune logging after 1/7/2025: which commune theirs went into."""
+    own = session.get(Unit, user.unit_id) if user.unit_id is not None else None
+    if own is None or not own.is_legacy or day < CURRENT_START or unit is None or unit.is_legacy:
+        return None
+    names = [s.name for s in unit_queries.successors(session, own)]
+    if not names:
+        return None
+    return (f"Từ 1/7/2025, {own.name} đã nhập vào {', '.join(names)}: hoạt động từ ngày này ghi cho "
+            f"{'đơn vị mới' if len(names) > 1 else names[0]}.")
 
 
 def _values_from(session: Session, activity: Activity) -> dict[str, Any]:
@@ -204,8 +240,9 @@ def _today_successors(session: Session, copy: Activity) -> dict[str, str]:
 
 
 def _render_form(request: Request, session: Session, user: User, kind: ActivityType, values: dict[str, Any],
-                 errors: dict[str, str] | None = None, activity: Activity | None = None, status_code: int = 200):
-    context = _form_context(session, user, kind, values, errors, activity)
+                 errors: dict[str, str] | None = None, activity: Activity | None = None, status_code: int = 200,
+                 fresh: bool = False):
+    context = _form_context(session, user, kind, values, errors, activity, fresh=fresh)
     context["title"] = ("Sửa: " if activity else "") + kind.label
     return render(request, "activities/form.html", context, status_code=status_code)
 
@@ -259,7 +296,7 @@ def new_form(request: Request, session: DbSession, user: PageUser, type: str = "
     kind = _kind(source.type if source else type)
     values = _new_values(session, user, kind, source)
     values["id"] = str(uuid.uuid4())
-    return _render_form(request, session, user, kind, values)
+    return _render_form(request, session, user, kind, values, fresh=True)
 
 
 @router.get("/activities/choices")
@@ -367,11 +404,16 @@ def _filter_tasks(session: Session, user: User) -> list:
 def detail(activity_id: uuid.UUID, request: Request, session: DbSession, user: PageUser,
            saved: str | None = None):
     activity = queries.get_visible(session, user, activity_id)
-    return _render_detail(request, session, user, activity, saved=bool(saved))
+    return render_detail(request, session, user, activity, saved=saved if saved in ("1", "sent", "resent") else None)
 
 
-def _render_detail(request: Request, session: Session, user: User, activity: Activity, *, saved: bool = False,
-                   errors: dict[str, str] | None = None, status_code: int = 200):
+REVIEW_KEYS = ("unit_id", "type", "plan_id", "task_id", "date_from", "date_to", "sort")
+DECIDED = {"approved": "Đã duyệt mục trước.", "returned": "Đã trả lại mục trước kèm ý kiến.",
+           "reopened": "Đã mở lại: hoạt động được trả về người báo cáo kèm lý do."}
+
+
+def render_detail(request: Request, session: Session, user: User, activity: Activity, *, saved: str | None = None,
+                  errors: dict[str, str] | None = None, review_comment: str = "", status_code: int = 200):
     from app.plans.models import Task
 
     task_ids = queries.task_ids_by_activity(session, [activity.id])[activity.id]
@@ -385,6 +427,10 @@ def _render_detail(request: Request, session: Session, user: User, activity: Act
         "can_add_evidence": access.can_add_evidence(user, activity),
         "can_log": user.role in access.LOG_ROLES, "saved": saved, "errors": errors or {},
         "updated_local": activity.updated_at.astimezone(VN_TZ),
+        # The review panel: the queue's filter and order travel along so "next" stays in that queue.
+        "can_review": access.can_review_activity(session, user, activity),
+        "queue_params": {k: v for k in REVIEW_KEYS if (v := (request.query_params.get(k) or "").strip())},
+        "decided": DECIDED.get(request.query_params.get("decided") or ""), "review_comment": review_comment,
     }
     return render(request, "activities/detail.html", context, status_code=status_code)
 
@@ -414,6 +460,7 @@ def update(activity_id: uuid.UUID, request: Request, session: DbSession, user: P
     for name in ("end_date", "agency_id", "notes"):
         body.setdefault(name, None)
     body.setdefault("task_ids", [])
+    was_returned = activity.status == ActivityStatus.returned
     try:
         prepared = [evidence_files.prepare(content, filename) for content, filename in files]
         services.update_activity(session, activity, services.parse_update(body), user=user)
@@ -441,17 +488,25 @@ def update(activity_id: uuid.UUID, request: Request, session: DbSession, user: P
         return _conflict_page(request, session, exc)
     if wants_json(request):
         return JSONResponse(services.to_public(session, activity).model_dump(mode="json"))
-    return RedirectResponse(f"/activities/{activity.id}?saved=1", status_code=303)
+    return RedirectResponse(f"/activities/{activity.id}?saved={_saved_word(activity, was_returned)}", status_code=303)
+
+
+def _saved_word(activity: Activity, was_returned: bool) -> str:
+    """What the detail page says after a save: sent (again) for review, or only saved."""
+    if activity.status == ActivityStatus.submitted:
+        return "resent" if was_returned else "sent"
+    return "1"
 
 
 @router.post("/activities/{activity_id}/submit")
 def submit(activity_id: uuid.UUID, request: Request, session: DbSession, user: PageUser):
     activity = queries.get_visible(session, user, activity_id)
+    was_returned = activity.status == ActivityStatus.returned
     try:
         services.submit_activity(session, activity, user=user)
     except services.Conflict as exc:
         return _conflict_page(request, session, exc)
-    return RedirectResponse(f"/activities/{activity.id}?saved=1", status_code=303)
+    return RedirectResponse(f"/activities/{activity.id}?saved={_saved_word(activity, was_returned)}", status_code=303)
 
 
 @router.post("/activities/{activity_id}/delete")
@@ -473,7 +528,7 @@ def add_evidence(activity_id: uuid.UUID, request: Request, session: DbSession, u
     except services.Invalid as exc:
         if wants_json(request):
             return invalid_response(exc)
-        return _render_detail(request, session, user, activity, errors=_errors_by_field(exc.errors), status_code=422)
+        return render_detail(request, session, user, activity, errors=_errors_by_field(exc.errors), status_code=422)
     if wants_json(request):
         return JSONResponse(services.to_public(session, activity).model_dump(mode="json"), status_code=201)
     return RedirectResponse(f"/activities/{activity.id}", status_code=303)

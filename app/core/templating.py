@@ -16,6 +16,8 @@ templates = Jinja2Templates(directory=str(ROOT / "templates"))
 templates.env.filters["number"] = format_number
 templates.env.filters["vndate"] = format_date
 templates.env.filters["vndate_long"] = format_date_long
+templates.env.filters["airtime"] = lambda a: (
+    f"{format_number(a.airings)} lần × {format_number(a.minutes_per_airing)} phút = {format_number(a.minutes)} phút")
 templates.env.filters["tojson_attr"] = lambda v: json.dumps(v, ensure_ascii=False)
 
 

@@ -63,8 +63,8 @@ class FundingRow:
 
 @dataclass
 class PlanReport:
-    authority: str            # the line above the issuer in the header (upper case)
-    issuer: str               # the reporting unit or agency (upper case)
+    authority: str            # the superior body above the issuer (upper case, not bold), or ""
+    issuer: str               # the reporting body (upper case, bold; may hold a line break)
     place_date: str
     title: str
     subtitle: str
@@ -83,6 +83,8 @@ class PlanReport:
     plan_id: int
     period_key: str
     filename: str
+    reference: str = "Số:        /BC-"   # "Số: /BC-UBND": the number is written in by the văn thư
+    addressee: str = ""                  # the "Kính gửi" line's body
     empty_sections: tuple[str, ...] = ("Đánh giá chung", "Khó khăn, vướng mắc", "Kiến nghị, đề xuất")
     recipients: list[str] = field(default_factory=lambda: ["Như trên;", "Lưu: VT."])
 
@@ -91,12 +93,58 @@ def _upper(text: str) -> str:
     return text.upper()
 
 
-def _header(session: Session, user: User, unit: Unit) -> tuple[str, str, str, str]:
-    """(authority, issuer, signer_for, signer) for the reporting unit, or the user's agency in it."""
+def _header(session: Session, user: User, unit: Unit) -> tuple[str, str, str, str, str]:
+    """(superior body, issuer, abbreviation, signer_for, signer) per Nghị định 30/2020: a People's
+    Committee issues in its own name (no superior line); an agency under its People's Committee."""
     agency = session.get(Agency, user.agency_id) if user.agency_id else None
-    if agency is not None:
-        return "UBND " + _upper(unit.name), _upper(agency.name), "THỦ TRƯỞNG CƠ QUAN", ""
-    return "ỦY BAN NHÂN DÂN", _upper(unit.name), "TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH"
+    committee = "ỦY BAN NHÂN DÂN " + _upper(unit.name)
+    if agency is not None and agency.kind != "people_committee":
+        return committee, _upper(agency.name), abbreviation(agency.name), "THỦ TRƯỞNG CƠ QUAN", ""
+    return "", "ỦY BAN NHÂN DÂN\n" + _upper(unit.name), "UBND", "TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH"
+
+
+PLACE_WORDS = (" tỉnh ", " thành phố ", " huyện ", " quận ", " thị xã ", " xã ", " phường ", " thị trấn ")
+
+
+def abbreviation(name: str) -> str:
+    """The issuing body's abbreviation of a document number ("Sở Nội vụ tỉnh X" -> "SNV")."""
+    body = f" {name} "
+    cut = min((body.lower().find(w) for w in PLACE_WORDS if body.lower().find(w) > 0), default=len(body))
+    words = [w for w in body[:cut].replace("-", " ").replace(",", " ").split() if w.lower() not in ("và", "và")]
+    return "".join(w[0].upper() for w in words if w[0].isalpha())
+
+
+# The ministry in charge of poverty reduction, to which a province reports on its own plan.
+MINISTRY_FROM_2025 = (date(2025, 3, 1), "Bộ Nông nghiệp và Môi trường", "Bộ Lao động - Thương binh và Xã hội")
+
+
+def _addressee(session: Session, user: User, unit: Unit, plan: Plan, day: date) -> str:
+    """Who the report goes to: the body that issued the plan, as it exists on the report's day; a
+    People's Committee reporting on its own plan writes to the ministry in charge, an agency on
+    its own plan to its People's Committee."""
+    issuer = session.get(Agency, plan.agency_id) if plan.agency_id else None
+    for _ in range(5):  # follow the 2025 mergers to today's body
+        if issuer is None or issuer.is_valid_on(day) or not issuer.successor_id:
+            break
+        issuer = session.get(Agency, issuer.successor_id)
+    plan_unit = session.get(Unit, plan.unit_id)
+    own_plan = plan_unit is not None and unit.id in (plan_unit.id, plan_unit.current_province_id)
+    if user.agency_id is not None and issuer is not None and issuer.id == user.agency_id:
+        return "Ủy ban nhân dân " + _lower_first(unit.name)
+    if user.agency_id is None and own_plan:
+        since, current, before = MINISTRY_FROM_2025
+        return current if day >= since else before
+    if issuer is not None:
+        return issuer.name
+    return "Ủy ban nhân dân " + _lower_first(plan_unit.name if plan_unit else unit.name)
+
+
+# Points under a numbered item, as Nghị định 30/2020 numbers them: a), b), c)… (Vietnamese letters).
+POINT_LETTERS = "abcdđeghiklmnopqrstuvxy"
+
+
+def _point(index: int) -> str:
+    return f"{POINT_LETTERS[index]})" if index < len(POINT_LETTERS) else f"{index + 1})"
 
 
 def _without_kind(title: str) -> str:
@@ -191,24 +239,26 @@ def build_plan_report(session: Session, user: User, plan_id: int, unit_id: int |
         raise access.NotFound()
     span = parse_period(period, today=at or today(), plan=plan)
     report_day = at or today()
-    authority, issuer, signer_for, signer = _header(session, user, unit)
+    authority, issuer, short, signer_for, signer = _header(session, user, unit)
     tasks = list(session.execute(
         select(Task).where(Task.plan_id == plan.id).order_by(Task.position, Task.id)).scalars())
     totals = type_totals_by_task(session, user, plan, unit, span.start, span.end, boundaries, figures.APPROVED)
     agencies = {a.id: a.name for a in session.execute(select(Agency).where(
         Agency.id.in_([t.lead_agency_id for t in tasks if t.lead_agency_id]))).scalars()}
     sections = []
-    for i, task in enumerate(tasks, 1):
+    for i, task in enumerate(tasks):
         lines = [_quantity_sentence(code, totals[(task.id, code)]) for code in TYPES if (task.id, code) in totals]
-        sections.append(TaskSection(heading=f"{i}. {task.title}", lead=agencies.get(task.lead_agency_id),
+        sections.append(TaskSection(heading=f"{_point(i)} {task.title}", lead=agencies.get(task.lead_agency_id),
                                     lines=lines or ["Chưa có hoạt động được duyệt trong kỳ báo cáo."]))
     head = progress.headline_numbers(session, user, plan, unit, span, boundaries, at)
     used = {"central": head.get("cost_central_vnd", 0), "local": head.get("cost_local_vnd", 0),
             "mobilised": head.get("cost_mobilised_vnd", 0)}
     planned = {"central": plan.budget_central_vnd, "local": plan.budget_local_vnd,
                "mobilised": plan.budget_mobilised_vnd}
-    funding = [FundingRow(label, format_number(planned[key]), format_number(used[key])) for key, label in FUNDING]
-    funding.append(FundingRow("Tổng cộng", format_number(sum(planned.values())), format_number(sum(used.values()))))
+    # A plan that names no amount ("bố trí hằng năm theo phân cấp") has no planned figure, not a zero.
+    amount = (lambda v: format_number(v)) if any(planned.values()) else (lambda v: "Không ghi số")  # noqa: E731
+    funding = [FundingRow(label, amount(planned[key]), format_number(used[key])) for key, label in FUNDING]
+    funding.append(FundingRow("Tổng cộng", amount(sum(planned.values())), format_number(sum(used.values()))))
     plan_ref = " ".join(p for p in ("Kế hoạch", f"số {plan.number}" if plan.number else "",
                                     f"ngày {format_date(plan.issued_on)}" if plan.issued_on else "",
                                     _without_kind(plan.title)) if p)
@@ -219,7 +269,8 @@ def build_plan_report(session: Session, user: User, plan_id: int, unit_id: int |
                 f"hành chính tại ngày {format_date(at or report_day)}.")]
     notes += progress.boundary_notes(session, user, plan, unit, span, boundaries, at)
     return PlanReport(
-        authority=authority, issuer=issuer,
+        authority=authority, issuer=issuer, reference=f"Số:        /BC-{short}",
+        addressee=_addressee(session, user, unit, plan, report_day),
         place_date=f"{unit.short_name}, {format_date_long(report_day)}",
         title="BÁO CÁO",
         subtitle=f"Kết quả thực hiện Kế hoạch {_without_kind(plan.title)}",

@@ -1,7 +1,9 @@
 """The plan report as a Word document laid out like an administrative document (Nghị định 30/2020).
 
 A4, margins 20 mm top and bottom, 30 mm left, 15 mm right; Times New Roman 13 pt body, 14 pt
-title; the state header in a borderless two-column table, the signature block likewise.
+title; the state header in a borderless two-column table (the superior body upright and not bold,
+the issuer bold, the reference "Số: /BC-<issuer's abbreviation>"), the "Kính gửi" line under the
+title, page numbers from page 2 at the top centre, the signature block in a borderless table.
 """
 from typing import BinaryIO
 
@@ -104,15 +106,41 @@ def _cell_line(cell, text: str, *, bold=False, italic=False, size=None, align=CE
         run.font.size = Pt(size)
 
 
+def _page_numbers(document) -> None:
+    """Page numbers at the top centre from the second page (Nghị định 30/2020, Phụ lục I)."""
+    section = document.sections[0]
+    section.different_first_page_header_footer = True
+    p = section.header.paragraphs[0]
+    p.alignment = CENTER
+    run = p.add_run()
+    for kind, text in (("begin", None), (None, " PAGE "), ("separate", None), (None, "2"), ("end", None)):
+        if kind:
+            el = OxmlElement("w:fldChar")
+            el.set(qn("w:fldCharType"), kind)
+        else:
+            el = OxmlElement("w:instrText" if text.strip() == "PAGE" else "w:t")
+            el.set(qn("xml:space"), "preserve")
+            el.text = text
+        run._r.append(el)
+    run.font.size = Pt(BODY_PT)
+
+
 def _state_header(document, r: PlanReport) -> None:
     table = document.add_table(rows=1, cols=2)
     _no_borders(table)
-    _widths(table, [62, 103])
+    _widths(table, [70, 95])
     left, right = table.rows[0].cells
-    _cell_text(left, r.authority, size=12)
-    _cell_line(left, r.issuer, bold=True, size=12)
+    issuer_lines = r.issuer.split("\n")
+    if r.authority:
+        _cell_text(left, r.authority, size=12)
+        first = 0
+    else:
+        _cell_text(left, issuer_lines[0], bold=True, size=12)
+        first = 1
+    for line in issuer_lines[first:]:
+        _cell_line(left, line, bold=True, size=12)
     _cell_line(left, "───────", size=9)
-    _cell_line(left, "Số:        /BC-", size=13)
+    _cell_line(left, r.reference, size=13)
     _cell_text(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold=True, size=12)
     _cell_line(right, "Độc lập - Tự do - Hạnh phúc", bold=True, size=13)
     _cell_line(right, "───────────────", size=9)
@@ -150,11 +178,14 @@ def _signature(document, r: PlanReport) -> None:
 def write_plan_docx(out: BinaryIO, r: PlanReport) -> None:
     document = Document()
     _setup(document)
+    _page_numbers(document)
     _state_header(document, r)
     _para(document, r.title, bold=True, size=14, align=CENTER, before=18)
     _para(document, r.subtitle, bold=True, size=14, align=CENTER)
     _para(document, r.period, bold=True, size=14, align=CENTER)
-    _para(document, "───────", size=9, align=CENTER, after=12)
+    _para(document, "───────", size=9, align=CENTER, after=6)
+    if r.addressee:
+        _para(document, f"Kính gửi: {r.addressee}.", size=14, align=CENTER, after=12)
     _para(document, r.basis, after=6)
 
     _para(document, "I. KẾT QUẢ THỰC HIỆN", bold=True, before=6, after=6)

@@ -1,25 +1,28 @@
-"""The review queue: submitted entries the reviewer may approve or return, oldest first."""
+"""The review queue: submitted entries the reviewer may approve or return, a page at a time, in
+the order the reviewer chose (by submission time or by the activity's date, oldest first)."""
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import String, func, select
 from sqlmodel import Session
 
 from app.accounts import access
 from app.accounts.models import User
-from app.activities.models import Activity
+from app.activities.models import Activity, Evidence
 from app.activities.queries import ActivityFilter, activity_query
 from app.core.pagination import after_key, decode_cursor, encode_cursor
 from app.units.models import Unit
 
-QUEUE_LIMIT = 200
+PAGE_SIZE = 50
 BULK_LIMIT = 1000
 COUNT_LIMIT = 10_000  # the queue's size is counted up to here ("more than 10,000" beyond)
-# Oldest submission first; ix_activity_review_queue (status, submitted_at, id) holds this order,
-# so any page of the queue is read from the index (the keyset is a row comparison).
-QUEUE_KEY = (Activity.submitted_at, Activity.id)
+# Sort choice → (what the page says, the sort key).
+SORTS = {
+    "submitted": "thời điểm gửi, cũ nhất trước",
+    "date": "ngày thực hiện, cũ nhất trước",
+}
+DEFAULT_SORT = "submitted"
 
 
 @dataclass
@@ -27,6 +30,30 @@ class QueueRow:
     activity: Activity
     unit_name: str
     author: str | None
+    photos: list = field(default_factory=list)   # Evidence photos (the first is the row's thumbnail)
+    evidence_count: int = 0
+
+
+def sort_key(sort: str):
+    """The column a queue page is ordered by (then the id). A submitted entry always has its
+    submission time; ix_activity_review_queue (status, submitted_at, id) and ix_activity_status_date
+    (status, start_date, id) hold these orders, so any page is read from an index."""
+    if sort == "date":
+        return Activity.start_date
+    return Activity.submitted_at
+
+
+def _key_value(activity: Activity, sort: str):
+    if sort == "date":
+        return activity.start_date.isoformat()
+    return activity.submitted_at.isoformat()
+
+
+def _after(query, sort: str, cursor: str | None):
+    values = decode_cursor(cursor, date.fromisoformat if sort == "date" else datetime.fromisoformat, uuid.UUID)
+    if not values:
+        return query
+    return query.where(after_key((sort_key(sort), Activity.id), values))
 
 
 def queue_query(session: Session, user: User, f: ActivityFilter):
@@ -35,44 +62,76 @@ def queue_query(session: Session, user: User, f: ActivityFilter):
     return activity_query(session, user, f).where(access.reviewable_within_scope_condition(session, user))
 
 
-def decode_queue_cursor(cursor: str | None) -> list | None:
-    return decode_cursor(cursor, datetime.fromisoformat, uuid.UUID)
+def queue_total(session: Session, user: User, f: ActivityFilter) -> int:
+    """The queue's size, counted up to COUNT_LIMIT + 1 so that a long queue costs no more to show."""
+    base = queue_query(session, user, f).with_only_columns(Activity.id).limit(COUNT_LIMIT + 1)
+    return session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
 
 
-def queue_cursor(activity: Activity) -> list[str]:
-    return [activity.submitted_at.isoformat(), str(activity.id)]
-
-
-def queue_page_query(session: Session, user: User, f: ActivityFilter, after: list | None = None):
-    """The queue's entries after the cursor `after`, oldest submission first (no limit)."""
-    query = queue_query(session, user, f)
-    if after:
-        query = query.where(after_key(QUEUE_KEY, after))
-    return query.order_by(*QUEUE_KEY)
-
-
-def queue(session: Session, user: User, f: ActivityFilter, cursor: str | None = None) -> tuple[list[QueueRow], int, str | None]:
-    """One page of the queue (QUEUE_LIMIT entries), the queue's size (counted up to COUNT_LIMIT + 1,
-    so that a long queue costs no more to show than a short one) and the cursor of the next page."""
-    limit = QUEUE_LIMIT
-    after = decode_queue_cursor(cursor)
-    base = queue_query(session, user, f)
-    total = session.execute(select(func.count()).select_from(
-        base.with_only_columns(Activity.id).limit(COUNT_LIMIT + 1).subquery())).scalar_one()
-    page = queue_page_query(session, user, f, after).limit(limit + 1).subquery()
-    entry = aliased(Activity, page)
-    query = (select(entry, Unit.name, User.full_name, User.username)
-             .join(Unit, Unit.id == entry.unit_id).outerjoin(User, User.id == entry.created_by_id)
-             .order_by(entry.submitted_at, entry.id))
-    rows = [QueueRow(a, unit, full or username) for a, unit, full, username in session.execute(query).all()]
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor(queue_cursor(rows[-1].activity))
+def queue(session: Session, user: User, f: ActivityFilter, sort: str = DEFAULT_SORT, cursor: str | None = None,
+          limit: int | None = None) -> tuple[list[QueueRow], int, str | None]:
+    """One page of the queue (PAGE_SIZE entries), the size of the filtered queue (see queue_total)
+    and the cursor of the next page."""
+    limit = limit or PAGE_SIZE
+    sort = sort if sort in SORTS else DEFAULT_SORT
+    total = queue_total(session, user, f)
+    query = (_after(queue_query(session, user, f), sort, cursor)
+             .join(Unit, Unit.id == Activity.unit_id).outerjoin(User, User.id == Activity.created_by_id)
+             .add_columns(Unit.name, User.full_name, User.username)
+             .order_by(sort_key(sort), Activity.id).limit(limit + 1))
+    found = session.execute(query).all()
+    rows = [QueueRow(a, unit, full or username) for a, unit, full, username in found[:limit]]
+    attach_evidence(session, rows)
+    next_cursor = (encode_cursor([_key_value(rows[-1].activity, sort), str(rows[-1].activity.id)])
+                   if len(found) > limit else None)
     return rows, total, next_cursor
+
+
+def attach_evidence(session: Session, rows: list[QueueRow]) -> None:
+    """Each row's evidence count and first photo, in two queries for the page."""
+    ids = [r.activity.id for r in rows]
+    if not ids:
+        return
+    counts = dict(session.execute(select(Evidence.activity_id, func.count()).where(Evidence.activity_id.in_(ids))
+                                  .group_by(Evidence.activity_id)).all())
+    photos: dict = {}
+    query = (select(Evidence).where(Evidence.activity_id.in_(ids), Evidence.kind == "photo")
+             .order_by(Evidence.created_at, Evidence.id))
+    for evidence in session.execute(query).scalars():
+        photos.setdefault(evidence.activity_id, []).append(evidence)
+    for row in rows:
+        row.evidence_count = counts.get(row.activity.id, 0)
+        row.photos = photos.get(row.activity.id, [])
+
+
+def next_in_queue(session: Session, user: User, f: ActivityFilter, sort: str = DEFAULT_SORT) -> Activity | None:
+    """The entry a reviewer opens after deciding one: the first still waiting in the same order."""
+    sort = sort if sort in SORTS else DEFAULT_SORT
+    query = queue_query(session, user, f).order_by(sort_key(sort), Activity.id).limit(1)
+    return session.execute(query).scalars().first()
 
 
 def queue_ids(session: Session, user: User, f: ActivityFilter, limit: int = BULK_LIMIT) -> list:
     """The ids a "approve everything in this list" button approves (the same filter as the page)."""
-    query = queue_page_query(session, user, f).with_only_columns(Activity.id)
+    query = (queue_query(session, user, f).with_only_columns(Activity.id)
+             .order_by(sort_key(DEFAULT_SORT), Activity.id))
     return list(session.execute(query.limit(limit)).scalars())
+
+
+@dataclass
+class PeriodGroup:
+    unit: Unit
+    month: str          # YYYY-MM
+    count: int
+
+
+def period_groups(session: Session, user: User, f: ActivityFilter, limit: int = 30) -> list[PeriodGroup]:
+    """What communes submitted, by month, counted in SQL: the units a reviewer approves a month of at once."""
+    month = func.substr(func.cast(Activity.start_date, String), 1, 7)
+    commune = func.coalesce(Unit.commune_id, Unit.id)
+    base = queue_query(session, user, f).join(Unit, Unit.id == Activity.unit_id)
+    query = (base.with_only_columns(commune.label("commune"), month.label("month"), func.count().label("n"))
+             .group_by(commune, month).order_by(month, commune).limit(limit))
+    found = session.execute(query).all()
+    units = {u.id: u for u in session.execute(select(Unit).where(Unit.id.in_({r.commune for r in found}))).scalars()}
+    return [PeriodGroup(units[r.commune], r.month, r.n) for r in found if r.commune in units]

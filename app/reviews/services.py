@@ -6,6 +6,7 @@ the top of their home screen, corrects it and submits again, and the entry goes 
 once more. (Reopening to "submitted" would leave nobody able to correct it.)
 """
 import uuid
+from datetime import date
 from typing import Any
 
 from sqlmodel import Session
@@ -133,3 +134,42 @@ def _approve_one(session: Session, user: User, raw: Any) -> dict[str, Any]:
         return {"id": str(activity_id), "ok": False, "code": "invalid_state", "message": exc.message,
                 "status": exc.activity.status}
     return {"id": str(activity_id), "ok": True, "status": activity.status, "version": activity.version}
+
+
+def approve_period(session: Session, unit_id: int, start: date, end: date, *, user: User) -> list[Activity]:
+    """Approve everything a commune (and its villages) submitted for a period in one decision,
+    recorded as one audit event that lists the entries (as DHIS2 approves a unit's month)."""
+    from sqlalchemy import select
+
+    from app.units.models import Unit
+
+    unit = access.require_visible_unit(session, user, unit_id)
+    if start > end:
+        raise Invalid([field_error("end", "before_start", "Ngày cuối kỳ không được trước ngày đầu kỳ.")])
+    query = (select(Activity).where(Activity.status == ActivityStatus.submitted,
+                                    Activity.start_date >= start, Activity.start_date <= end,
+                                    Activity.unit_id.in_(access.subtree_unit_ids(unit)),
+                                    access.review_queue_condition(session, user))
+             .order_by(Activity.start_date, Activity.id).limit(BULK_LIMIT + 1))
+    activities = list(session.execute(query).scalars())
+    if len(activities) > BULK_LIMIT:
+        raise Invalid([field_error("period", "too_long", f"Tối đa {BULK_LIMIT} hoạt động mỗi lần: chọn kỳ ngắn hơn.")])
+    if not activities:
+        raise Invalid([field_error("period", "empty", "Không có hoạt động nào chờ duyệt của đơn vị trong kỳ này.")])
+    for activity in activities:
+        _require_reviewer(session, user, activity)
+    now = utcnow()
+    for activity in activities:
+        activity.status = ActivityStatus.approved
+        activity.review_comment = None
+        activity.reviewed_at = activity.updated_at = now
+        activity.reviewed_by_id = activity.updated_by_id = user.id
+        activity.version += 1
+        session.add(activity)
+    record(session, user=user, entity="unit", entity_id=unit.id, action="approve_period", before={},
+           after={"period_start": start.isoformat(), "period_end": end.isoformat(), "approved": len(activities),
+                  "activity_ids": [str(a.id) for a in activities]},
+           unit_id=unit.id, note=f"Duyệt {len(activities)} hoạt động của {unit.name} "
+                                 f"từ {start:%d/%m/%Y} đến {end:%d/%m/%Y}."[:1000])
+    session.commit()
+    return activities

@@ -1,0 +1,137 @@
+"""The reviewer's day without JavaScript: the queue a page at a time in the chosen order, evidence
+per row, decisions on the entry's own page leading to the next entry, confirmed bulk approvals and
+the approval of a commune's month as one audited decision."""
+import re
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import select
+
+from app.activities.models import Activity, Evidence
+from app.audit.models import AuditEntry
+from tests.dashboards_helpers import other_current_commune
+from tests.factories import HAI_PHONG, login, make_activity, make_user
+
+
+def _submitted(session, unit_id, day, submitted_minutes_ago=0, **kw):
+    at = datetime(2026, 11, 20, 8, tzinfo=timezone.utc) - timedelta(minutes=submitted_minutes_ago)
+    return make_activity(session, unit_id, status="submitted", start_date=day, submitted_at=at, **kw)
+
+
+def _setup(session, client):
+    commune = other_current_commune(session)
+    reviewer = make_user(session, "reviewer", HAI_PHONG, username="duyet_hp")
+    return commune, reviewer, login(client, reviewer)
+
+
+def _row_ids(html: str) -> list[str]:
+    return re.findall(r'<tr id="row-[^"]+" class="[^"]*" data-id="([^"]+)"', html)
+
+
+def test_the_queue_is_paged_past_its_first_page_without_losing_or_repeating_an_entry(session, client):
+    commune, _, _ = _setup(session, client)
+    entries = [_submitted(session, commune.id, date(2026, 10, 1) + timedelta(days=i % 20), submitted_minutes_ago=i,
+                          title=f"Phát thanh số {i}") for i in range(63)]
+    first = client.get("/reviews").text
+    assert "63 hoạt động chờ duyệt" in first and "hiển thị 200" not in first
+    seen = _row_ids(first)
+    assert len(seen) == 50
+    following = re.search(r'href="/reviews\?([^"]*cursor=[^"]+)">Trang sau', first).group(1).replace("&amp;", "&")
+    second = client.get(f"/reviews?{following}").text
+    seen += _row_ids(second)
+    assert sorted(seen) == sorted(str(e.id) for e in entries) and "Trang sau" not in second
+
+
+def test_the_queue_says_what_it_sorts_by_and_sorts_by_activity_date_when_asked(session, client):
+    commune, _, _ = _setup(session, client)
+    late_sent_early_done = _submitted(session, commune.id, date(2026, 9, 1), submitted_minutes_ago=0)
+    early_sent_late_done = _submitted(session, commune.id, date(2026, 11, 1), submitted_minutes_ago=60)
+    by_submission = client.get("/reviews").text
+    assert "sắp xếp theo thời điểm gửi, cũ nhất trước" in by_submission
+    assert _row_ids(by_submission) == [str(early_sent_late_done.id), str(late_sent_early_done.id)]
+    by_date = client.get("/reviews", params={"sort": "date"}).text
+    assert "sắp xếp theo ngày thực hiện, cũ nhất trước" in by_date
+    assert _row_ids(by_date) == [str(late_sent_early_done.id), str(early_sent_late_done.id)]
+
+
+def test_each_queue_row_shows_its_evidence_count_and_a_thumbnail(session, client):
+    commune, _, _ = _setup(session, client)
+    with_photo = _submitted(session, commune.id, date(2026, 10, 5), submitted_minutes_ago=9, title="Có ảnh")
+    without = _submitted(session, commune.id, date(2026, 10, 6), title="Không ảnh")
+    photo = Evidence(activity_id=with_photo.id, kind="photo", filename="a.jpg", content_type="image/jpeg",
+                     size_bytes=10, path="x/a.jpg", thumb_path="x/a-thumb.jpg")
+    session.add_all([photo, Evidence(activity_id=with_photo.id, kind="pdf", filename="ds.pdf",
+                                     content_type="application/pdf", size_bytes=10, path="x/ds.pdf")])
+    session.commit()
+    page = client.get("/reviews").text
+    row = page[page.index(f'data-id="{with_photo.id}"'):page.index(f'data-id="{without.id}"')]
+    assert f"/activities/{with_photo.id}/evidence/{photo.id}/thumb" in row and "2 tệp" in row
+    assert "Không có" in page[page.index(f'data-id="{without.id}"'):]
+
+
+def test_on_the_entrys_own_page_a_reviewer_approves_returns_and_moves_on_to_the_next_entry(session, client):
+    commune, _, csrf = _setup(session, client)
+    first = _submitted(session, commune.id, date(2026, 10, 1), submitted_minutes_ago=30, title="Mục thứ nhất")
+    second = _submitted(session, commune.id, date(2026, 10, 2), submitted_minutes_ago=20, title="Mục thứ hai")
+    page = client.get(f"/activities/{first.id}?queue=1&sort=date").text
+    assert "Thẩm định" in page and f'action="/reviews/{first.id}/approve"' in page
+    assert '<input type="hidden" name="sort" value="date">' in page
+    approved = client.post(f"/reviews/{first.id}/approve", data={"csrf_token": csrf, "from": "detail", "sort": "date"},
+                           follow_redirects=False)
+    assert approved.status_code == 303 and approved.headers["location"].startswith(f"/activities/{second.id}?")
+    next_page = client.get(approved.headers["location"]).text
+    assert "Đã duyệt mục trước." in next_page and "Mục thứ hai" in next_page
+    empty = client.post(f"/reviews/{second.id}/return", data={"csrf_token": csrf, "from": "detail", "comment": " "})
+    assert empty.status_code == 422 and "Cần ghi lý do trả lại" in empty.text and "Mục thứ hai" in empty.text
+    returned = client.post(f"/reviews/{second.id}/return", data={"csrf_token": csrf, "from": "detail",
+                                                                 "comment": "Thiếu ảnh"}, follow_redirects=False)
+    assert returned.headers["location"].startswith("/reviews?") and "decided=returned" in returned.headers["location"]
+    assert "Hàng chờ theo bộ lọc này đã hết" in client.get(returned.headers["location"]).text
+    # An approved entry is reopened from its own page, with a reason.
+    reopen_page = client.get(f"/activities/{first.id}").text
+    assert "Mở lại để sửa" in reopen_page
+    assert client.post(f"/reviews/{first.id}/reopen", data={"csrf_token": csrf, "reason": ""}).status_code == 422
+    reopened = client.post(f"/reviews/{first.id}/reopen", data={"csrf_token": csrf, "reason": "Sai ngày"},
+                           follow_redirects=False)
+    assert reopened.status_code == 303
+    session.expire_all()
+    assert [session.get(Activity, a.id).status for a in (first, second)] == ["returned", "returned"]
+
+
+def test_a_reporter_sees_no_review_panel_on_an_entry(session, client):
+    commune = other_current_commune(session)
+    reporter = make_user(session, "reporter", commune.id, username="ghi_xa")
+    entry = _submitted(session, commune.id, date(2026, 10, 1), user=reporter)
+    login(client, reporter)
+    page = client.get(f"/activities/{entry.id}").text
+    assert "Thẩm định" not in page and "/approve" not in page
+
+
+def test_a_communes_month_is_approved_in_one_confirmed_decision_recorded_as_one_audit_event(session, client):
+    commune, reviewer, csrf = _setup(session, client)
+    october = [_submitted(session, commune.id, date(2026, 10, d)) for d in (3, 17, 31)]
+    november = _submitted(session, commune.id, date(2026, 11, 2))
+    page = client.get("/reviews").text
+    assert "Duyệt theo xã và tháng" in page and "10/2026" in page
+    ask = client.post("/reviews/period", data={"csrf_token": csrf, "period_unit_id": str(commune.id),
+                                               "month": "2026-10"})
+    assert ask.status_code == 200 and "Duyệt 3 hoạt động?" in ask.text and f"{commune.name}, tháng 10/2026" in ask.text
+    done = client.post("/reviews/period", data={"csrf_token": csrf, "period_unit_id": str(commune.id),
+                                                "month": "2026-10", "confirm": "1"}, follow_redirects=False)
+    assert done.status_code == 303 and "approved=3" in done.headers["location"]
+    session.expire_all()
+    assert [session.get(Activity, a.id).status for a in october] == ["approved"] * 3
+    assert session.get(Activity, november.id).status == "submitted"
+    events = list(session.execute(select(AuditEntry).where(AuditEntry.action == "approve_period")).scalars())
+    assert len(events) == 1 and events[0].user_id == reviewer.id
+    listed = events[0].changes["activity_ids"]["after"]
+    assert sorted(listed) == sorted(str(a.id) for a in october)
+
+
+def test_a_bulk_approval_of_a_filter_names_the_filter_in_words_before_approving(session, client):
+    commune, _, csrf = _setup(session, client)
+    _submitted(session, commune.id, date(2026, 10, 3), type="training", sessions=1)
+    ask = client.post("/reviews/approve", data={"csrf_token": csrf, "all": "1", "unit_id": str(commune.id),
+                                                "type": "training", "date_from": "2026-10-01"})
+    assert ask.status_code == 200
+    assert (f"đơn vị {commune.name}; loại “Tập huấn, bồi dưỡng”; thực hiện từ ngày 01/10/2026" in ask.text)
+    assert 'name="confirm" value="1"' in ask.text and "Hủy, về hàng chờ" in ask.text
