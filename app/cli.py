@@ -94,16 +94,37 @@ def serve(host: str = typer.Option("127.0.0.1", envvar="HOST"), port: int = type
     """Serve Loa over HTTP."""
     import uvicorn
 
+    from app.core import logs
     from app.core.config import InsecureSettings, get_settings
 
+    settings = get_settings()
     try:
-        get_settings().check_secure()
+        settings.check_secure()
     except InsecureSettings as exc:
         fail(str(exc))
+    logs.configure(settings.log_lines, settings.log_level)
+    _metrics_folder(workers)
     if migrate:
         db_upgrade("head")
     typer.echo(f"Loa is serving on http://{host}:{port}")
-    uvicorn.run("app.main:app", host=host, port=port, workers=workers, proxy_headers=True, log_level="info")
+    uvicorn.run("app.main:app", host=host, port=port, workers=workers, proxy_headers=True, log_level="info",
+                log_config=logs.uvicorn_log_config(), access_log=False)
+
+
+def _metrics_folder(workers: int) -> None:
+    """Several worker processes share their metrics through files in PROMETHEUS_MULTIPROC_DIR: a
+    fresh folder when none is given; a given one is emptied of a previous run's files."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        for stale in Path(folder).glob("*.db"):
+            stale.unlink()
+    elif workers > 1:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="loa-metrics-")
 
 
 @user_cli.command("create")

@@ -1,4 +1,5 @@
 """Every change to users, sessions and tokens. Each function checks, audits and commits once."""
+import logging
 import re
 import secrets
 from datetime import timedelta
@@ -15,6 +16,8 @@ from app.audit.services import record, snapshot
 from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.units.models import Unit
+
+log = logging.getLogger("loa.auth")
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_FAILURES = 5
@@ -48,11 +51,14 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     """Checks a password, counting failures in the database so the limit holds across workers."""
     username = username.strip().lower()
     if _is_throttled(session, username):
+        log.warning("login throttled", extra={"username": username})
         raise LoginThrottled()
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     ok = user is not None and user.is_active and verify_password(user.password_hash, password)
     session.add(LoginAttempt(username=username, succeeded=ok))
     session.commit()
+    if not ok:
+        log.warning("login failed", extra={"username": username, "known_user": user is not None})
     return user if ok else None
 
 

@@ -37,7 +37,10 @@ def build_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30)
+    # Behind PgBouncer in transaction mode a connection may change between transactions, so
+    # psycopg must not prepare statements on the server (LOA_DB_PGBOUNCER).
+    connect_args = {"prepare_threshold": None} if get_settings().db_pgbouncer else {}
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30, connect_args=connect_args)
 
 
 _SQLITE_WRITER = threading.Lock()
@@ -58,7 +61,11 @@ def write_lock(session: Session) -> Iterator[None]:
 
 @lru_cache
 def get_engine() -> Engine:
-    return build_engine(get_settings().database_url)
+    from app.core.metrics import watch_pool
+
+    engine = build_engine(get_settings().database_url)
+    watch_pool(engine)
+    return engine
 
 
 async def get_session() -> AsyncIterator[Session]:
