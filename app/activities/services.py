@@ -383,8 +383,8 @@ def bulk_create(session: Session, rows: list[Any], *, user: User, dry_run: bool 
             _insert(session, new_rows, task_ids, user=user)
             session.commit()
         metrics.ACTIVITIES_LOGGED.inc(len(new_rows))
-    log.info("bulk import", extra={"rows": len(rows), "created": 0 if dry_run else len(new_rows), "dry_run": dry_run,
-                                   "refused": sum(1 for r in results if r["status"] == "error"), "user_id": user.id})
+    log.info("bulk import", extra={"rows": len(rows), "rows_created": 0 if dry_run else len(new_rows), "dry_run": dry_run,
+                                   "rows_refused": sum(1 for r in results if r["status"] == "error"), "user_id": user.id})
     return results
 
 

@@ -7,6 +7,8 @@ import re
 import time
 import uuid
 
+from sqlalchemy import inspect
+from sqlalchemy.exc import NoInspectionAvailable
 from starlette.routing import Mount
 
 from app.core import metrics
@@ -39,6 +41,18 @@ def route_template(scope) -> str:
     if isinstance(route, Mount):
         return path + "/{path}"
     return path
+
+
+def user_id(user) -> int | None:
+    """The signed-in user's id, read from the identity map: never a query, even when the request's
+    session has rolled back and closed."""
+    if user is None:
+        return None
+    try:
+        identity = inspect(user).identity
+    except NoInspectionAvailable:
+        return getattr(user, "id", None)
+    return identity[0] if identity else None
 
 
 class RequestContext:
@@ -77,8 +91,7 @@ class RequestContext:
         route, method, status = route_template(scope), scope["method"], answer["status"]
         metrics.REQUESTS.labels(method, route, str(status)).inc()
         metrics.LATENCY.labels(method, route).observe(seconds)
-        user = scope["state"].get("user")
-        fields = {"request_id": request_id, "user_id": getattr(user, "id", None), "method": method, "route": route,
+        fields = {"request_id": request_id, "user_id": user_id(scope["state"].get("user")), "method": method, "route": route,
                   "path": scope["path"], "status": status, "duration_ms": round(seconds * 1000, 2),
                   "bytes": answer["bytes"]}
         if failed:

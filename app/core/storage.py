@@ -98,7 +98,7 @@ class S3Storage:
         self.client = boto3.client(
             "s3", endpoint_url=endpoint_url or None, region_name=region,
             aws_access_key_id=access_key_id or None, aws_secret_access_key=secret_access_key or None,
-            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3, "mode": "standard"},
+            config=Config(signature_version="s3v4", s3={"addressing_style": "path"}, retries={"max_attempts": 3, "mode": "standard"},
                           connect_timeout=5, read_timeout=30))
 
     def _key(self, key: str) -> str:
