@@ -127,6 +127,49 @@ def _metrics_folder(workers: int) -> None:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="loa-metrics-")
 
 
+@cli.command("backup")
+def backup(output: Optional[str] = typer.Option(None, "--output", "-o",
+                                               help="Archive to write (default: loa-backup-<UTC time>.tar.gz here).")):
+    """Back up the database and every evidence file into one archive with a manifest of checksums."""
+    from datetime import datetime, timezone
+    from pathlib import Path
+
+    from app.backup import BackupError, backup as write_backup
+    from app.core.config import get_settings
+    from app.core.storage import get_storage
+
+    target = Path(output or f"loa-backup-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}.tar.gz")
+    started = time.perf_counter()
+    try:
+        summary = write_backup(target, database_url=get_settings().database_url, storage=get_storage())
+    except BackupError as exc:
+        fail(f"backup failed: {exc}")
+    except Exception as exc:  # noqa: BLE001
+        fail(f"backup failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+    typer.echo(f"Backup written to {target}: {summary.database} database, {summary.files} files "
+               f"({summary.bytes / 1_000_000:.1f} MB) in {time.perf_counter() - started:.1f} s.")
+
+
+@cli.command("restore")
+def restore(archive: str = typer.Argument(..., help="Archive written by `loa backup`.")):
+    """Restore a backup into an empty installation (empty database and evidence storage)."""
+    from pathlib import Path
+
+    from app.backup import BackupError, restore as read_backup
+    from app.core.config import get_settings
+    from app.core.storage import get_storage
+
+    if not Path(archive).is_file():
+        fail(f"no such archive: {archive}")
+    try:
+        summary = read_backup(Path(archive), database_url=get_settings().database_url, storage=get_storage())
+    except BackupError as exc:
+        fail(f"restore failed: {exc}")
+    except Exception as exc:  # noqa: BLE001
+        fail(f"restore failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+    typer.echo(f"Restored the {summary.database} database and {summary.files} files.")
+
+
 @user_cli.command("create")
 def user_create(username: str = typer.Option(..., "--username"), role: str = typer.Option(..., "--role"),
                 unit: Optional[int] = typer.Option(None, "--unit", help="Scope unit id (all roles but admin)."),
