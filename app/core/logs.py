@@ -39,6 +39,10 @@ def formatter(fmt: str) -> logging.Formatter:
 def configure(fmt: str, level: str = "INFO") -> None:
     """Sends every logger's records (Loa's, uvicorn's, SQLAlchemy's warnings) through one handler on
     stderr. Called again it replaces its own handler only (test runners add theirs)."""
+    # The logging HOWTO's optimisations: Loa's lines name no source line, thread or process, so
+    # the request path does not pay to look them up.
+    logging._srcfile = None
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     root = logging.getLogger()
     for handler in [h for h in root.handlers if getattr(h, "loa", False)]:
         root.removeHandler(handler)
