@@ -2,6 +2,7 @@
 
 With several worker processes every process writes its values to files in PROMETHEUS_MULTIPROC_DIR
 (`loa serve --workers N` sets one up) and a scrape, answered by any one worker, adds them up."""
+import logging
 import os
 import secrets
 
@@ -37,9 +38,13 @@ class PendingSubmissions:
         from app.activities.models import Activity, ActivityStatus
         from app.core.db import get_engine
 
-        with Session(get_engine()) as session:
-            count = session.execute(select(func.count()).select_from(Activity)
-                                    .where(Activity.status == ActivityStatus.submitted)).scalar_one()
+        try:
+            with Session(get_engine()) as session:
+                count = session.execute(select(func.count()).select_from(Activity)
+                                        .where(Activity.status == ActivityStatus.submitted)).scalar_one()
+        except Exception as exc:  # noqa: BLE001 - the other metrics are still worth a scrape
+            logging.getLogger("loa.metrics").warning("pending submissions not counted: %s", type(exc).__name__)
+            return
         yield GaugeMetricFamily("loa_pending_submissions", "Activities submitted and waiting for review.", value=count)
 
 
