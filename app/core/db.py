@@ -21,6 +21,9 @@ def normalise_url(url: str) -> str:
 
 
 def build_engine(url: str) -> Engine:
+    """The engine for `url`. On PostgreSQL a process opens at most `pool_size + max_overflow`
+    connections (LOA_DB_POOL_SIZE, LOA_DB_MAX_OVERFLOW); a request that finds them all busy
+    waits up to 30 s for one."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         # As many connections as the thread pool has workers (40), so no request waits on the pool.
@@ -37,10 +40,12 @@ def build_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
+    settings = get_settings()
     # Behind PgBouncer in transaction mode a connection may change between transactions, so
     # psycopg must not prepare statements on the server (LOA_DB_PGBOUNCER).
-    connect_args = {"prepare_threshold": None} if get_settings().db_pgbouncer else {}
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30, connect_args=connect_args)
+    connect_args = {"prepare_threshold": None} if settings.db_pgbouncer else {}
+    return create_engine(url, pool_pre_ping=True, pool_size=settings.db_pool_size,
+                         max_overflow=settings.db_max_overflow, connect_args=connect_args)
 
 
 _SQLITE_WRITER = threading.Lock()

@@ -15,6 +15,7 @@ from app.agencies.models import Agency
 from app.audit.services import record, snapshot
 from app.core.clock import utcnow
 from app.core.storage import get_storage
+from app.core.text import clean_text
 from app.plans import queries
 from app.plans.models import (
     ASSIGN_LEVELS, Assignment, Plan, PlanCreate, PlanStatus, PlanUpdate, Target, TargetCreate, Task, TaskCreate,
@@ -216,12 +217,18 @@ def create_plan(session: Session, data: PlanCreate, *, user: User) -> Plan:
     return plan
 
 
+BUDGET_FIELDS = ("budget_central_vnd", "budget_local_vnd", "budget_mobilised_vnd")
+
+
 def update_plan(session: Session, plan: Plan, data: PlanUpdate, *, user: User) -> Plan:
     _require_manager(session, user, plan.unit_id)
     changes = data.model_dump(exclude_unset=True)
     for required in ("title", "period_start", "period_end", "status"):
         if required in changes and changes[required] is None:
             del changes[required]
+    # An amount is never unknown in Loa: null is refused rather than read as 0 (send 0 to clear it).
+    _raise_if({name: "Không để trống kinh phí: gửi 0 nếu không có." for name in BUDGET_FIELDS
+               if name in changes and changes[name] is None})
     if "legal_bases" in changes:
         changes["legal_bases"] = [b.model_dump(mode="json") for b in data.legal_bases or []]
     if "number" in changes:
@@ -291,7 +298,7 @@ def attach_document(session: Session, plan: Plan, filename: str, content: bytes,
     key = f"plans/{plan.id}/{utcnow():%Y%m%d%H%M%S}{suffix}"
     get_storage().save(key, content, mimetypes.guess_type(name)[0] or "application/octet-stream")
     before = snapshot(plan)
-    plan.document_name = name[:255]
+    plan.document_name = clean_text(name).strip()[:255] or suffix
     plan.document_path = key
     plan.updated_at = utcnow()
     session.add(plan)
