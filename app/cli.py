@@ -94,16 +94,80 @@ def serve(host: str = typer.Option("127.0.0.1", envvar="HOST"), port: int = type
     """Serve Loa over HTTP."""
     import uvicorn
 
+    from app.core import logs
     from app.core.config import InsecureSettings, get_settings
 
+    settings = get_settings()
     try:
-        get_settings().check_secure()
+        settings.check_secure()
     except InsecureSettings as exc:
         fail(str(exc))
+    logs.configure(settings.log_lines, settings.log_level)
+    _metrics_folder(workers)
     if migrate:
         db_upgrade("head")
     typer.echo(f"Loa is serving on http://{host}:{port}")
-    uvicorn.run("app.main:app", host=host, port=port, workers=workers, proxy_headers=True, log_level="info")
+    uvicorn.run("app.main:app", host=host, port=port, workers=workers, proxy_headers=True, log_level="info",
+                log_config=logs.uvicorn_log_config(), access_log=False)
+
+
+def _metrics_folder(workers: int) -> None:
+    """Several worker processes share their metrics through files in PROMETHEUS_MULTIPROC_DIR: a
+    fresh folder when none is given; a given one is emptied of a previous run's files."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        for stale in Path(folder).glob("*.db"):
+            stale.unlink()
+    elif workers > 1:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="loa-metrics-")
+
+
+@cli.command("backup")
+def backup(output: Optional[str] = typer.Option(None, "--output", "-o",
+                                               help="Archive to write (default: loa-backup-<UTC time>.tar.gz here).")):
+    """Back up the database and every evidence file into one archive with a manifest of checksums."""
+    from datetime import datetime, timezone
+    from pathlib import Path
+
+    from app.backup import BackupError, backup as write_backup
+    from app.core.config import get_settings
+    from app.core.storage import get_storage
+
+    target = Path(output or f"loa-backup-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}.tar.gz")
+    started = time.perf_counter()
+    try:
+        summary = write_backup(target, database_url=get_settings().database_url, storage=get_storage())
+    except BackupError as exc:
+        fail(f"backup failed: {exc}")
+    except Exception as exc:  # noqa: BLE001
+        fail(f"backup failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+    typer.echo(f"Backup written to {target}: {summary.database} database, {summary.files} files "
+               f"({summary.bytes / 1_000_000:.1f} MB) in {time.perf_counter() - started:.1f} s.")
+
+
+@cli.command("restore")
+def restore(archive: str = typer.Argument(..., help="Archive written by `loa backup`.")):
+    """Restore a backup into an empty installation (empty database and evidence storage)."""
+    from pathlib import Path
+
+    from app.backup import BackupError, restore as read_backup
+    from app.core.config import get_settings
+    from app.core.storage import get_storage
+
+    if not Path(archive).is_file():
+        fail(f"no such archive: {archive}")
+    try:
+        summary = read_backup(Path(archive), database_url=get_settings().database_url, storage=get_storage())
+    except BackupError as exc:
+        fail(f"restore failed: {exc}")
+    except Exception as exc:  # noqa: BLE001
+        fail(f"restore failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+    typer.echo(f"Restored the {summary.database} database and {summary.files} files.")
 
 
 @user_cli.command("create")

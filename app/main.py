@@ -1,10 +1,10 @@
-"""The Loa application: routers of every domain, static files, error handling, health check."""
+"""The Loa application: routers of every domain, static files, error handling, probes and metrics."""
+import os
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.responses import JSONResponse, RedirectResponse
-from sqlalchemy import text
+from fastapi.responses import RedirectResponse
 
 from app.accounts import admin_api, admin_views
 from app.accounts import api as accounts_api
@@ -15,8 +15,9 @@ from app.activities import views as activities_views
 from app.agencies import api as agencies_api
 from app.audit import api as audit_api
 from app.audit import views as audit_views
-from app.core import errors
+from app.core import errors, logs, metrics, probes
 from app.core.edge import TextEdge
+from app.core.request_context import RequestContext
 from app.dashboards import api as dashboards_api
 from app.dashboards import views as dashboards_views
 from app.offline import views as offline_views
@@ -30,7 +31,6 @@ from app.reviews import views as reviews_views
 from app.units import api as units_api
 from app.units import views as units_views
 from app.core.config import get_settings
-from app.core.db import get_engine
 from app.core.static import STATIC_DIR, CachedStaticFiles, static_url
 from app.core.templating import templates
 
@@ -60,10 +60,22 @@ ROUTERS = [
 async def lifespan(app: FastAPI):
     get_settings().check_secure()
     yield
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(os.getpid())
+
+
+class Loa(FastAPI):
+    def build_middleware_stack(self):
+        # Outside Starlette's error middleware, so the 500 page carries the request id too.
+        return RequestContext(super().build_middleware_stack())
 
 
 def create_app() -> FastAPI:
-    app = FastAPI(
+    settings = get_settings()
+    logs.configure(settings.log_lines, settings.log_level)
+    app = Loa(
         title="Loa API", version="1", description=API_DESCRIPTION, lifespan=lifespan,
         openapi_url="/api/v1/openapi.json", docs_url="/api/docs", redoc_url=None,
     )
@@ -76,14 +88,8 @@ def create_app() -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
 
-    @app.get("/healthz", tags=["health"])
-    def healthz():
-        try:
-            with get_engine().connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except Exception:
-            return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
-        return {"status": "ok", "database": "ok"}
+    app.include_router(probes.router)
+    app.include_router(metrics.router)
 
     @app.get("/", include_in_schema=False)
     def home(user: OptionalUser):

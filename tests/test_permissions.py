@@ -25,8 +25,9 @@ from tests.accounts_helpers import commune_a, commune_b
 from tests.factories import DA_NANG, HAI_PHONG, make_activity, make_agency, make_plan, make_task
 
 SKIP_PREFIXES = ("/static", "/api/v1/openapi", "/openapi", "/api/docs", "/docs")
-# /login and the token endpoint are how one signs in; "/" only redirects to the home page.
-SKIP_PATHS = {"/healthz", "/login", "/api/v1/auth/token", "/"}
+# /login and the token endpoint are how one signs in; "/" only redirects to the home page. The probes
+# hold no data; /metrics has its own token (tests/test_metrics.py).
+SKIP_PATHS = {"/healthz", "/livez", "/readyz", "/metrics", "/login", "/api/v1/auth/token", "/"}
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Administrative units and agencies are public reference data: anyone signed in may read any of them.
 PUBLIC_READS = {"/units/{unit_id}", "/api/v1/units/{unit_id}", "/api/v1/agencies/{agency_id}"}

@@ -1,4 +1,5 @@
 """Every change to users, sessions and tokens. Each function checks, audits and commits once."""
+import logging
 import re
 import secrets
 from datetime import timedelta
@@ -16,6 +17,8 @@ from app.audit.services import record, snapshot
 from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.units.models import Unit
+
+log = logging.getLogger("loa.auth")
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 LAST_NATIONAL_ADMIN = ("Đây là quản trị viên toàn quốc cuối cùng còn hoạt động: không thể đổi vai trò, thu hẹp "
@@ -41,12 +44,17 @@ def authenticate(session: Session, username: str, password: str, *, address: str
     (raises LoginThrottled beyond them). Unknown, invalid and locked accounts cost the same
     Argon2 verification as real ones, so the answer time does not tell them apart."""
     username = username.strip().lower()
-    slots = throttle.take_slots(session, username, address)
+    try:
+        slots = throttle.take_slots(session, username, address)
+    except LoginThrottled:
+        log.warning("login throttled", extra={"username": username})
+        raise
     user = None
     if throttle.USERNAME_RE.match(username):
         user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     verified = verify_password(user.password_hash if user is not None else stand_in_hash(), password)
     if user is None or not user.is_active or not verified:
+        log.warning("login failed", extra={"username": username, "known_user": user is not None})
         return None
     throttle.give_back(session, slots)
     session.commit()

@@ -1,5 +1,6 @@
 """Evidence files: photos are re-encoded (≤ 1600 px, no metadata but the capture date) with a
-thumbnail; PDF scans are kept as sent. Files live under the media directory, never in static/."""
+thumbnail; PDF scans are kept as sent. Files are kept in evidence storage (app/core/storage.py: the
+media directory or an object store), never in static/."""
 import hashlib
 import io
 import threading
@@ -9,9 +10,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from app.core.clock import VN_TZ
-from app.core.config import get_settings
 from app.core.errors import field_error
 from app.core.text import clean_text
+from app.core.storage import get_storage
 
 MAX_BYTES = 10 * 1024 * 1024
 # Bigger images are refused from their header, before they are decoded. A JPEG is decoded at a
@@ -47,7 +48,7 @@ class Prepared:
 
 @dataclass
 class StoredFile:
-    """Where a prepared file was written, relative to the media directory."""
+    """The storage keys a prepared file was written under."""
     id: uuid.UUID
     path: str
     thumb_path: str | None = None
@@ -61,14 +62,6 @@ def _invalid(message: str, code: str):
 
 def sha256(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
-
-
-def media_root() -> Path:
-    return Path(get_settings().media_dir)
-
-
-def absolute(relative: str) -> Path:
-    return media_root() / relative
 
 
 def _captured_at(image) -> datetime | None:
@@ -199,21 +192,22 @@ def prepare(content: bytes, filename: str) -> Prepared:
 
 
 def store(activity_id: uuid.UUID, file: Prepared) -> StoredFile:
-    """Writes a prepared file (and its thumbnail) under the media directory."""
+    """Writes a prepared file (and its thumbnail) to evidence storage."""
     evidence_id = uuid.uuid4()
-    folder = Path("evidence") / str(activity_id)
-    (media_root() / folder).mkdir(parents=True, exist_ok=True)
-    relative = folder / f"{evidence_id}.{'pdf' if file.kind == 'pdf' else 'jpg'}"
-    absolute(str(relative)).write_bytes(file.data)
-    thumb_relative = None
+    storage = get_storage()
+    folder = f"evidence/{activity_id}"
+    key = f"{folder}/{evidence_id}.{'pdf' if file.kind == 'pdf' else 'jpg'}"
+    storage.save(key, file.data, file.content_type)
+    thumb_key = None
     if file.thumb is not None:
-        thumb_relative = folder / f"{evidence_id}_thumb.jpg"
-        absolute(str(thumb_relative)).write_bytes(file.thumb)
-    return StoredFile(evidence_id, str(relative), str(thumb_relative) if thumb_relative else None)
+        thumb_key = f"{folder}/{evidence_id}_thumb.jpg"
+        storage.save(thumb_key, file.thumb, "image/jpeg")
+    return StoredFile(evidence_id, key, thumb_key)
 
 
 def remove(evidence: list) -> None:
+    storage = get_storage()
     for e in evidence:
-        for relative in (e.path, e.thumb_path):
-            if relative:
-                absolute(relative).unlink(missing_ok=True)
+        for key in (e.path, e.thumb_path):
+            if key:
+                storage.delete(key)

@@ -4,6 +4,7 @@ Every function takes the acting user, checks access, validates the rules of the 
 the audit trail and commits once. Validation errors are a list of
 {"path": <field name>, "code": ..., "message": <Vietnamese>} shared by the HTML form and the API.
 """
+import logging
 import uuid
 from datetime import date, timedelta
 from typing import Any, TypeVar
@@ -24,6 +25,7 @@ from app.activities.models import (
 from app.activities.types import COUNTED_COLUMNS, DETAIL_NAMES, TYPES
 from app.agencies.models import Agency
 from app.audit.services import audit_row, record, record_many, snapshot
+from app.core import metrics
 from app.core.clock import today, utcnow
 from app.core.db import write_lock
 from app.core.errors import errors_from_pydantic, field_error
@@ -36,6 +38,7 @@ BREAKDOWN_FIELDS = ("participants_women", "participants_ethnic", "participants_p
 BULK_LIMIT = 1000
 T = TypeVar("T", ActivityCreate, ActivityUpdate)
 EARLIEST = date(2000, 1, 1)  # before any programme Loa serves: a mistyped year
+log = logging.getLogger("loa.activities")
 
 
 class Invalid(Exception):
@@ -314,6 +317,7 @@ def create_activity(session: Session, data: ActivityCreate, *, user: User) -> tu
         with write_lock(session):
             _insert(session, [row], {row["id"]: data.task_ids}, user=user)
             session.commit()
+        metrics.ACTIVITIES_LOGGED.inc()
     except IntegrityError:
         # The id is taken: a retry of a stored entry (perhaps racing its twin), or someone else's id.
         session.rollback()
@@ -378,6 +382,9 @@ def bulk_create(session: Session, rows: list[Any], *, user: User, dry_run: bool 
         with write_lock(session):
             _insert(session, new_rows, task_ids, user=user)
             session.commit()
+        metrics.ACTIVITIES_LOGGED.inc(len(new_rows))
+    log.info("bulk import", extra={"rows": len(rows), "rows_created": 0 if dry_run else len(new_rows), "dry_run": dry_run,
+                                   "rows_refused": sum(1 for r in results if r["status"] == "error"), "user_id": user.id})
     return results
 
 

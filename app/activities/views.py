@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy import or_, select
 from sqlmodel import Session
 from starlette.datastructures import FormData, UploadFile
@@ -23,6 +23,7 @@ from app.activities import evidence as evidence_files
 from app.activities import queries, services
 from app.activities.api import conflict_response, invalid_response
 from app.activities.evidence import MAX_BYTES
+from app.core.storage import get_storage
 from app.activities.models import Activity, ActivityCounts, ActivityStatus, Evidence
 from app.activities.queries import ActivityFilter, activity_cursor, activity_query, after_cursor, decode_activity_cursor, list_order
 from app.activities.types import (
@@ -549,12 +550,11 @@ def _serve(session: Session, user: User, activity_id: uuid.UUID, evidence_id: uu
     evidence = session.get(Evidence, evidence_id)
     if evidence is None or evidence.activity_id != activity_id:
         raise access.NotFound()
-    relative = evidence.thumb_path if thumb and evidence.thumb_path else evidence.path
-    path = evidence_files.absolute(relative)
-    if not path.exists():
+    key = evidence.thumb_path if thumb and evidence.thumb_path else evidence.path
+    media_type = "image/jpeg" if key.endswith(".jpg") else evidence.content_type
+    try:
+        return get_storage().response(key, media_type, None if media_type.startswith("image/") else evidence.filename,
+                                      True, {"Cache-Control": "private, max-age=86400"})
+    except KeyError:
         raise access.NotFound()
-    media_type = "image/jpeg" if relative.endswith(".jpg") else evidence.content_type
-    return FileResponse(path, media_type=media_type, headers={"Cache-Control": "private, max-age=86400"},
-                        filename=None if media_type.startswith("image/") else evidence.filename,
-                        content_disposition_type="inline")
 

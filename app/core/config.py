@@ -26,10 +26,30 @@ class Settings(BaseSettings):
     # processes × (pool + overflow) below the server's max_connections (README, "Connections").
     db_pool_size: int = Field(default=5, ge=1, le=100, validation_alias="LOA_DB_POOL_SIZE")
     db_max_overflow: int = Field(default=5, ge=0, le=100, validation_alias="LOA_DB_MAX_OVERFLOW")
+    log_format: str = Field(default="", validation_alias="LOA_LOG_FORMAT")
+    log_level: str = Field(default="INFO", validation_alias="LOA_LOG_LEVEL")
+    metrics_token: str = Field(default="", validation_alias="LOA_METRICS_TOKEN")
+    storage: str = Field(default="local", validation_alias="LOA_STORAGE")
+    s3_bucket: str = Field(default="", validation_alias="LOA_S3_BUCKET")
+    s3_endpoint_url: str = Field(default="", validation_alias="LOA_S3_ENDPOINT_URL")
+    s3_region: str = Field(default="us-east-1", validation_alias="LOA_S3_REGION")
+    s3_access_key_id: str = Field(default="", validation_alias="LOA_S3_ACCESS_KEY_ID")
+    s3_secret_access_key: str = Field(default="", validation_alias="LOA_S3_SECRET_ACCESS_KEY")
+    s3_prefix: str = Field(default="", validation_alias="LOA_S3_PREFIX")
+    s3_signed_urls: bool = Field(default=False, validation_alias="LOA_S3_SIGNED_URLS")
+    s3_url_seconds: int = Field(default=300, validation_alias="LOA_S3_URL_SECONDS")
+    db_pgbouncer: bool = Field(default=False, validation_alias="LOA_DB_PGBOUNCER")
 
     @property
     def is_development(self) -> bool:
         return self.env in ("development", "test")
+
+    @property
+    def log_lines(self) -> str:
+        """"text" (readable) in development, "json" otherwise, unless LOA_LOG_FORMAT says."""
+        if self.log_format in ("json", "text"):
+            return self.log_format
+        return "text" if self.is_development else "json"
 
     def check_secure(self) -> None:
         if not self.is_development and (not self.secret_key or self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 16):

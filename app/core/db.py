@@ -41,8 +41,11 @@ def build_engine(url: str) -> Engine:
 
         return engine
     settings = get_settings()
+    # Behind PgBouncer in transaction mode a connection may change between transactions, so
+    # psycopg must not prepare statements on the server (LOA_DB_PGBOUNCER).
+    connect_args = {"prepare_threshold": None} if settings.db_pgbouncer else {}
     return create_engine(url, pool_pre_ping=True, pool_size=settings.db_pool_size,
-                         max_overflow=settings.db_max_overflow)
+                         max_overflow=settings.db_max_overflow, connect_args=connect_args)
 
 
 _SQLITE_WRITER = threading.Lock()
@@ -63,7 +66,11 @@ def write_lock(session: Session) -> Iterator[None]:
 
 @lru_cache
 def get_engine() -> Engine:
-    return build_engine(get_settings().database_url)
+    from app.core.metrics import watch_pool
+
+    engine = build_engine(get_settings().database_url)
+    watch_pool(engine)
+    return engine
 
 
 async def get_session() -> AsyncIterator[Session]:

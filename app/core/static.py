@@ -2,11 +2,12 @@
 to a file is picked up at once."""
 import hashlib
 from functools import lru_cache
-from pathlib import Path
 
 from starlette.staticfiles import StaticFiles
 
-STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
+from app.core.paths import ROOT
+
+STATIC_DIR = ROOT / "static"
 
 
 @lru_cache(maxsize=None)

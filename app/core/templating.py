@@ -4,14 +4,13 @@ A page is a full document; when htmx asks for it (HX-Request, not boosted, not a
 restore) the same URL answers only the named fragment. `Vary: HX-Request` keeps caches honest.
 """
 import json
-from pathlib import Path
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
+from app.core.paths import ROOT
 from app.core.text import format_date, format_date_long, format_number
 
-ROOT = Path(__file__).resolve().parents[2]
 templates = Jinja2Templates(directory=str(ROOT / "templates"))
 templates.env.filters["number"] = format_number
 templates.env.filters["vndate"] = format_date

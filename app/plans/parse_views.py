@@ -3,6 +3,7 @@
 The form keeps every value as typed (strings) so a refused save shows exactly what was sent.
 """
 import base64
+import logging
 import re
 from datetime import date
 from pathlib import Path
@@ -31,6 +32,7 @@ from app.plans.parser import GROUP, MAX_TEXT_BYTES, docx_to_text, parse_plan_tex
 from app.units.models import Level, Unit
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger("loa.plans")
 
 MAX_UPLOAD_BYTES = 5_000_000
 MAX_KEPT_BYTES = 2_000_000  # the original travels with the review form, to be attached on save
@@ -124,6 +126,7 @@ def save_draft(request: Request, session: DbSession, user: PageUser, posted: For
         session.rollback()
         errors = {"form": "Không lưu được: có giá trị vượt quá giới hạn lưu trữ (ví dụ số tiền quá lớn)."}
         return _review_page(request, session, user, form, errors, status_code=422)
+    log.info("plan imported", extra={"plan_id": plan.id, "tasks": len(form.get("tasks", [])), "user_id": user.id})
     return RedirectResponse(f"/plans/{plan.id}", status_code=303)
 
 

@@ -1,5 +1,6 @@
 """Every change to plans and tasks. Each function checks access, validates with messages meant
 for the field concerned, writes the audit trail and commits once."""
+import mimetypes
 import re
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from app.activities.types import TYPES
 from app.agencies.models import Agency
 from app.audit.services import record, snapshot
 from app.core.clock import utcnow
-from app.core.config import get_settings
+from app.core.storage import get_storage
 from app.core.text import clean_text
 from app.plans import queries
 from app.plans.models import (
@@ -294,13 +295,11 @@ def attach_document(session: Session, plan: Plan, filename: str, content: bytes,
         raise PlanInputError({"document": "Chỉ nhận tệp PDF, DOCX, DOC, ODT hoặc TXT."})
     if not content or len(content) > MAX_DOCUMENT_BYTES:
         raise PlanInputError({"document": "Tệp rỗng hoặc lớn hơn 20 MB."})
-    folder = Path(get_settings().media_dir) / "plans" / str(plan.id)
-    folder.mkdir(parents=True, exist_ok=True)
-    stored = folder / f"{utcnow():%Y%m%d%H%M%S}{suffix}"
-    stored.write_bytes(content)
+    key = f"plans/{plan.id}/{utcnow():%Y%m%d%H%M%S}{suffix}"
+    get_storage().save(key, content, mimetypes.guess_type(name)[0] or "application/octet-stream")
     before = snapshot(plan)
     plan.document_name = clean_text(name).strip()[:255] or suffix
-    plan.document_path = str(stored.relative_to(Path(get_settings().media_dir)))
+    plan.document_path = key
     plan.updated_at = utcnow()
     session.add(plan)
     record(session, user=user, entity="plan", entity_id=plan.id, action="attach_document", before=before,

@@ -3,13 +3,13 @@
 Forms post back to themselves and work without JavaScript: "add a row" buttons re-render the form
 with one more row; a refused save answers 422 with every typed value and an error beside its field.
 """
+import mimetypes
 import re
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy import or_, select
 from sqlmodel import Session
@@ -22,8 +22,8 @@ from app.activities.types import TYPES
 from app.agencies.models import Agency
 from app.agencies.queries import agencies_for_unit, covering_unit_ids
 from app.core.clock import today
-from app.core.config import get_settings
 from app.core.forms import Form
+from app.core.storage import get_storage
 from app.core.templating import render
 from app.plans import queries, services
 from app.plans.models import (
@@ -370,10 +370,14 @@ def delete_plan(plan_id: int, session: DbSession, user: PageUser):
 @router.get("/plans/{plan_id:int}/document")
 def download_document(plan_id: int, session: DbSession, user: PageUser):
     plan = queries.get_plan(session, user, plan_id)
-    path = Path(get_settings().media_dir) / (plan.document_path or "")
-    if not plan.document_path or not path.is_file():
+    if not plan.document_path:
         raise access.NotFound()
-    return FileResponse(path, filename=plan.document_name or path.name)
+    name = plan.document_name or plan.document_path.rsplit("/", 1)[-1]
+    try:
+        return get_storage().response(plan.document_path, mimetypes.guess_type(name)[0] or "application/octet-stream",
+                                      name, False, {})
+    except KeyError:
+        raise access.NotFound()
 
 
 @router.post("/plans/{plan_id:int}/document")

@@ -1,6 +1,8 @@
 """HTTP responses of the downloads, shared by the browser pages and the API."""
+import logging
 import os
 import tempfile
+import time
 
 from fastapi.responses import FileResponse, StreamingResponse
 from sqlmodel import Session
@@ -8,18 +10,26 @@ from starlette.background import BackgroundTask
 
 from app.accounts import access
 from app.accounts.models import User
+from app.core import metrics
 from app.core.clock import today, utcnow
 from app.core.db import get_engine
 from app.reports.csv import activity_csv
 from app.reports.params import ExportParams
 from app.reports.xlsx import write_activities_xlsx
 
+log = logging.getLogger("loa.reports")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _disposition(filename: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"}
+
+
+def _exported(fmt: str, started: float, user: User, **fields) -> None:
+    seconds = time.perf_counter() - started
+    metrics.EXPORT_SECONDS.labels(fmt).observe(seconds)
+    log.info("export", extra={"format": fmt, "duration_ms": round(seconds * 1000, 1), "user_id": user.id, **fields})
 
 
 def _check_scope(session: Session, user: User, p: ExportParams) -> None:
@@ -43,6 +53,7 @@ def _check_scope(session: Session, user: User, p: ExportParams) -> None:
 
 def xlsx_response(session: Session, user: User, p: ExportParams) -> FileResponse:
     _check_scope(session, user, p)
+    started = time.perf_counter()
     handle = tempfile.NamedTemporaryFile(prefix="loa-", suffix=".xlsx", delete=False)
     try:
         with handle:
@@ -50,6 +61,7 @@ def xlsx_response(session: Session, user: User, p: ExportParams) -> FileResponse
     except BaseException:
         os.unlink(handle.name)
         raise
+    _exported("xlsx", started, user, bytes=os.path.getsize(handle.name))
     return FileResponse(handle.name, media_type=XLSX_TYPE, headers=_disposition(f"hoat-dong-{today():%Y-%m-%d}.xlsx"),
                         background=BackgroundTask(os.unlink, handle.name))
 
@@ -60,8 +72,10 @@ def csv_response(session: Session, user: User, p: ExportParams) -> StreamingResp
 
     def chunks():
         # Its own session: the request's may be closed before the last row is sent.
+        started = time.perf_counter()
         with Session(get_engine()) as s:
             yield from activity_csv(s, user, p.filter, now=now, boundaries=p.boundaries, at=p.at)
+        _exported("csv", started, user)
 
     return StreamingResponse(chunks(), media_type="text/csv; charset=utf-8",
                              headers=_disposition(f"hoat-dong-{today():%Y-%m-%d}.csv"))
@@ -72,9 +86,11 @@ def docx_response(session: Session, user: User, plan_id: int, unit_id: int | Non
     from app.reports.data import build_plan_report
     from app.reports.docx import write_plan_docx
 
+    started = time.perf_counter()
     report = build_plan_report(session, user, plan_id, unit_id, period, boundaries, at)
     handle = tempfile.NamedTemporaryFile(prefix="loa-", suffix=".docx", delete=False)
     with handle:
         write_plan_docx(handle, report)
+    _exported("docx", started, user, plan_id=plan_id)
     return FileResponse(handle.name, media_type=DOCX_TYPE, headers=_disposition(report.filename),
                         background=BackgroundTask(os.unlink, handle.name))

@@ -5,6 +5,7 @@ back to its author as *returned*, the reason becoming the review comment: the au
 the top of their home screen, corrects it and submits again, and the entry goes through review
 once more. (Reopening to "submitted" would leave nobody able to correct it.)
 """
+import logging
 import uuid
 from datetime import date
 from typing import Any
@@ -16,11 +17,13 @@ from app.accounts.models import User
 from app.activities import queries
 from app.activities.models import Activity, ActivityStatus
 from app.audit.services import record, snapshot
+from app.core import metrics
 from app.core.clock import utcnow
 from app.core.errors import field_error
 
 COMMENT_MAX = 2000
 BULK_LIMIT = 1000
+log = logging.getLogger("loa.reviews")
 
 
 class Invalid(Exception):
@@ -72,6 +75,9 @@ def _transition(session: Session, activity: Activity, status: ActivityStatus, ac
     session.add(activity)
     record(session, user=user, entity="activity", entity_id=activity.id, action=action, before=before,
            after=snapshot(activity), unit_id=activity.unit_id, note=note)
+    metrics.REVIEWS.labels(action).inc()
+    log.info("review decision", extra={"decision": action, "activity_id": str(activity.id), "user_id": user.id,
+                                       "unit_id": activity.unit_id})
 
 
 def _approve(session: Session, activity: Activity, user: User) -> None:
