@@ -28,6 +28,18 @@ MAX_AIRINGS = 1_000_000
 MAX_MINUTES_PER_AIRING = 1_440  # a whole day
 MAX_VND = 10**15  # a million billion đồng per funding source
 MAX_ID = 2**31 - 1
+# Bounds of the texts and lists an entry carries (titles and notes have theirs on the fields).
+MAX_LIST_ITEMS = 20  # topics, audience groups
+MAX_ITEM_LENGTH = 200
+MAX_DETAILS = 20  # a type has at most a handful of details
+MAX_DETAIL_NAME = 64
+MAX_DETAIL_LENGTH = 2000
+MAX_TASKS = 50  # tasks one entry serves
+
+ListItem = Annotated[str, Field(max_length=MAX_ITEM_LENGTH)]
+DetailName = Annotated[str, Field(max_length=MAX_DETAIL_NAME)]
+DetailValue = Annotated[str, Field(max_length=MAX_DETAIL_LENGTH)]
+TaskId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 def _no_booleans(value: Any) -> Any:
@@ -151,10 +163,10 @@ class ActivityCreate(ActivityBase):
     id: uuid.UUID | None = None
     title: str | None = Field(default=None, max_length=500)  # defaults to the type's name
     status: ActivityStatus = ActivityStatus.draft  # "submitted" logs and submits in one call
-    task_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(default_factory=list)
-    topics: list[str] = Field(default_factory=list)
-    audiences: list[str] = Field(default_factory=list)
-    details: dict[str, str] = Field(default_factory=dict)
+    task_ids: list[TaskId] = Field(default_factory=list, max_length=MAX_TASKS)
+    topics: list[ListItem] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    audiences: list[ListItem] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    details: dict[DetailName, DetailValue] = Field(default_factory=dict, max_length=MAX_DETAILS)
 
 
 class ActivityUpdate(SQLModel):
@@ -170,10 +182,10 @@ class ActivityUpdate(SQLModel):
     unit_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     agency_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     notes: str | None = Field(default=None, max_length=5000)
-    task_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = None
-    topics: list[str] | None = None
-    audiences: list[str] | None = None
-    details: dict[str, str] | None = None
+    task_ids: list[TaskId] | None = Field(default=None, max_length=MAX_TASKS)
+    topics: list[ListItem] | None = Field(default=None, max_length=MAX_LIST_ITEMS)
+    audiences: list[ListItem] | None = Field(default=None, max_length=MAX_LIST_ITEMS)
+    details: dict[DetailName, DetailValue] | None = Field(default=None, max_length=MAX_DETAILS)
     participants: int | None = Field(default=None, ge=0, le=MAX_COUNT)
     participants_women: int | None = Field(default=None, ge=0, le=MAX_COUNT)
     participants_ethnic: int | None = Field(default=None, ge=0, le=MAX_COUNT)

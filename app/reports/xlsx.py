@@ -45,7 +45,7 @@ class _Styles:
         return c
 
 
-def _sheet(wb: Workbook, title: str, widths: list[int], lines: tuple[str, str]):
+def _sheet(wb: Workbook, title: str, widths: list[int], lines: tuple[str, str], note: str | None = None):
     ws = wb.create_sheet(title[:MAX_TITLE])
     for i, width in enumerate(widths, 1):
         ws.column_dimensions[get_column_letter(i)].width = width
@@ -54,7 +54,7 @@ def _sheet(wb: Workbook, title: str, widths: list[int], lines: tuple[str, str]):
     s = _Styles(ws)
     ws.append([s.cell(_text(lines[0]), bold=True)])
     ws.append([_text(lines[1])])
-    ws.append([])
+    ws.append([s.cell(note, bold=True)] if note else [])
     return ws, s
 
 
@@ -87,16 +87,20 @@ def _activity_sheet(wb, session, user, f: ActivityFilter, boundaries: str, type_
 
 
 def _summary_sheet(wb, by_type: dict[str, dict[str, int]], lines, progress_rows) -> None:
-    headers = ["Loại hoạt động", "Số hoạt động"] + [label for _, label in summary.TOTAL_COLUMNS]
-    widths = [34, 12] + [16] * len(summary.TOTAL_COLUMNS)
-    ws, s = _sheet(wb, "Tổng hợp", widths, lines)
+    statuses = [name for name, _ in summary.STATUS_COLUMNS]
+    figures = [name for name, _ in summary.TOTAL_COLUMNS]
+    headers = (["Loại hoạt động", "Số hoạt động (mọi trạng thái)"] + [label for _, label in summary.STATUS_COLUMNS]
+               + [f"{label} (đã duyệt)" for _, label in summary.TOTAL_COLUMNS])
+    widths = [34, 14] + [12] * len(statuses) + [16] * len(figures)
+    ws, s = _sheet(wb, "Tổng hợp", widths, lines, summary.FIGURES_NOTE)
     ws.append([s.cell(h, bold=True, fill="DDE7F0", wrap=True) for h in headers])
+    keys = ["activities"] + statuses + figures
     for code, row in sorted(by_type.items(), key=lambda item: ORDER.get(item[0], len(ORDER))):
-        ws.append([TYPES[code].label if code in TYPES else code, s.cell(row["activities"], number_format=NUMBER_FORMAT)]
-                  + [s.cell(row[name], number_format=NUMBER_FORMAT) for name, _ in summary.TOTAL_COLUMNS])
+        ws.append([TYPES[code].label if code in TYPES else code]
+                  + [s.cell(row[name], number_format=NUMBER_FORMAT) for name in keys])
     total = summary.grand_total(by_type)
-    ws.append([s.cell("Tổng cộng", bold=True), s.cell(total["activities"], bold=True, number_format=NUMBER_FORMAT)]
-              + [s.cell(total[name], bold=True, number_format=NUMBER_FORMAT) for name, _ in summary.TOTAL_COLUMNS])
+    ws.append([s.cell("Tổng cộng", bold=True)] + [s.cell(total[name], bold=True, number_format=NUMBER_FORMAT)
+                                                   for name in keys])
     ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(headers))}{HEADER_ROW + len(by_type)}"
     if not progress_rows:
         return

@@ -5,14 +5,14 @@ columns of one order, behind its usual leading filter, so PostgreSQL answers the
 Index Cond and stops after one page, at any depth.
 
 Revision ID: 0010_keyset_indexes
-Revises: 0002_token_request_id
+Revises: 0008_plan_budget_other_sources
 Create Date: 2026-11-29 15:00:00
 """
 from alembic import op
 
 
 revision = '0010_keyset_indexes'
-down_revision = '0002_token_request_id'
+down_revision = '0008_plan_budget_other_sources'
 branch_labels = None
 depends_on = None
 
