@@ -7,6 +7,7 @@ from sqlmodel import Field, SQLModel
 
 from app.core.clock import utcnow
 from app.core.types import UTCDateTime
+from app.core.versions import version_checked
 
 
 class Role(StrEnum):
@@ -34,7 +35,10 @@ class UserBase(SQLModel):
 
 class User(UserBase, table=True):
     __tablename__ = "user_account"
+    __mapper_args__ = version_checked()
     id: int | None = Field(default=None, primary_key=True)
+    # Bumped on every change; an edit made from an older version is refused (409).
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     username: str = Field(max_length=64, unique=True, index=True)
     password_hash: str = Field(max_length=255)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
@@ -46,6 +50,7 @@ class UserCreate(UserBase):
 
 
 class UserUpdate(SQLModel):
+    version: int = Field(description="The version you last read: an older one is refused (409 with the current record)")
     full_name: str | None = None
     phone: str | None = None
     email: str | None = None
@@ -57,6 +62,7 @@ class UserUpdate(SQLModel):
 
 class UserPublic(UserBase):
     id: int
+    version: int
     created_at: datetime
 
 

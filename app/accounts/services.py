@@ -14,6 +14,7 @@ from app.agencies.models import Agency
 from app.audit.services import record, snapshot
 from app.core.clock import utcnow
 from app.core.config import get_settings
+from app.core.versions import require_version, stale_is_conflict
 from app.units.models import Unit
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -147,7 +148,8 @@ def create_user(session: Session, data: UserCreate, *, user: User | None) -> Use
 
 
 def update_user(session: Session, target: User, data: UserUpdate, *, user: User) -> User:
-    changes = data.model_dump(exclude_unset=True)
+    """A change made from `data.version`; StaleVersion when the account changed since."""
+    changes = data.model_dump(exclude_unset=True, exclude={"version"})
     for required in ("role", "is_active", "full_name"):
         if required in changes and changes[required] is None:
             raise UserInputError(required, "Trường này không được để trống.")
@@ -161,13 +163,16 @@ def update_user(session: Session, target: User, data: UserUpdate, *, user: User)
     unit_id = changes.get("unit_id", target.unit_id)
     agency_id = changes.get("agency_id", target.agency_id)
     _check_grant(session, user, role, unit_id, agency_id)
-    for key, value in changes.items():
-        setattr(target, key, value)
-    target.updated_at = utcnow()
-    session.add(target)
-    record(session, user=user, entity="user", entity_id=target.id, action="update", before=before,
-           after=snapshot(target), unit_id=target.unit_id)
-    session.commit()
+    require_version(target, data.version)
+    with stale_is_conflict(session, target):
+        for key, value in changes.items():
+            setattr(target, key, value)
+        target.updated_at = utcnow()
+        session.add(target)
+        session.flush()  # the versioned UPDATE first: of two edits from the same version, one stops here
+        record(session, user=user, entity="user", entity_id=target.id, action="update", before=before,
+               after=snapshot(target), unit_id=target.unit_id)
+        session.commit()
     return target
 
 

@@ -9,6 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from app.core.clock import utcnow
 from app.core.types import UTCDateTime
+from app.core.versions import version_checked
 
 
 class PlanStatus(StrEnum):
@@ -66,7 +67,10 @@ class PlanBase(SQLModel):
 
 class Plan(PlanBase, table=True):
     __table_args__ = (Index("ix_plan_period", "period_start", "period_end"),)
+    __mapper_args__ = version_checked()
     id: int | None = Field(default=None, primary_key=True)
+    # Bumped on every change; an edit made from an older version is refused (409).
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     # The provincial task this plan implements (cascade). No foreign key: plan and task would
     # reference each other, which SQLite cannot create in one pass.
     parent_task_id: int | None = Field(default=None, index=True)
@@ -91,7 +95,9 @@ class TaskBase(SQLModel):
 
 
 class Task(TaskBase, table=True):
+    __mapper_args__ = version_checked()
     id: int | None = Field(default=None, primary_key=True)
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     plan_id: int = Field(foreign_key="plan.id", index=True)
     position: int = 0
     activity_types: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -180,6 +186,7 @@ class TaskCreate(SQLModel):
 class TaskUpdate(SQLModel):
     """Fields left out stay as they are; `assignment` or `targets` given replace the old ones."""
 
+    version: int = Field(description="The version you last read: an older one is refused (409 with the current record)")
     title: str | None = Field(default=None, min_length=3, max_length=500)
     description: str | None = Field(default=None, max_length=20000)
     lead_agency_id: int | None = None
@@ -195,6 +202,7 @@ class TaskUpdate(SQLModel):
 
 class TaskPublic(TaskBase):
     id: int
+    version: int
     plan_id: int
     position: int
     activity_types: list[str]
@@ -225,6 +233,7 @@ class PlanCreate(SQLModel):
 
 
 class PlanUpdate(SQLModel):
+    version: int = Field(description="The version you last read: an older one is refused (409 with the current record)")
     number: str | None = Field(default=None, max_length=64)
     title: str | None = Field(default=None, min_length=3, max_length=500)
     programme: str | None = Field(default=None, max_length=300)
@@ -242,6 +251,7 @@ class PlanUpdate(SQLModel):
 
 class PlanPublic(PlanBase):
     id: int
+    version: int
     parent_task_id: int | None
     legal_bases: list[dict[str, Any]]
     document_name: str | None

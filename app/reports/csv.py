@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from app.accounts.models import User
 from app.activities.queries import ActivityFilter
-from app.reports.columns import columns_for, describe_filter, generated_line, stream_rows
+from app.reports.columns import columns_for, describe_filter, generated_line, inert, stream_rows
 
 BOM = "\ufeff"
 FLUSH_EVERY = 500
@@ -21,7 +21,9 @@ def _cell(value) -> str:
         return value.strftime("%d/%m/%Y %H:%M")
     if isinstance(value, date):
         return value.strftime("%d/%m/%Y")
-    return str(value)
+    if isinstance(value, (int, float)):
+        return str(value)
+    return inert(str(value))
 
 
 def activity_csv(session: Session, user: User, f: ActivityFilter, *, now: datetime, boundaries: str = "current",
@@ -32,7 +34,7 @@ def activity_csv(session: Session, user: User, f: ActivityFilter, *, now: dateti
     writer = csv.writer(buffer)
     buffer.write(BOM)
     writer.writerow([generated_line(now)])
-    writer.writerow(["Bộ lọc: " + describe_filter(session, f, boundaries, at)])
+    writer.writerow([_cell("Bộ lọc: " + describe_filter(session, f, boundaries, at))])
     writer.writerow([c.label for c in columns])
     for i, row in enumerate(stream_rows(session, user, f, boundaries), 1):
         writer.writerow([_cell(c.value(row)) for c in columns])
