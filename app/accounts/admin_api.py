@@ -6,11 +6,10 @@ from sqlmodel import Field, SQLModel
 
 from app.accounts import access, queries, services
 from app.accounts.deps import ApiUser, DbSession
-from app.core.versions import StaleVersion
-from app.core.errors import stale_error
 from app.accounts.models import ApiTokenPublic, Role, UserCreate, UserPublic, UserUpdate
-from app.core.errors import ApiError, field_error
+from app.core.errors import ApiError, field_error, stale_error
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from app.core.versions import StaleVersion
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
 

@@ -8,11 +8,11 @@ from pydantic import ValidationError
 
 from app.accounts import access, queries, services
 from app.accounts.deps import DbSession, PageUser
-from app.core.versions import STALE_MESSAGE, StaleVersion
 from app.accounts.models import ROLE_LABELS, ROLE_RANK, Role, User, UserCreate, UserUpdate
 from app.accounts.views import _safe_next
 from app.core.clock import utcnow
 from app.core.templating import render, templates
+from app.core.versions import STALE_MESSAGE, StaleVersion
 from app.audit.formatting import format_time
 
 templates.env.filters["vntime"] = format_time

@@ -17,8 +17,8 @@ from app.activities.evidence import MAX_BYTES
 from app.activities.models import Activity, ActivityPublic, DeletedActivity
 from app.activities.queries import ActivityFilter, activity_cursor, activity_query, after_cursor, decode_activity_cursor
 from app.core.errors import ApiError, api_body, field_error
-from app.core.uploads import MAX_FILES, TOO_MANY_MESSAGE
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, fetch_page
+from app.core.uploads import MAX_FILES, TOO_MANY_MESSAGE
 
 router = APIRouter(prefix="/api/v1/activities", tags=["activities"])
 
