@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from tests.activities_helpers import broadcast, commune_pair
+from tests.conftest import wait_until
 from tests.factories import (
     HAI_PHONG, NINH_BINH, PASSWORD, login, make_activity, make_agency, make_user, pdf_scan, token,
 )
@@ -159,7 +160,7 @@ def test_pages_work_in_chromium_with_the_policy_on(desktop, live_server, session
     with page.expect_request(lambda r: "/units" in r.url and r.headers.get("hx-request") == "true") as sent:
         page.fill("input[name=q]", "dai an")
     assert sent.value.response().status == 200
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=15000)
+    wait_until(page, "navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=15)
     page.goto(f"{live_server}/reviews")
     row = page.locator("#queue tbody tr").first
     with page.expect_response(lambda r: "/approve" in r.url) as approved:
