@@ -16,6 +16,7 @@ from app.agencies import api as agencies_api
 from app.audit import api as audit_api
 from app.audit import views as audit_views
 from app.core import errors
+from app.core.edge import TextEdge
 from app.dashboards import api as dashboards_api
 from app.dashboards import views as dashboards_views
 from app.offline import views as offline_views
@@ -69,6 +70,7 @@ def create_app() -> FastAPI:
         openapi_url="/api/v1/openapi.json", docs_url="/api/docs", redoc_url=None,
     )
     app.add_middleware(GZipMiddleware, minimum_size=500)
+    app.add_middleware(TextEdge)
     app.add_middleware(UploadLimit)
     app.add_middleware(SecurityHeaders)
     errors.install(app)

@@ -1,5 +1,5 @@
 """Imports every table so that metadata (Alembic, tests) sees the whole schema."""
-from app.accounts.models import ApiToken, AuthSession, LoginAttempt, User  # noqa: F401
+from app.accounts.models import ApiToken, AuthSession, LoginThrottle, User  # noqa: F401
 from app.activities.models import Activity, ActivityTask, Evidence  # noqa: F401
 from app.agencies.models import Agency  # noqa: F401
 from app.audit.models import AuditEntry  # noqa: F401

@@ -9,8 +9,13 @@ and then requests, through the ASGI app in-process, as the Hải Phòng reviewer
   - GET /dashboard?period=2026       (headline, progress bars, charts, child-unit table)
   - GET /api/v1/progress?plan_id=..&period=2026, and &period=plan (legacy communes rolled up)
   - GET /api/v1/completeness?plan_id=..&period=2026
+and the lists, first page and a deep page (a cursor 50,000 rows down, or 90% of the way for a
+shorter list): GET /api/v1/activities (newest first), the change feed (?updated_since=) and the
+review queue page /reviews;
 each 3 times to warm up, then LOA_BENCH_REPEAT times (default 30); p50 and p95 in milliseconds.
 Targets with 1M activities: p95 ≤ 300 ms on PostgreSQL, ≤ 1 s on SQLite.
+LOA_BENCH_DATABASES=postgresql skips SQLite; LOA_BENCH_ONLY=activity_list,change_feed,review_queue
+measures only the requests whose names start so.
 """
 import json
 import os
@@ -21,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-PG_DB = "loa_bench_dashboards"
+PG_DB = os.environ.get("BENCH_PG_DB", "loa_bench_dashboards")
 
 CHILD = r"""
 import json, os, statistics, sys, time
@@ -91,6 +96,36 @@ urls = {
     "progress_api_whole_plan": (f"/api/v1/progress?plan_id={plan_id}&period=plan", bearer),
     "completeness_api_2026": (f"/api/v1/completeness?plan_id={plan_id}&period=2026", bearer),
 }
+
+# Lists: the first page and a deep page (a cursor far down the order, as a client holds it after
+# paging that far) of the activity list, the change feed and the review queue, as the reviewer.
+from sqlalchemy import func
+from app.core.pagination import encode_cursor
+scope = select(Unit.id).where((Unit.province_id == HAI_PHONG) | (Unit.current_province_id == HAI_PHONG))
+with Session(engine) as s:
+    def deep_key(columns, *where):
+        visible = s.execute(select(func.count()).select_from(Activity).where(Activity.unit_id.in_(scope), *where)).scalar_one()
+        depth = min(50_000, visible * 9 // 10)
+        order = [c.desc() for c in columns] if columns[0] is Activity.start_date else list(columns)
+        row = s.execute(select(*columns).where(Activity.unit_id.in_(scope), *where).order_by(*order)
+                        .offset(depth).limit(1)).one()
+        return depth, encode_cursor([v.isoformat() if hasattr(v, "isoformat") else str(v) for v in row])
+    list_depth, list_cursor = deep_key((Activity.start_date, Activity.id))
+    feed_depth, feed_cursor = deep_key((Activity.updated_at, Activity.id))
+    queue_depth, queue_cursor = deep_key((Activity.submitted_at, Activity.id), Activity.status == "submitted")
+out["deep_page_rows_down"] = {"activity_list": list_depth, "change_feed": feed_depth, "review_queue": queue_depth}
+since = "2000-01-01T00:00:00Z"
+urls.update({
+    "activity_list_first_page": ("/api/v1/activities?limit=50", bearer),
+    "activity_list_deep_page": (f"/api/v1/activities?limit=50&cursor={list_cursor}", bearer),
+    "change_feed_first_page": (f"/api/v1/activities?updated_since={since}&limit=50", bearer),
+    "change_feed_deep_page": (f"/api/v1/activities?updated_since={since}&limit=50&cursor={feed_cursor}", bearer),
+    "review_queue_first_page": ("/reviews", {}),
+    "review_queue_deep_page": (f"/reviews?cursor={queue_cursor}", {}),
+})
+only = os.environ.get("LOA_BENCH_ONLY")
+if only:
+    urls = {k: v for k, v in urls.items() if any(k.startswith(p) for p in only.split(","))}
 for name, (url, headers) in urls.items():
     times = []
     for i in range(3 + repeat):
@@ -139,13 +174,17 @@ def run(results: dict) -> None:
     n = int(os.environ.get("LOA_BENCH_ACTIVITIES", "200000"))
     repeat = int(os.environ.get("LOA_BENCH_REPEAT", "30"))
     out = results.setdefault("dashboards", {})
-    with tempfile.TemporaryDirectory(prefix="loa-bench-dash-") as tmp:
-        print(f"   sqlite, {n} activities", flush=True)
-        out["sqlite"] = _measure(f"sqlite:///{tmp}/bench.db", n, repeat)
+    engines = os.environ.get("LOA_BENCH_DATABASES", "sqlite,postgresql").split(",")
+    if "sqlite" in engines:
+        with tempfile.TemporaryDirectory(prefix="loa-bench-dash-") as tmp:
+            print(f"   sqlite, {n} activities", flush=True)
+            out[f"sqlite_{n}"] = _measure(f"sqlite:///{tmp}/bench.db", n, repeat)
+    if "postgresql" not in engines:
+        return
     pg = _pg_url()
     if pg:
         print(f"   postgresql, {n} activities", flush=True)
-        out["postgresql"] = _measure(pg, n, repeat)
+        out[f"postgresql_{n}"] = _measure(pg, n, repeat)
     else:
         out["postgresql"] = "skipped: no server at BENCH_PG_URL"
 

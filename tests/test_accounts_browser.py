@@ -74,3 +74,19 @@ def test_the_audit_reads_well_on_a_phone(live_server, phone, session):
     screenshot(page, "audit-phone")
     page.goto(f"{live_server}/account/tokens")
     screenshot(page, "tokens-phone")
+
+
+@pytest.mark.parametrize("device", ["phone", "desktop"])
+def test_a_blocked_sign_in_says_for_how_long_in_vietnamese(live_server, session, request, device):
+    people(session)
+    page = request.getfixturevalue(device).new_page()
+    page.goto(f"{live_server}/login")
+    for _ in range(6):
+        page.fill("input[name=username]", "baocao.a")
+        page.fill("input[name=password]", "sai-mat-khau")
+        page.click("button[type=submit]")
+        page.wait_for_selector(".alert.error")
+    alert = page.locator(".alert.error")
+    assert alert.inner_text().startswith("Đăng nhập sai quá 5 lần trong 15 phút. Vui lòng thử lại sau 15 phút.")
+    assert page.input_value("input[name=username]") == "baocao.a"
+    screenshot(page, f"login-throttled-{device}")

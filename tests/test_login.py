@@ -4,9 +4,9 @@ import logging
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
-from app.accounts.models import AuthSession
+from app.accounts.models import AuthSession, LoginThrottle
 from app.core.clock import utcnow
 from app.core.config import Settings
 from app.main import create_app
@@ -52,7 +52,7 @@ def test_the_limit_is_per_username(client, session):
 def test_failures_older_than_fifteen_minutes_no_longer_count(client, session):
     p = people(session)
     _fail(client)
-    session.execute(text("UPDATE login_attempt SET at = :at"), {"at": utcnow() - timedelta(minutes=16)})
+    session.execute(update(LoginThrottle).values(window_start=utcnow() - timedelta(minutes=16)))
     session.commit()
     login(client, p["reporter"])
 
@@ -113,7 +113,7 @@ def test_a_password_is_never_stored_or_logged_in_clear(client, session, caplog):
     csrf = login(client, admin)
     client.post(f"/admin/users/{new}/password", data={"csrf_token": csrf, "password": secret + "2",
                                                       "password_again": secret + "2"})
-    for table in ("user_account", "audit_entry", "login_attempt", "auth_session", "api_token"):
+    for table in ("user_account", "audit_entry", "login_throttle", "auth_session", "api_token"):
         for row in session.execute(text(f"SELECT * FROM {table}")):
             assert secret not in " ".join(map(str, row)), table
     audit = " ".join(str(r) for r in session.execute(text("SELECT changes FROM audit_entry")))

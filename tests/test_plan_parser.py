@@ -312,7 +312,8 @@ Tổng kinh phí thực hiện: 3.500.000.000 đồng, trong đó:
     draft = parse_plan_text(text)
 
     assert draft.budget_vnd == 3_500_000_000
-    assert {s.source: s.amount_vnd for s in draft.budget_sources} == {"central": 3_000_000_000, "local": 400_000_000}
+    assert {s.source: s.amount_vnd for s in draft.budget_sources} == {
+        "central": 3_000_000_000, "local": 400_000_000, "unallocated": 100_000_000}
 
 
 def test_an_empty_or_foreign_text_gives_an_empty_draft_full_of_warnings():

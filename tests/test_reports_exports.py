@@ -55,15 +55,19 @@ def test_the_workbook_names_the_time_and_filters_on_its_first_lines(client, sess
     assert [r["Tên hoạt động"] for r in _table(wb["Phát thanh"])] == [VIETNAMESE_TITLE]
 
 
-def test_the_summary_sheet_totals_what_the_type_sheets_list(client, session):
+def test_the_summary_sheet_counts_every_listed_status_and_sums_approved_work_only(client, session):
     p = province_with_activities(session)
     wb = _workbook(client.get("/api/v1/reports/activities.xlsx", headers=token(client, p.reviewer)))
+    assert "chỉ tính hoạt động đã duyệt" in wb["Tổng hợp"]["A3"].value
     summary = {r["Loại hoạt động"]: r for r in _table(wb["Tổng hợp"])}
-    assert summary["Tổng cộng"]["Số hoạt động"] == 4
-    assert summary["Phát thanh, truyền hình"]["Số lần phát sóng"] == 9
-    assert summary["Phát thanh, truyền hình"]["Số phút phát sóng"] == 120
-    assert summary["Tập huấn, bồi dưỡng"]["Người thuộc hộ nghèo"] == 25
-    assert summary["Tổng cộng"]["Kinh phí NSTW (đồng)"] == 350_000_000
+    total = summary["Tổng cộng"]
+    assert total["Số hoạt động (mọi trạng thái)"] == 4
+    assert (total["Đã duyệt"], total["Đã gửi, chờ duyệt"], total["Bị trả lại"], total["Nháp"]) == (2, 1, 0, 1)
+    assert summary["Phát thanh, truyền hình"]["Số lần phát sóng (đã duyệt)"] == 6
+    assert summary["Phát thanh, truyền hình"]["Số phút phát sóng (đã duyệt)"] == 90
+    assert summary["Tập huấn, bồi dưỡng"]["Người thuộc hộ nghèo (đã duyệt)"] == 25
+    assert summary["In ấn, phát hành tờ rơi, tài liệu"]["Số bản in (đã duyệt)"] == 0
+    assert total["Kinh phí NSTW (đồng) (đã duyệt)"] == 350_000_000
 
 
 def test_the_csv_has_a_bom_the_filters_and_vietnamese_intact(client, session):
@@ -182,11 +186,11 @@ def test_the_workbook_totals_match_the_dashboard_api(client, session):
     total = next(r for r in _table(wb["Tổng hợp"]) if r["Loại hoạt động"] == "Tổng cộng")
     board = client.get("/api/v1/dashboard", params={"plan_id": p.plan.id, "period": "2026", "status": "approved"},
                        headers=headers).json()["headline"]
-    assert total["Số hoạt động"] == board["activities"]
-    assert total["Số người tham gia"] == board["participants"]
-    assert total["Người thuộc hộ nghèo"] == board["participants_poor"]
-    assert total["Số phút phát sóng"] == board["minutes"]
-    assert total["Tổng kinh phí (đồng)"] == board["cost_vnd"]
+    assert total["Đã duyệt"] == board["activities"]
+    assert total["Số người tham gia (đã duyệt)"] == board["participants"]
+    assert total["Người thuộc hộ nghèo (đã duyệt)"] == board["participants_poor"]
+    assert total["Số phút phát sóng (đã duyệt)"] == board["minutes"]
+    assert total["Tổng kinh phí (đồng) (đã duyệt)"] == board["cost_vnd"]
 
 
 def test_a_dashboard_period_filters_the_export_by_its_dates(client, session):

@@ -37,3 +37,30 @@ def test_every_command_has_help():
         result = runner.invoke(cli, args)
         assert result.exit_code == 0, args
         assert "Usage" in result.output
+
+
+def test_postgresql_connections_per_process_are_budgeted(monkeypatch):
+    """Each process opens at most LOA_DB_POOL_SIZE + LOA_DB_MAX_OVERFLOW connections (5 + 5 unless
+    set), so N processes stay below the server's max_connections."""
+    from app.core import config
+    from app.core.db import build_engine
+
+    config.get_settings.cache_clear()
+    try:
+        default = build_engine("postgresql://loa@127.0.0.1:5432/loa")
+        assert (default.pool.size(), default.pool._max_overflow) == (5, 5)
+        monkeypatch.setenv("LOA_DB_POOL_SIZE", "3")
+        monkeypatch.setenv("LOA_DB_MAX_OVERFLOW", "2")
+        config.get_settings.cache_clear()
+        budgeted = build_engine("postgresql://loa@127.0.0.1:5432/loa")
+        assert (budgeted.pool.size(), budgeted.pool._max_overflow) == (3, 2)
+    finally:
+        config.get_settings.cache_clear()
+
+
+def test_a_pool_size_of_zero_is_refused(monkeypatch):
+    from pydantic import ValidationError
+
+    monkeypatch.setenv("LOA_DB_POOL_SIZE", "0")
+    with pytest.raises(ValidationError, match="LOA_DB_POOL_SIZE"):
+        Settings()

@@ -232,14 +232,20 @@ def _audit_units_condition(session: Session, user: User):
 def review_queue_condition(session: Session, user: User):
     """A condition on `Activity` for the entries the user may review (same rule as
     `can_review_activity`): below the reviewer's unit, or at it when it is a province."""
+    return and_(activity_scope_condition(session, user), reviewable_within_scope_condition(session, user))
+
+
+def reviewable_within_scope_condition(session: Session, user: User):
+    """What `review_queue_condition` adds to `activity_scope_condition`, for a query that already
+    holds the scope (stating the scope twice makes PostgreSQL expect far fewer rows than there
+    are, and choose a plan that sorts the whole queue)."""
     from app.activities.models import Activity
 
     if user.role == Role.admin:
-        return activity_scope_condition(session, user)
+        return true()
     if user.role != Role.reviewer or user.unit_id is None:
         return false()
     own = session.get(Unit, user.unit_id)
-    condition = activity_scope_condition(session, user)
     if own is not None and own.level == "province":
-        return condition
-    return and_(condition, Activity.unit_id != user.unit_id)
+        return true()
+    return Activity.unit_id != user.unit_id

@@ -15,6 +15,9 @@ router = APIRouter(prefix="/api/v1", tags=["users"])
 
 
 def _input_error(exc: services.UserInputError) -> ApiError:
+    if isinstance(exc, services.LastNationalAdmin):
+        return ApiError(409, "last_national_admin", exc.message,
+                        [field_error(f"body.{exc.field}", "last_national_admin", exc.message)])
     return ApiError(422, "validation_error", exc.message, [field_error(f"body.{exc.field}", "invalid", exc.message)])
 
 
@@ -46,6 +49,7 @@ def get_user(user_id: int, session: DbSession, user: ApiUser):
 
 @router.patch("/users/{user_id}", response_model=UserPublic)
 def update_user(user_id: int, data: UserUpdate, session: DbSession, user: ApiUser):
+    """A change that would leave no active national admin (role admin, no scope unit) answers 409."""
     target = queries.get_user(session, user, user_id)
     try:
         return services.update_user(session, target, data, user=user)
@@ -57,9 +61,13 @@ def update_user(user_id: int, data: UserUpdate, session: DbSession, user: ApiUse
 
 @router.post("/users/{user_id}/deactivate", response_model=UserPublic)
 def deactivate_user(user_id: int, session: DbSession, user: ApiUser):
-    """Locks the account: its sessions end and its tokens stop working."""
+    """Locks the account: its sessions end and its tokens are revoked. The last active national
+    admin cannot be locked (409)."""
     target = queries.get_user(session, user, user_id)
-    return services.deactivate_user(session, target, user=user)
+    try:
+        return services.deactivate_user(session, target, user=user)
+    except services.UserInputError as exc:
+        raise _input_error(exc)
 
 
 class PasswordReset(SQLModel):
@@ -68,6 +76,8 @@ class PasswordReset(SQLModel):
 
 @router.post("/users/{user_id}/password", status_code=204)
 def reset_password(user_id: int, data: PasswordReset, session: DbSession, user: ApiUser):
+    """Sets a new password: every browser session and API token of the user ends, and any login
+    block on the username is lifted."""
     target = queries.get_user(session, user, user_id)
     try:
         services.set_password(session, target, data.password, user=user)

@@ -164,7 +164,8 @@ def _edit_context(session, actor: User, target: User, form: dict | None = None, 
     if actor.role == Role.admin or actor.id == target.id:
         tokens, _ = queries.list_tokens(session, actor, queries.TokenFilter(user_id=target.id, limit=100))
     context = _form_context(session, actor, form or _user_form(target), errors or {}, target, can_manage=can_manage,
-                            tokens=tokens, password_error=None, notice=None, now=utcnow())
+                            tokens=tokens, password_error=None, status_error=None, notice=None,
+                            now=utcnow())
     context["unit_names"].update(queries.unit_labels(session, [target.unit_id]))
     context.update(extra)
     return context
@@ -223,9 +224,14 @@ def update_user(user_id: int, request: Request, session: DbSession, user: PageUs
 
 
 @router.post("/admin/users/{user_id}/deactivate")
-def deactivate_user(user_id: int, session: DbSession, user: PageUser):
+def deactivate_user(user_id: int, request: Request, session: DbSession, user: PageUser):
     target = queries.get_user(session, user, user_id)
-    services.deactivate_user(session, target, user=user)
+    try:
+        services.deactivate_user(session, target, user=user)
+    except services.UserInputError as exc:
+        session.refresh(target)
+        return render(request, "accounts/user_form.html",
+                      _edit_context(session, user, target, status_error=exc.message), status_code=422)
     return RedirectResponse(f"/admin/users/{target.id}?saved=1", status_code=303)
 
 
@@ -246,7 +252,8 @@ def reset_password(user_id: int, request: Request, session: DbSession, user: Pag
     error = "Hai lần nhập mật khẩu không khớp." if password != password_again else None
     if error is None:
         try:
-            services.set_password(session, target, password, user=user)
+            own = getattr(request.state, "auth_session", None) if target.id == user.id else None
+            services.set_password(session, target, password, user=user, keep_session_id=own.id if own else None)
         except services.UserInputError as exc:
             error = exc.message
         else:

@@ -2,11 +2,11 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Form, Request
 from sqlmodel import SQLModel
 
 from app.accounts import services
-from app.accounts.deps import ApiUser, DbSession
+from app.accounts.deps import ApiUser, DbSession, client_address
 from app.accounts.models import UserPublic
 from app.core.errors import ApiError
 
@@ -20,17 +20,25 @@ class TokenResponse(SQLModel):
 
 
 @router.post("/auth/token", response_model=TokenResponse)
-def create_token(session: DbSession, username: Annotated[str, Form()], password: Annotated[str, Form()],
-                 name: Annotated[str, Form()] = ""):
-    """OAuth2 password flow: form fields `username` and `password`."""
+def create_token(request: Request, session: DbSession, username: Annotated[str, Form()],
+                 password: Annotated[str, Form()], name: Annotated[str, Form()] = ""):
+    """OAuth2 password flow: form fields `username` and `password`. Too many failed attempts (for
+    the username from this address, from this address, or for the username from anywhere) answer
+    429 `login_throttled` with `Retry-After` in seconds."""
     try:
-        user = services.authenticate(session, username, password)
-    except services.LoginThrottled:
-        raise ApiError(429, "login_throttled", "Đăng nhập sai quá 5 lần trong 15 phút; thử lại sau 15 phút.")
-    if user is None:
+        user = services.authenticate(session, username, password, address=client_address(request))
+    except services.LoginThrottled as exc:
+        raise ApiError(429, "login_throttled", exc.message, headers={"Retry-After": str(exc.retry_after)},
+                       retry_after=exc.retry_after)
+    raw = None
+    if user is not None:
+        try:
+            raw, row = services.issue_token(session, user, name)
+        except services.CredentialsChanged:
+            pass  # reset while it was being checked: the old password no longer signs in
+    if raw is None:
         raise ApiError(401, "invalid_credentials", "Tên đăng nhập hoặc mật khẩu không đúng.",
                        headers={"WWW-Authenticate": "Bearer"})
-    raw, row = services.issue_token(session, user, name)
     return TokenResponse(access_token=raw, expires_at=row.expires_at)
 
 

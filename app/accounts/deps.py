@@ -34,6 +34,12 @@ TOKEN_LOOKUP = (select(User, ApiToken.id, ApiToken.revoked_at, ApiToken.expires_
 SESSION_LOOKUP = select(AuthSession).where(AuthSession.token_hash == bindparam("hash"))
 
 
+def client_address(request: Request) -> str | None:
+    """The client's address as uvicorn saw it: behind a reverse proxy, the one the proxy reports,
+    provided uvicorn runs with --proxy-headers and --forwarded-allow-ips naming the proxy."""
+    return request.client.host if request.client else None
+
+
 def _bearer(request: Request) -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")

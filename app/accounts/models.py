@@ -36,6 +36,8 @@ class UserBase(SQLModel):
 class User(UserBase, table=True):
     __tablename__ = "user_account"
     __mapper_args__ = version_checked()
+    # The order of the user list (its keyset is a row comparison on these columns).
+    __table_args__ = (Index("ix_user_account_username_id", "username", "id"),)
     id: int | None = Field(default=None, primary_key=True)
     # Bumped on every change; an edit made from an older version is refused (409).
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
@@ -51,9 +53,9 @@ class UserCreate(UserBase):
 
 class UserUpdate(SQLModel):
     version: int = Field(description="The version you last read: an older one is refused (409 with the current record)")
-    full_name: str | None = None
-    phone: str | None = None
-    email: str | None = None
+    full_name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=200)
     role: Role | None = None
     unit_id: int | None = None
     agency_id: int | None = None
@@ -106,10 +108,13 @@ class ApiTokenPublic(SQLModel):
     last_used_at: datetime | None
 
 
-class LoginAttempt(SQLModel, table=True):
-    __tablename__ = "login_attempt"
-    __table_args__ = (Index("ix_login_attempt_username_at", "username", "at"),)
-    id: int | None = Field(default=None, primary_key=True)
-    username: str = Field(max_length=64)
-    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
-    succeeded: bool = False
+class LoginThrottle(SQLModel, table=True):
+    """One fixed-window counter of sign-in attempts: for a username from one client address, for a
+    client address, or for a username from anywhere (see app/accounts/throttle.py)."""
+
+    __tablename__ = "login_throttle"
+    key: str = Field(max_length=160, primary_key=True)
+    # The username the counter is about ("" for an address), so a password reset can clear it.
+    username: str = Field(default="", max_length=64, index=True)
+    window_start: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, index=True))
+    attempts: int = 0

@@ -1,13 +1,13 @@
 """Reading users and API tokens: the filters shared by the admin pages and the JSON API."""
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from app.accounts import access
 from app.accounts.models import ApiToken, Role, User
 from app.agencies.models import Agency
-from app.core.pagination import DEFAULT_LIMIT, decode_cursor, fetch_page
+from app.core.pagination import DEFAULT_LIMIT, after_key, decode_cursor, fetch_page
 from app.core.text import search_key
 from app.units.models import Unit
 
@@ -39,8 +39,7 @@ def list_users(session: Session, actor: User, f: UserFilter) -> tuple[list[User]
         query = query.where(or_(User.username.like(like), User.full_name.ilike(like), User.phone.like(like)))
     after = decode_cursor(f.cursor, str, int)
     if after:
-        name, last_id = after
-        query = query.where(or_(User.username > name, and_(User.username == name, User.id > last_id)))
+        query = query.where(after_key((User.username, User.id), after))
     return fetch_page(session, query.order_by(User.username, User.id), f.limit, lambda u: [u.username, u.id])
 
 

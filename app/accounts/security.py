@@ -1,6 +1,7 @@
 """Password hashing (Argon2) and random tokens stored only as hashes."""
 import hashlib
 import secrets
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -17,6 +18,13 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+@cache
+def stand_in_hash() -> str:
+    """A hash of a random password, with the same parameters as real ones: a sign-in for an unknown
+    or locked account checks against it, so it costs as much as one for a real account."""
+    return _hasher.hash(secrets.token_urlsafe(32))
 
 
 def new_token(prefix: str = "") -> str:

@@ -3,13 +3,14 @@ import re
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app.accounts import access
-from app.accounts.models import ApiToken, AuthSession, LoginAttempt, Role, User, UserCreate, UserUpdate
-from app.accounts.security import hash_password, new_token, token_hash, verify_password
+from app.accounts import access, throttle
+from app.accounts.models import ApiToken, AuthSession, Role, User, UserCreate, UserUpdate
+from app.accounts.security import hash_password, new_token, stand_in_hash, token_hash, verify_password
+from app.accounts.throttle import LoginThrottled  # noqa: F401  (raised by authenticate)
 from app.agencies.models import Agency
 from app.audit.services import record, snapshot
 from app.core.clock import utcnow
@@ -18,12 +19,8 @@ from app.core.versions import require_version, stale_is_conflict
 from app.units.models import Unit
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MAX_FAILURES = 5
-THROTTLE_WINDOW = timedelta(minutes=15)
-
-
-class LoginThrottled(Exception):
-    """Too many failed logins for this username within the window."""
+LAST_NATIONAL_ADMIN = ("Đây là quản trị viên toàn quốc cuối cùng còn hoạt động: không thể đổi vai trò, thu hẹp "
+                       "phạm vi hay khóa tài khoản này. Hãy cấp quyền quản trị toàn quốc cho một người khác trước.")
 
 
 class UserInputError(Exception):
@@ -33,28 +30,44 @@ class UserInputError(Exception):
         self.message = message
 
 
-def _is_throttled(session: Session, username: str) -> bool:
-    since = utcnow() - THROTTLE_WINDOW
-    last_success = session.execute(
-        select(func.max(LoginAttempt.at)).where(LoginAttempt.username == username, LoginAttempt.succeeded.is_(True))
-    ).scalar_one_or_none()
-    query = select(func.count()).where(LoginAttempt.username == username, LoginAttempt.succeeded.is_(False),
-                                       LoginAttempt.at > since)
-    if last_success is not None:
-        query = query.where(LoginAttempt.at > last_success)
-    return session.execute(query).scalar_one() >= MAX_FAILURES
+class LastNationalAdmin(UserInputError):
+    """The change would leave Loa without an active admin of the whole country."""
+
+    def __init__(self, field: str):
+        super().__init__(field, LAST_NATIONAL_ADMIN)
 
 
-def authenticate(session: Session, username: str, password: str) -> User | None:
-    """Checks a password, counting failures in the database so the limit holds across workers."""
+def authenticate(session: Session, username: str, password: str, *, address: str | None) -> User | None:
+    """Checks a password from a client address, within the limits of app/accounts/throttle.py
+    (raises LoginThrottled beyond them). Unknown, invalid and locked accounts cost the same
+    Argon2 verification as real ones, so the answer time does not tell them apart."""
     username = username.strip().lower()
-    if _is_throttled(session, username):
-        raise LoginThrottled()
-    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    ok = user is not None and user.is_active and verify_password(user.password_hash, password)
-    session.add(LoginAttempt(username=username, succeeded=ok))
+    slots = throttle.take_slots(session, username, address)
+    user = None
+    if throttle.USERNAME_RE.match(username):
+        user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    verified = verify_password(user.password_hash if user is not None else stand_in_hash(), password)
+    if user is None or not user.is_active or not verified:
+        return None
+    throttle.give_back(session, slots)
     session.commit()
-    return user if ok else None
+    return user
+
+
+class CredentialsChanged(Exception):
+    """The password was reset or the account locked while the sign-in was being checked."""
+
+
+def _check_credentials_unchanged(session: Session, user: User) -> None:
+    """Called after a new session or token is flushed, before its commit: a password reset or a
+    deactivation that committed meanwhile (and so could not end this new row) refuses it. Reading
+    the user row FOR SHARE makes a reset in progress on PostgreSQL wait for this commit, or this
+    wait for the reset; on SQLite the flushed insert already holds the write lock."""
+    current = session.execute(select(User.password_hash, User.is_active).where(User.id == user.id)
+                              .with_for_update(read=True)).one_or_none()
+    if current is None or current.password_hash != user.password_hash or not current.is_active:
+        session.rollback()
+        raise CredentialsChanged()
 
 
 def start_session(session: Session, user: User) -> tuple[str, AuthSession]:
@@ -62,6 +75,8 @@ def start_session(session: Session, user: User) -> tuple[str, AuthSession]:
     auth = AuthSession(token_hash=token_hash(cookie), user_id=user.id, csrf_token=secrets.token_urlsafe(24))
     session.add(auth)
     record(session, user=user, entity="session", entity_id=user.id, action="login", unit_id=user.unit_id)
+    session.flush()
+    _check_credentials_unchanged(session, user)
     session.commit()
     return cookie, auth
 
@@ -93,6 +108,7 @@ def issue_token(session: Session, user: User, name: str = "", request_id: str | 
         return None, _token_of_request(session, user, request_id)
     record(session, user=user, entity="api_token", entity_id=row.id, action="create",
            after={"name": row.name, "prefix": row.prefix}, unit_id=user.unit_id)
+    _check_credentials_unchanged(session, user)
     session.commit()
     return raw, row
 
@@ -147,6 +163,41 @@ def create_user(session: Session, data: UserCreate, *, user: User | None) -> Use
     return new
 
 
+def _is_national_admin(role: Role, unit_id: int | None, is_active: bool) -> bool:
+    return role == Role.admin and unit_id is None and is_active
+
+
+def _lock_national_admins(session: Session) -> None:
+    """On PostgreSQL, makes changes to national admins wait for each other, so two admins
+    removing each other at once cannot both succeed."""
+    session.execute(select(User.id).where(User.role == Role.admin, User.unit_id.is_(None), User.is_active.is_(True))
+                    .order_by(User.id).with_for_update())
+
+
+def _check_a_national_admin_remains(session: Session, field: str) -> None:
+    """After the change is flushed (on SQLite the write lock is held from then on): refuses it
+    when no active national admin would remain."""
+    remaining = session.execute(select(func.count()).select_from(User).where(
+        User.role == Role.admin, User.unit_id.is_(None), User.is_active.is_(True))).scalar_one()
+    if remaining == 0:
+        session.rollback()
+        raise LastNationalAdmin(field)
+
+
+def _end_credentials(session: Session, target: User, *, keep_session_id: int | None = None) -> dict[str, int]:
+    """Ends every browser session and revokes every API token of `target` (except the session
+    `keep_session_id`, the one of a person changing their own password)."""
+    now = utcnow()
+    sessions = update(AuthSession).where(AuthSession.user_id == target.id, AuthSession.ended_at.is_(None))
+    if keep_session_id is not None:
+        sessions = sessions.where(AuthSession.id != keep_session_id)
+    ended = session.execute(sessions.values(ended_at=now), execution_options={"synchronize_session": False})
+    revoked = session.execute(
+        update(ApiToken).where(ApiToken.user_id == target.id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)
+        .values(revoked_at=now), execution_options={"synchronize_session": False})
+    return {"sessions_ended": ended.rowcount, "tokens_revoked": revoked.rowcount}
+
+
 def update_user(session: Session, target: User, data: UserUpdate, *, user: User) -> User:
     """A change made from `data.version`; StaleVersion when the account changed since."""
     changes = data.model_dump(exclude_unset=True, exclude={"version"})
@@ -162,22 +213,34 @@ def update_user(session: Session, target: User, data: UserUpdate, *, user: User)
     role = changes.get("role", target.role)
     unit_id = changes.get("unit_id", target.unit_id)
     agency_id = changes.get("agency_id", target.agency_id)
+    is_active = changes.get("is_active", target.is_active)
     _check_grant(session, user, role, unit_id, agency_id)
     require_version(target, data.version)
     with stale_is_conflict(session, target):
+        removes_national_admin = (_is_national_admin(target.role, target.unit_id, target.is_active)
+                                  and not _is_national_admin(role, unit_id, is_active))
+        if removes_national_admin:
+            _lock_national_admins(session)
         for key, value in changes.items():
             setattr(target, key, value)
         target.updated_at = utcnow()
         session.add(target)
-        session.flush()  # the versioned UPDATE first: of two edits from the same version, one stops here
+        session.flush()
+        if removes_national_admin:
+            _check_a_national_admin_remains(
+                session, "is_active" if not is_active else "role" if role != Role.admin else "unit_id")
+        after = snapshot(target)
+        if before["is_active"] and not is_active:
+            after.update(_end_credentials(session, target))
         record(session, user=user, entity="user", entity_id=target.id, action="update", before=before,
-               after=snapshot(target), unit_id=target.unit_id)
+               after=after, unit_id=target.unit_id)
         session.commit()
     return target
 
 
 def deactivate_user(session: Session, target: User, *, user: User) -> User:
-    """Locks the account and ends its browser sessions; its API tokens stop working too."""
+    """Locks the account, ends its browser sessions and revokes its API tokens (reactivating it
+    later brings none of them back)."""
     if target.id == user.id:
         raise access.Forbidden("Bạn không thể tự khóa tài khoản của mình.")
     if not access.can_manage_user(session, user, target.role, target.unit_id, target.agency_id):
@@ -185,21 +248,26 @@ def deactivate_user(session: Session, target: User, *, user: User) -> User:
     if not target.is_active:
         return target
     before = snapshot(target)
+    removes_national_admin = _is_national_admin(target.role, target.unit_id, target.is_active)
+    if removes_national_admin:
+        _lock_national_admins(session)
     target.is_active = False
     target.updated_at = utcnow()
     session.add(target)
-    now = utcnow()
-    for auth in session.execute(select(AuthSession).where(AuthSession.user_id == target.id,
-                                                          AuthSession.ended_at.is_(None))).scalars():
-        auth.ended_at = now
-        session.add(auth)
+    session.flush()
+    if removes_national_admin:
+        _check_a_national_admin_remains(session, "is_active")
+    after = snapshot(target) | _end_credentials(session, target)
     record(session, user=user, entity="user", entity_id=target.id, action="deactivate", before=before,
-           after=snapshot(target), unit_id=target.unit_id)
+           after=after, unit_id=target.unit_id)
     session.commit()
     return target
 
 
-def set_password(session: Session, target: User, password: str, *, user: User | None) -> User:
+def set_password(session: Session, target: User, password: str, *, user: User | None,
+                 keep_session_id: int | None = None) -> User:
+    """A new password ends every session and token of the user (but `keep_session_id`, the
+    session of a person changing their own password) and lifts any login block on the username."""
     if len(password) < 8:
         raise UserInputError("password", "Mật khẩu cần ít nhất 8 ký tự.")
     if user is not None and user.id != target.id and not access.can_manage_user(
@@ -208,7 +276,9 @@ def set_password(session: Session, target: User, password: str, *, user: User | 
     target.password_hash = hash_password(password)
     target.updated_at = utcnow()
     session.add(target)
+    ended = _end_credentials(session, target, keep_session_id=keep_session_id)
+    throttle.forget_user(session, target.username)
     record(session, user=user, entity="user", entity_id=target.id, action="set_password",
-           after={"password_changed": True}, unit_id=target.unit_id)
+           after={"password_changed": True, **ended}, unit_id=target.unit_id)
     session.commit()
     return target

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
 from app.accounts import services
-from app.accounts.deps import SESSION_COOKIE, DbSession, OptionalUser, PageUser
+from app.accounts.deps import SESSION_COOKIE, DbSession, OptionalUser, PageUser, client_address
 from app.core.config import get_settings
 from app.core.templating import render
 
@@ -35,14 +35,20 @@ def login(request: Request, session: DbSession,
           next: Annotated[str, Form()] = "/"):
     context = {"next": _safe_next(next), "username": username}
     try:
-        user = services.authenticate(session, username, password)
-    except services.LoginThrottled:
-        context["error"] = "Đăng nhập sai quá 5 lần trong 15 phút. Vui lòng thử lại sau 15 phút."
-        return render(request, "accounts/login.html", context, status_code=429)
-    if user is None:
+        user = services.authenticate(session, username, password, address=client_address(request))
+    except services.LoginThrottled as exc:
+        context["error"] = exc.message
+        return render(request, "accounts/login.html", context, status_code=429,
+                      headers={"Retry-After": str(exc.retry_after)})
+    cookie = None
+    if user is not None:
+        try:
+            cookie, _ = services.start_session(session, user)
+        except services.CredentialsChanged:
+            pass  # reset while it was being checked: the old password no longer signs in
+    if cookie is None:
         context["error"] = "Tên đăng nhập hoặc mật khẩu không đúng."
         return render(request, "accounts/login.html", context, status_code=401)
-    cookie, _ = services.start_session(session, user)
     response = RedirectResponse(_safe_next(next), status_code=303)
     settings = get_settings()
     response.set_cookie(SESSION_COOKIE, cookie, httponly=True, samesite="lax", secure=not settings.is_development,

@@ -14,13 +14,28 @@ from app.accounts.models import User
 from app.activities import evidence as evidence_files
 from app.activities import queries, services
 from app.activities.evidence import MAX_BYTES
-from app.activities.models import Activity, ActivityPublic, DeletedActivity
+from app.activities.models import Activity, ActivityCreate, ActivityPublic, ActivityUpdate, DeletedActivity
 from app.activities.queries import ActivityFilter, activity_cursor, activity_query, after_cursor, decode_activity_cursor
 from app.core.errors import ApiError, api_body, field_error
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, fetch_page
 from app.core.uploads import MAX_FILES, TOO_MANY_MESSAGE
 
 router = APIRouter(prefix="/api/v1/activities", tags=["activities"])
+
+
+def _schema(model) -> dict:
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)  # ActivityStatus, already among the components
+    return schema
+
+
+def _body(schema: dict) -> dict:
+    """The request body as documented in OpenAPI, with every bound. The handlers read the body
+    themselves so that an unknown field and each row of a bulk import answer in Loa's error shape."""
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+_BULK_ROWS = {"type": "array", "items": _schema(ActivityCreate), "maxItems": services.BULK_LIMIT}
 
 
 def invalid_response(exc: services.Invalid) -> JSONResponse:
@@ -52,7 +67,8 @@ def _answer(session: Session, action):
 @router.post("", status_code=201, response_model=ActivityPublic,
              responses={200: {"description": "The same id was sent before with the same body"},
                         409: {"description": "The id exists with a different body (`current` holds it)"},
-                        422: {"description": "Validation errors, one per field"}})
+                        422: {"description": "Validation errors, one per field"}},
+             openapi_extra=_body(_schema(ActivityCreate)))
 async def create(request: Request, payload: Annotated[dict[str, Any], Body()]):
     """Log an activity. Send your own `id` (UUID) so that a retry answers 200 with the stored record."""
     def work(session: Session, user: User):
@@ -80,8 +96,7 @@ def list_activities(
     feed = updated_since is not None
     after = decode_activity_cursor(cursor, by_update=feed)
     query = after_cursor(activity_query(session, user, f), after, by_update=feed)
-    order = (Activity.updated_at, Activity.id) if feed else (Activity.start_date.desc(), Activity.id.desc())
-    rows, next_cursor = fetch_page(session, query.order_by(*order), limit,
+    rows, next_cursor = fetch_page(session, query.order_by(*queries.list_order(by_update=feed)), limit,
                                    lambda a: activity_cursor(a, by_update=feed))
     return Page[ActivityPublic](items=services.to_public_many(session, rows), next_cursor=next_cursor)
 
@@ -101,7 +116,8 @@ def deleted_activities(
     return Page[DeletedActivity](items=items, next_cursor=next_cursor)
 
 
-@router.post("/bulk")
+@router.post("/bulk", openapi_extra=_body({"anyOf": [_BULK_ROWS, {
+    "type": "object", "properties": {"activities": _BULK_ROWS}, "required": ["activities"]}]}))
 def bulk(session: DbSession, user: ApiUser,
          payload: Annotated[list[Any] | dict[str, Any], Body(description="A list of activities, or {\"activities\": [...]}")],
          dry_run: bool = False):
@@ -125,7 +141,8 @@ def read(activity_id: uuid.UUID, session: DbSession, user: ApiUser):
 
 
 @router.patch("/{activity_id}", response_model=ActivityPublic,
-              responses={409: {"description": "`version` is older than the stored one (`current` holds it)"}})
+              responses={409: {"description": "`version` is older than the stored one (`current` holds it)"}},
+              openapi_extra=_body(_schema(ActivityUpdate)))
 def update(activity_id: uuid.UUID, session: DbSession, user: ApiUser, payload: Annotated[dict[str, Any], Body()]):
     """Change some fields. Send the `version` you last read: an older one answers 409."""
     activity = queries.get_visible(session, user, activity_id)

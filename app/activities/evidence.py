@@ -15,6 +15,7 @@ from typing import Any
 from app.core.clock import VN_TZ
 from app.core.config import get_settings
 from app.core.errors import field_error
+from app.core.text import clean_text
 from app.core.uploads import MAX_FILES, TOO_MANY_MESSAGE
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -265,6 +266,18 @@ def _register_heif() -> None:
         pass
 
 
+MAX_NAME = 200
+
+
+def _display_name(name: str) -> str:
+    """The file name shown beside the entry, normalised like every text and shortened to 200
+    characters, keeping the extension (a phone's name for a file is not the officer's doing)."""
+    if len(name) <= MAX_NAME:
+        return name
+    suffix = Path(name).suffix[:16]
+    return name[:MAX_NAME - len(suffix)].rstrip() + suffix
+
+
 def prepare_all(files: list[tuple[bytes, str]]) -> list[Prepared]:
     """Every file of one request checked and converted, or Invalid for the first bad one (or for
     more files than one request may carry)."""
@@ -277,18 +290,18 @@ def prepare(content: bytes, filename: str) -> Prepared:
     """Checks a file and converts a photo (resized, metadata stripped but the capture time), writing
     nothing: a form can refuse a bad file before it saves the entry the file belongs to."""
     check(content)
-    name = Path(filename or "tep").name[:200]
+    name = clean_text(Path(filename).name).strip() or "tep"
     digest = sha256(content)
     if content[:5] == b"%PDF-":
-        return Prepared("pdf", name, "application/pdf", content, digest)
+        return Prepared("pdf", _display_name(name), "application/pdf", content, digest)
     with CONVERSIONS, _opened(content) as original, DECODING.reserve(_decoded_bytes(original)):
         image, captured = _open_image(original)
         data, width, height = _jpeg(image, MAX_SIDE, captured)
         thumb, _, _ = _jpeg(image, THUMB_SIDE)
         del image
         original.close()  # frees the decoded picture before the memory is handed back
-    return Prepared("photo", f"{Path(name).stem or 'anh'}.jpg", "image/jpeg", data, digest, thumb, width, height,
-                    captured)
+    return Prepared("photo", _display_name(f"{Path(name).stem or 'anh'}.jpg"), "image/jpeg", data, digest, thumb,
+                    width, height, captured)
 
 
 def store(activity_id: uuid.UUID, file: Prepared) -> StoredFile:

@@ -29,6 +29,18 @@ MAX_AIRINGS = 1_000_000
 MAX_MINUTES_PER_AIRING = 1_440  # a whole day
 MAX_VND = 10**15  # a million billion đồng per funding source
 MAX_ID = 2**31 - 1
+# Bounds of the texts and lists an entry carries (titles and notes have theirs on the fields).
+MAX_LIST_ITEMS = 20  # topics, audience groups
+MAX_ITEM_LENGTH = 200
+MAX_DETAILS = 20  # a type has at most a handful of details
+MAX_DETAIL_NAME = 64
+MAX_DETAIL_LENGTH = 2000
+MAX_TASKS = 50  # tasks one entry serves
+
+ListItem = Annotated[str, Field(max_length=MAX_ITEM_LENGTH)]
+DetailName = Annotated[str, Field(max_length=MAX_DETAIL_NAME)]
+DetailValue = Annotated[str, Field(max_length=MAX_DETAIL_LENGTH)]
+TaskId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 def _no_booleans(value: Any) -> Any:
@@ -78,11 +90,20 @@ class ActivityBase(ActivityCounts):
 
 
 class Activity(ActivityBase, table=True):
+    # Each list order has an index with the same columns, behind its usual leading filter, so a
+    # page is read from the index at any depth (the keyset is a row comparison on these columns):
+    # the list, newest first (start_date, id), alone or behind unit, status or type; the change
+    # feed (updated_at, id); the review queue (status, submitted_at, id). Dashboards use the
+    # (unit | status | type, start_date) prefixes for their date ranges.
     __table_args__ = (
-        Index("ix_activity_unit_date", "unit_id", "start_date"),
-        Index("ix_activity_status_date", "status", "start_date"),
-        Index("ix_activity_type_date", "type", "start_date"),
+        Index("ix_activity_date", "start_date", "id"),
+        Index("ix_activity_unit_date", "unit_id", "start_date", "id"),
+        Index("ix_activity_status_date", "status", "start_date", "id"),
+        Index("ix_activity_type_date", "type", "start_date", "id"),
         Index("ix_activity_updated", "updated_at", "id"),
+        Index("ix_activity_review_queue", "status", "submitted_at", "id"),
+        # Counts by status within a scope (the review queue's size) from the index alone.
+        Index("ix_activity_status_unit", "status", "unit_id"),
     )
     # The version moves on edits and review steps (see app.core.versions); every write checks it.
     __mapper_args__ = version_checked(bumped_by_code=True)
@@ -145,10 +166,10 @@ class ActivityCreate(ActivityBase):
     id: uuid.UUID | None = None
     title: str | None = Field(default=None, max_length=500)  # defaults to the type's name
     status: ActivityStatus = ActivityStatus.draft  # "submitted" logs and submits in one call
-    task_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(default_factory=list)
-    topics: list[str] = Field(default_factory=list)
-    audiences: list[str] = Field(default_factory=list)
-    details: dict[str, str] = Field(default_factory=dict)
+    task_ids: list[TaskId] = Field(default_factory=list, max_length=MAX_TASKS)
+    topics: list[ListItem] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    audiences: list[ListItem] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    details: dict[DetailName, DetailValue] = Field(default_factory=dict, max_length=MAX_DETAILS)
 
 
 class ActivityUpdate(SQLModel):
@@ -164,10 +185,10 @@ class ActivityUpdate(SQLModel):
     unit_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     agency_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     notes: str | None = Field(default=None, max_length=5000)
-    task_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = None
-    topics: list[str] | None = None
-    audiences: list[str] | None = None
-    details: dict[str, str] | None = None
+    task_ids: list[TaskId] | None = Field(default=None, max_length=MAX_TASKS)
+    topics: list[ListItem] | None = Field(default=None, max_length=MAX_LIST_ITEMS)
+    audiences: list[ListItem] | None = Field(default=None, max_length=MAX_LIST_ITEMS)
+    details: dict[DetailName, DetailValue] | None = Field(default=None, max_length=MAX_DETAILS)
     participants: int | None = Field(default=None, ge=0, le=MAX_COUNT)
     participants_women: int | None = Field(default=None, ge=0, le=MAX_COUNT)
     participants_ethnic: int | None = Field(default=None, ge=0, le=MAX_COUNT)

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from app.accounts import access
 from app.accounts.models import User
-from app.core.pagination import decode_cursor
+from app.core.pagination import after_key, decode_cursor
 from app.activities.models import Activity, ActivityTask
 from app.audit.models import AuditEntry
 from app.units.models import Unit
@@ -68,16 +68,27 @@ def activity_cursor(activity: Activity, *, by_update: bool = False) -> list[str]
     return [key.isoformat(), str(activity.id)]
 
 
+# The two orders of the activity list, each matched by an index (see `Activity.__table_args__`):
+# newest first for the list (ix_activity_date, or ix_activity_<filter>_date behind a type, status or
+# unit filter), oldest change first for the change feed (ix_activity_updated).
+LIST_KEY = (Activity.start_date, Activity.id)
+FEED_KEY = (Activity.updated_at, Activity.id)
+
+
+def list_order(*, by_update: bool = False) -> tuple:
+    if by_update:
+        return FEED_KEY
+    return tuple(column.desc() for column in LIST_KEY)
+
+
 def after_cursor(query: Select, values: list | None, *, by_update: bool = False) -> Select:
     """Keyset page after (start_date desc, id desc) — or (updated_at asc, id asc) for the change feed;
-    `values` from `decode_activity_cursor`."""
+    `values` from `decode_activity_cursor`. One row comparison, answered inside the index."""
     if not values:
         return query
     if by_update:
-        at, last_id = values
-        return query.where(or_(Activity.updated_at > at, and_(Activity.updated_at == at, Activity.id > last_id)))
-    day, last_id = values
-    return query.where(or_(Activity.start_date < day, and_(Activity.start_date == day, Activity.id < last_id)))
+        return query.where(after_key(FEED_KEY, values))
+    return query.where(after_key(LIST_KEY, values, descending=True))
 
 
 # --- what the logging form offers -------------------------------------------------------------
@@ -214,6 +225,5 @@ def deleted_query(session: Session, user: User, since: datetime, after: list | N
     query = (select(AuditEntry).where(AuditEntry.entity == "activity", AuditEntry.action == "delete",
                                       AuditEntry.at > since, access.deleted_activity_scope_condition(session, user)))
     if after:
-        at, last_id = after
-        query = query.where(or_(AuditEntry.at > at, and_(AuditEntry.at == at, AuditEntry.id > last_id)))
+        query = query.where(after_key((AuditEntry.at, AuditEntry.id), after))
     return query.order_by(AuditEntry.at, AuditEntry.id)

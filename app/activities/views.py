@@ -25,7 +25,7 @@ from app.activities import queries, services
 from app.activities.api import conflict_response, invalid_response
 from app.activities.evidence import MAX_BYTES
 from app.activities.models import Activity, ActivityCounts, ActivityStatus, Evidence
-from app.activities.queries import ActivityFilter, activity_cursor, activity_query, after_cursor, decode_activity_cursor
+from app.activities.queries import ActivityFilter, activity_cursor, activity_query, after_cursor, decode_activity_cursor, list_order
 from app.activities.types import (
     CHANNELS, COST_COLUMNS, PARTICIPANT_COLUMNS, QUICK_TYPES, STATUS_LABELS, TYPES, ActivityType,
 )
@@ -330,7 +330,7 @@ def list_page(request: Request, session: DbSession, user: PageUser,
     if f.unit_id is not None and not access.can_see_unit(session, user, f.unit_id):
         f.unit_id = None
     query = after_cursor(activity_query(session, user, f), decode_activity_cursor(cursor))
-    rows, next_cursor = fetch_page(session, query.order_by(Activity.start_date.desc(), Activity.id.desc()),
+    rows, next_cursor = fetch_page(session, query.order_by(*list_order()),
                                    PAGE_SIZE, activity_cursor)
     params = {k: v for k, v in {"unit_id": unit_id, "type": type, "status": status, "date_from": date_from,
                                 "date_to": date_to, "task_id": task_id}.items() if v}

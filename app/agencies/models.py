@@ -6,6 +6,7 @@ validity period and may name its successor.
 from datetime import date
 from enum import StrEnum
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from app.core.clock import within
@@ -41,8 +42,10 @@ class AgencyBase(SQLModel):
 
 
 class Agency(AgencyBase, table=True):
+    # The order of the agency list (its keyset is a row comparison on these columns).
+    __table_args__ = (Index("ix_agency_search_name_id", "search_name", "id"),)
     id: int | None = Field(default=None, primary_key=True)
-    search_name: str = Field(default="", max_length=300, index=True)
+    search_name: str = Field(default="", max_length=300)
 
     def is_valid_on(self, day: date) -> bool:
         return within(day, self.valid_from, self.valid_to)

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from app.accounts import access
 from app.agencies.models import Agency
-from app.core.pagination import DEFAULT_LIMIT, decode_cursor, fetch_page
+from app.core.pagination import DEFAULT_LIMIT, after_key, decode_cursor, fetch_page
 from app.core.text import search_key
 from app.units.models import Unit
 
@@ -55,8 +55,7 @@ def list_agencies(session: Session, f: AgencyFilter) -> tuple[list[Agency], str 
     query = agency_query(session, f)
     after = decode_cursor(f.cursor, str, int)
     if after:
-        query = query.where(or_(Agency.search_name > after[0],
-                                and_(Agency.search_name == after[0], Agency.id > after[1])))
+        query = query.where(after_key((Agency.search_name, Agency.id), after))
     return fetch_page(session, query.order_by(Agency.search_name, Agency.id), f.limit,
                       lambda a: [a.search_name, a.id])
 

@@ -11,12 +11,16 @@ from app.core.types import UTCDateTime
 
 class AuditEntry(SQLModel, table=True):
     __tablename__ = "audit_entry"
+    # The audit list, newest first (at, id), alone or behind a user; the deletions feed, oldest
+    # first, behind entity and action. The keysets are row comparisons on these columns.
     __table_args__ = (
         Index("ix_audit_entity", "entity", "entity_id"),
-        Index("ix_audit_user_at", "user_id", "at"),
+        Index("ix_audit_at", "at", "id"),
+        Index("ix_audit_user_at", "user_id", "at", "id"),
+        Index("ix_audit_entity_action_at", "entity", "action", "at", "id"),
     )
     id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False, index=True))
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
     user_id: int | None = Field(default=None, foreign_key="user_account.id")
     entity: str = Field(max_length=40)
     entity_id: str = Field(max_length=64)

@@ -2,14 +2,14 @@
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from app.accounts import access
 from app.accounts.models import User
 from app.audit.models import AuditEntry
 from app.core.clock import VN_TZ
-from app.core.pagination import DEFAULT_LIMIT, decode_cursor, fetch_page
+from app.core.pagination import DEFAULT_LIMIT, after_key, decode_cursor, fetch_page
 
 
 @dataclass
@@ -50,8 +50,7 @@ def list_entries(session: Session, actor: User, f: AuditFilter) -> tuple[list[tu
     query = audit_query(session, actor, f)
     after = decode_cursor(f.cursor, datetime.fromisoformat, int)
     if after:
-        at, last_id = after
-        query = query.where(or_(AuditEntry.at < at, and_(AuditEntry.at == at, AuditEntry.id < last_id)))
+        query = query.where(after_key((AuditEntry.at, AuditEntry.id), after, descending=True))
     rows, next_cursor = fetch_page(session, query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()), f.limit,
                                    lambda r: [r[0].at.isoformat(), r[0].id], scalars=False)
     return [(entry, name) for entry, name in rows], next_cursor

@@ -22,6 +22,10 @@ class Settings(BaseSettings):
     session_idle_hours: int = Field(default=24 * 7, validation_alias="LOA_SESSION_IDLE_HOURS")
     token_days: int = Field(default=30, validation_alias="LOA_TOKEN_DAYS")
     demo_password: str = Field(default="loa-demo-2025", validation_alias="LOA_DEMO_PASSWORD")
+    # PostgreSQL connections per process: at most pool + overflow are open at once. Budget
+    # processes × (pool + overflow) below the server's max_connections (README, "Connections").
+    db_pool_size: int = Field(default=5, ge=1, le=100, validation_alias="LOA_DB_POOL_SIZE")
+    db_max_overflow: int = Field(default=5, ge=0, le=100, validation_alias="LOA_DB_MAX_OVERFLOW")
 
     @property
     def is_development(self) -> bool:

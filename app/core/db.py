@@ -21,6 +21,9 @@ def normalise_url(url: str) -> str:
 
 
 def build_engine(url: str) -> Engine:
+    """The engine for `url`. On PostgreSQL a process opens at most `pool_size + max_overflow`
+    connections (LOA_DB_POOL_SIZE, LOA_DB_MAX_OVERFLOW); a request that finds them all busy
+    waits up to 30 s for one."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         # As many connections as the thread pool has workers (40), so no request waits on the pool.
@@ -37,7 +40,9 @@ def build_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30)
+    settings = get_settings()
+    return create_engine(url, pool_pre_ping=True, pool_size=settings.db_pool_size,
+                         max_overflow=settings.db_max_overflow)
 
 
 _SQLITE_WRITER = threading.Lock()

@@ -3,6 +3,8 @@
 API errors look like:
     {"code": "validation_error", "message": "...", "errors": [{"path": "body.title", "code": "missing", "message": "..."}]}
 """
+import logging
+import uuid
 from typing import Any
 
 from fastapi import Request
@@ -17,6 +19,17 @@ from app.accounts.access import Forbidden, NotFound
 from app.core.text import format_number
 from app.core.uploads import TOO_LARGE_MESSAGE, RequestTooLarge
 from app.core.versions import STALE_MESSAGE, StaleVersion
+
+
+logger = logging.getLogger("loa")
+
+INTERNAL_ERROR_MESSAGE = "Có lỗi không mong muốn ở máy chủ. Hãy thử lại; nếu lỗi lặp lại, báo mã tham chiếu cho quản trị."
+
+
+def error_reference(request: Request) -> str:
+    """The short reference of a request, shown to the user and written in the log: the request id
+    when a middleware has set one, otherwise a new one."""
+    return getattr(request.state, "request_id", None) or uuid.uuid4().hex[:12]
 
 
 class ApiError(Exception):
@@ -90,6 +103,10 @@ def _pydantic_message(err: dict[str, Any]) -> str:
         return f"Phải từ {format_number(ctx['ge'])} trở lên."
     if code == "less_than_equal" and "le" in ctx:
         return f"Không được lớn hơn {format_number(ctx['le'])}."
+    if code == "string_too_long" and "max_length" in ctx:
+        return f"Nội dung quá dài: tối đa {format_number(ctx['max_length'])} ký tự."
+    if code == "too_long" and "max_length" in ctx:
+        return f"Quá nhiều mục: tối đa {format_number(ctx['max_length'])}."
     return PYDANTIC_MESSAGES.get(code, "Giá trị không hợp lệ.")
 
 
@@ -191,10 +208,26 @@ def install(app) -> None:
         stay server errors."""
         if isinstance(exc, StatementError) and not (isinstance(exc, DataError) or isinstance(exc.orig, OverflowError)):
             raise exc
-        message = "Có giá trị vượt quá giới hạn lưu trữ (ví dụ một số hoặc một ngày quá lớn)."
+        code, message = "out_of_range", "Có giá trị vượt quá giới hạn lưu trữ (ví dụ một số hoặc một ngày quá lớn)."
+        if "NUL" in str(getattr(exc, "orig", "")):  # PostgreSQL refuses NUL in text; the edge removes it
+            code, message = "invalid_character", "Có ký tự NUL không lưu được trong nội dung gửi lên."
         if is_api(request):
-            return JSONResponse(api_body("out_of_range", message), status_code=422)
+            return JSONResponse(api_body(code, message), status_code=422)
         return _html_error(request, 422, message)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        """Anything not handled above: logged with a short reference that the answer repeats, so
+        that a user's report leads to the log line. The answer says nothing of the error itself."""
+        reference = error_reference(request)
+        logger.exception("unexpected error, reference %s: %s %s", reference, request.method, request.url.path,
+                         exc_info=exc, extra={"reference": reference})
+        if is_api(request):
+            return JSONResponse(api_body("internal_error", INTERNAL_ERROR_MESSAGE, reference=reference),
+                                status_code=500)
+        from app.core.templating import templates
+
+        return templates.TemplateResponse(request, "500.html", {"reference": reference}, status_code=500)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):

@@ -20,6 +20,7 @@ from app.core.clock import VN_TZ, today
 from app.core.errors import ApiError, field_error
 from app.core.text import search_key
 from app.core.types import UTCDateTime
+from app.dashboards import figures
 from app.dashboards.periods import Span, month_end, months_between
 from app.dashboards.periods import parse as parse_period
 from app.plans.models import METRIC_LABELS, Plan, Target, Task, TaskUnit
@@ -188,7 +189,7 @@ class ChildUnitRow(BaseModel):
 
 # --- shared pieces ----------------------------------------------------------------------------
 
-COUNTED = ("submitted", "approved")
+COUNTED = figures.SUBMITTED_AND_APPROVED  # the working figures; reports count figures.APPROVED
 SUMMED_METRICS = ("sessions", "participants", "copies", "airings", "minutes", "items", "cost_vnd")
 HEADLINE_SUMS = ("participants", "participants_poor", "copies", "airings", "minutes",
                  "cost_central_vnd", "cost_local_vnd", "cost_mobilised_vnd", "cost_vnd")
@@ -388,7 +389,7 @@ METRICS = ("activities",) + SUMMED_METRICS
 def _actuals(session, user, task_ids, level, boundaries, span, root, typed):
     key = activity_key(level, boundaries)
     group = [ActivityTask.task_id, key.label("key"), Activity.status] + ([Activity.type] if typed else [])
-    sums = [func.coalesce(func.sum(getattr(Activity, m)), 0).label(m) for m in SUMMED_METRICS]
+    sums = figures.sums(SUMMED_METRICS)
     query = (select(*group, func.count().label("activities"), *sums)
              .select_from(Activity).join(ActivityTask, ActivityTask.activity_id == Activity.id)
              .join(Unit, Unit.id == Activity.unit_id)
@@ -408,7 +409,7 @@ def _whole_task_targets(session, user, tasks, span, root, boundaries, in_view, e
     if not targets:
         return []
     task_ids = sorted({t.task_id for t, _, _ in targets})
-    sums = [func.coalesce(func.sum(getattr(Activity, m)), 0).label(m) for m in SUMMED_METRICS]
+    sums = figures.sums(SUMMED_METRICS)
     done = session.execute(
         select(ActivityTask.task_id, Activity.status, Activity.type, func.count().label("activities"), *sums)
         .select_from(Activity).join(ActivityTask, ActivityTask.activity_id == Activity.id)
@@ -698,8 +699,7 @@ def dashboard(session: Session, user: User, f: DashboardFilter) -> Dashboard:
 
 
 def _headline(session: Session, where) -> Headline:
-    sums = [func.coalesce(func.sum(getattr(Activity, n)), 0).label(n) for n in HEADLINE_SUMS]
-    row = session.execute(select(func.count().label("activities"), *sums).where(where)).one()
+    row = figures.totals(session, where, columns=HEADLINE_SUMS)[0]
     return Headline(**{k: int(v) for k, v in row._mapping.items()})
 
 

@@ -2,7 +2,7 @@
 import datetime as dt
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -62,11 +62,17 @@ class PlanBase(SQLModel):
     budget_central_vnd: int = Field(default=0, ge=0, sa_type=BigInteger)
     budget_local_vnd: int = Field(default=0, ge=0, sa_type=BigInteger)
     budget_mobilised_vnd: int = Field(default=0, ge=0, sa_type=BigInteger)
+    # Funds of other programmes used for this plan ("lồng ghép"), and what a stated total holds beyond
+    # the sources it names ("chưa phân nguồn"), so that no part of a plan's budget is lost.
+    budget_integrated_vnd: int = Field(default=0, ge=0, sa_type=BigInteger)
+    budget_unallocated_vnd: int = Field(default=0, ge=0, sa_type=BigInteger)
     status: PlanStatus = Field(default=PlanStatus.draft, max_length=16)
 
 
 class Plan(PlanBase, table=True):
-    __table_args__ = (Index("ix_plan_period", "period_start", "period_end"),)
+    # ix_plan_start_id: the order of the plan list, newest first (its keyset is a row comparison).
+    __table_args__ = (Index("ix_plan_period", "period_start", "period_end"),
+                      Index("ix_plan_start_id", "period_start", "id"))
     __mapper_args__ = version_checked()
     id: int | None = Field(default=None, primary_key=True)
     # Bumped on every change; an edit made from an older version is refused (409).
@@ -139,6 +145,15 @@ class Target(TargetBase, table=True):
 
 ASSIGN_LEVELS = ("commune", "district")
 MAX_AMOUNT = 10**15  # đồng; keeps amounts inside a 64-bit column
+# Bounds of the lists a plan and a task carry, far above any real plan; they also keep every list
+# of ids within what one database statement takes.
+MAX_LEGAL_BASES = 100
+MAX_TASKS = 500
+MAX_PARTNERS = 100
+MAX_ASSIGNED_UNITS = 5000  # explicit list; "every commune of X" has no such limit
+MAX_TARGETS = 200
+MAX_ACTIVITY_TYPES = 50
+ActivityTypeCode = Annotated[str, Field(max_length=32)]
 
 
 class LegalBasis(SQLModel):
@@ -153,7 +168,7 @@ class Assignment(SQLModel):
 
     every: str | None = Field(default=None, max_length=16)
     of_unit_id: int | None = None
-    unit_ids: list[int] = Field(default_factory=list)
+    unit_ids: list[int] = Field(default_factory=list, max_length=MAX_ASSIGNED_UNITS)
 
 
 class TargetCreate(SQLModel):
@@ -173,13 +188,13 @@ class TaskCreate(SQLModel):
     title: str = Field(min_length=3, max_length=500)
     description: str = Field(default="", max_length=20000)
     lead_agency_id: int | None = None
-    partner_agency_ids: list[int] = Field(default_factory=list)
+    partner_agency_ids: list[int] = Field(default_factory=list, max_length=MAX_PARTNERS)
     assignment: Assignment | None = None
-    activity_types: list[str] = Field(default_factory=list)
+    activity_types: list[ActivityTypeCode] = Field(default_factory=list, max_length=MAX_ACTIVITY_TYPES)
     due_date: date | None = None
     report_deadline: date | None = None
     report_frequency: str = Field(default="year", max_length=16)
-    targets: list[TargetCreate] = Field(default_factory=list)
+    targets: list[TargetCreate] = Field(default_factory=list, max_length=MAX_TARGETS)
     position: int | None = None
 
 
@@ -190,13 +205,13 @@ class TaskUpdate(SQLModel):
     title: str | None = Field(default=None, min_length=3, max_length=500)
     description: str | None = Field(default=None, max_length=20000)
     lead_agency_id: int | None = None
-    partner_agency_ids: list[int] | None = None
+    partner_agency_ids: list[int] | None = Field(default=None, max_length=MAX_PARTNERS)
     assignment: Assignment | None = None
-    activity_types: list[str] | None = None
+    activity_types: list[ActivityTypeCode] | None = Field(default=None, max_length=MAX_ACTIVITY_TYPES)
     due_date: date | None = None
     report_deadline: date | None = None
     report_frequency: str | None = Field(default=None, max_length=16)
-    targets: list[TargetCreate] | None = None
+    targets: list[TargetCreate] | None = Field(default=None, max_length=MAX_TARGETS)
     position: int | None = None
 
 
@@ -226,10 +241,12 @@ class PlanCreate(SQLModel):
     budget_central_vnd: int = Field(default=0, ge=0, le=MAX_AMOUNT)
     budget_local_vnd: int = Field(default=0, ge=0, le=MAX_AMOUNT)
     budget_mobilised_vnd: int = Field(default=0, ge=0, le=MAX_AMOUNT)
+    budget_integrated_vnd: int = Field(default=0, ge=0, le=MAX_AMOUNT)
+    budget_unallocated_vnd: int = Field(default=0, ge=0, le=MAX_AMOUNT)
     status: PlanStatus = PlanStatus.draft
-    legal_bases: list[LegalBasis] = Field(default_factory=list)
+    legal_bases: list[LegalBasis] = Field(default_factory=list, max_length=MAX_LEGAL_BASES)
     # Tasks created with the plan, in the same transaction (used when saving a parsed draft).
-    tasks: list[TaskCreate] = Field(default_factory=list)
+    tasks: list[TaskCreate] = Field(default_factory=list, max_length=MAX_TASKS)
 
 
 class PlanUpdate(SQLModel):
@@ -245,8 +262,10 @@ class PlanUpdate(SQLModel):
     budget_central_vnd: int | None = Field(default=None, ge=0, le=MAX_AMOUNT)
     budget_local_vnd: int | None = Field(default=None, ge=0, le=MAX_AMOUNT)
     budget_mobilised_vnd: int | None = Field(default=None, ge=0, le=MAX_AMOUNT)
+    budget_integrated_vnd: int | None = Field(default=None, ge=0, le=MAX_AMOUNT)
+    budget_unallocated_vnd: int | None = Field(default=None, ge=0, le=MAX_AMOUNT)
     status: PlanStatus | None = None
-    legal_bases: list[LegalBasis] | None = None
+    legal_bases: list[LegalBasis] | None = Field(default=None, max_length=MAX_LEGAL_BASES)
 
 
 class PlanPublic(PlanBase):

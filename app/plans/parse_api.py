@@ -24,7 +24,8 @@ def check_text(text: str, path: str = "body.text") -> None:
 
 @router.post("/parse", response_model=PlanDraft)
 def parse_plan(body: ParseRequest, user: ApiUser) -> PlanDraft:
-    """Reads number, title, issuer, dates, period, legal bases, budget, forms and the tasks of each
-    agency named under "TỔ CHỨC THỰC HIỆN" from a plan's text. `warnings` lists what was not found."""
+    """Reads number, title, issuer, dates, period, legal bases, budget by source, forms and the tasks
+    named under "TỔ CHỨC THỰC HIỆN" (each with its kind: agency, sub_unit, official, group) or listed
+    under "NỘI DUNG, NHIỆM VỤ" (content), with draft targets. `warnings` lists what was not found."""
     check_text(body.text)
     return parse_plan_text(body.text)

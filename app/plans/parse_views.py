@@ -22,10 +22,12 @@ from app.agencies import services as agency_services
 from app.agencies.models import Agency, AgencyCreate, AgencyKind
 from app.core.forms import Form
 from app.core.templating import render
-from app.core.text import search_key
+from app.core.text import clean_text, search_key
 from app.plans import services as plan_services
-from app.plans.models import ASSIGN_LEVELS, Assignment, LegalBasis, PlanCreate, TaskCreate
-from app.plans.parser import MAX_TEXT_BYTES, docx_to_text, parse_plan_text
+from app.plans.models import (
+    ASSIGN_LEVELS, METRIC_LABELS, TARGET_PERIOD_LABELS, Assignment, LegalBasis, PlanCreate, TargetCreate, TaskCreate,
+)
+from app.plans.parser import GROUP, MAX_TEXT_BYTES, docx_to_text, parse_plan_text
 from app.units.models import Level, Unit
 
 router = APIRouter(include_in_schema=False)
@@ -64,6 +66,7 @@ def read_document(request: Request, session: DbSession, user: PageUser, data: Fo
         name = Path(upload.filename).name
         content = upload.file.read(MAX_UPLOAD_BYTES + 1)
         text, error = _upload_text(name, content)
+        text = clean_text(text)  # the file's text gets the same normalisation as typed text
         if error:
             errors["document"] = error
     if not errors:
@@ -74,7 +77,7 @@ def read_document(request: Request, session: DbSession, user: PageUser, data: Fo
     if errors:
         return _upload_page(request, {"text": str(data.get("text") or "")}, errors, status_code=422)
     draft = parse_plan_text(text)
-    form = form_from_draft(session, user, draft)
+    form = form_from_draft(session, user, draft, text)
     if len(content) <= MAX_KEPT_BYTES:
         form["document_name"], form["document_data"] = name, base64.b64encode(content).decode()
     else:
@@ -128,10 +131,12 @@ def _review_page(request: Request, session: Session, user: User, form: dict, err
                  warnings: list[str] | None = None, status_code: int = 200):
     unit = session.get(Unit, as_id(form.get("unit_id"))) if as_id(form.get("unit_id")) else None
     agencies = agency_queries.agencies_for_unit(session, unit) if unit else []
+    units = _unit_choices(session, user, form)
     context = {
         "form": form, "errors": errors, "warnings": warnings or form.get("warnings") or [],
-        "units": _unit_choices(session, user, form), "agencies": agencies, "types": TYPES,
-        "frequencies": FREQUENCIES,
+        "units": units, "unit_labels": {u.id: unit_label(session, u) for u in units}, "agencies": agencies,
+        "types": TYPES, "frequencies": FREQUENCIES, "metrics": METRIC_LABELS, "target_periods": TARGET_PERIOD_LABELS,
+        "budget_fields": BUDGET_FIELDS,
     }
     return render(request, "plans/import_review.html", context, status_code=status_code)
 
@@ -152,20 +157,99 @@ def _unit_choices(session: Session, user: User, form: dict) -> list[Unit]:
     return [u for u in units if u is not None and access.can_manage_plans_of(session, user, u.id)]
 
 
-def suggest_units(session: Session, user: User, issuer: str | None, on: date | None) -> list[int]:
-    """Units whose name is the place in the issuer ("Ủy ban nhân dân tỉnh Hải Dương" -> Tỉnh Hải Dương)."""
+def unit_label(session: Session, unit: Unit) -> str:
+    """'Tỉnh Hải Dương (đến 30/06/2025, nay thuộc Thành phố Hải Phòng)': a legacy unit shown under today's."""
+    if unit.valid_to is None:
+        return unit.name
+    label = f"{unit.name} (đến {unit.valid_to:%d/%m/%Y}"
+    now_id = unit.current_commune_id or unit.current_province_id
+    now = session.get(Unit, now_id) if now_id and now_id != unit.id else None
+    return label + (f", nay thuộc {now.name})" if now else ")")
+
+
+def _place_key(unit: Unit) -> str:
+    """'Huyện Ý Yên' -> 'y yen': the name as a document writes it after 'huyện'."""
+    return re.sub(r"^(tinh|thanh pho|huyen|thi xa|quan|xa|phuong|thi tran)\s+", "", unit.search_name or search_key(unit.name))
+
+
+def suggest_units(session: Session, user: User, issuer: str | None, on: date | None, text: str = "") -> tuple[list[int], bool]:
+    """Units whose name is the place in the issuer ("Ủy ban nhân dân xã Yên Phong" -> Xã Yên Phong), among
+    those the user may plan for, best first; and whether the first is the only good choice. Many communes
+    share a name: the one whose district and province the document names wins."""
     if not issuer:
-        return []
+        return [], False
     m = re.search(r"\b(tỉnh|thành phố|huyện|thị xã|quận|xã|phường|thị trấn)\s+(.+)$", issuer, re.IGNORECASE)
     if not m:
-        return []
+        return [], False
     key = search_key(f"{m.group(1)} {m.group(2)}")
     rows = session.execute(
-        select(Unit).where(Unit.search_name == key, Unit.level.in_([Level.province, Level.district, Level.commune])).limit(20)
+        select(Unit).where(Unit.search_name == key, Unit.level.in_([Level.province, Level.district, Level.commune])).limit(50)
     ).scalars()
     units = [u for u in rows if access.can_manage_plans_of(session, user, u.id)]
-    units.sort(key=lambda u: (not (on is None or u.is_valid_on(on)), u.level != Level.province))
-    return [u.id for u in units]
+    words = f" {search_key(text)} "
+
+    def mentioned(unit: Unit) -> int:
+        above = [session.get(Unit, i) for i in (unit.district_id, unit.province_id) if i and i != unit.id]
+        return sum(f" {_place_key(a)} " in words for a in above if a is not None)
+
+    ranked = sorted(units, key=lambda u: (not (on is None or u.is_valid_on(on)), -mentioned(u), u.level != Level.province))
+    if len(ranked) < 2:
+        return [u.id for u in ranked], bool(ranked)
+    first, second = ranked[0], ranked[1]
+    same = ((on is None or first.is_valid_on(on)) == (on is None or second.is_valid_on(on))
+            and mentioned(first) == mentioned(second) and first.level == second.level)
+    return [u.id for u in ranked], not same
+
+
+# --- agencies the draft names --------------------------------------------------------------------
+
+# Departments that no longer exist since 1/3/2025 and who took over their work, by function.
+SUCCESSORS = [
+    (r"^so (thong tin (va )?truyen thong|tt ?tt)\b",
+     [(r"chuyen doi so|cong nghe thong tin|vien thong|buu chinh|an toan thong tin|nen tang so|du lieu|cntt",
+       "Sở Khoa học và Công nghệ"), (None, "Sở Văn hóa, Thể thao và Du lịch")]),
+    (r"^so (lao dong|ldtbxh|ld tb ?xh)\b",
+     [(r"^(?!.*giam ngheo).*(viec lam|nguoi co cong|lao dong)", "Sở Nội vụ"), (None, "Sở Nông nghiệp và Môi trường")]),
+    (r"^so (nong nghiep (va )?phat trien nong thon|nn ?ptnt)\b", [(None, "Sở Nông nghiệp và Môi trường")]),
+]
+DEFUNCT_FROM = date(2025, 3, 1)
+
+
+def successor_name(name: str, description: str = "") -> str | None:
+    key, work = search_key(name), search_key(description)
+    for pattern, by_function in SUCCESSORS:
+        if re.search(pattern, key):
+            for function, successor in by_function:
+                if function is None or re.search(function, work):
+                    return successor
+    return None
+
+
+def suggest_agency(session: Session, name: str, unit_id: int | None, at: date | None,
+                   description: str = "") -> tuple[str, str]:
+    """(agency id or "", note) for an agency as the plan writes it: the matching agency of the plan's unit
+    (or above) when it still exists, else its successor. Nothing is created here."""
+    if not unit_id or not name:
+        return "", ""
+    today = date.today()
+    agency = agency_queries.match_agency(session, name, unit_id, at)
+    gone = agency is not None and agency.valid_to is not None and agency.valid_to < today
+    if agency is not None and not gone:
+        return str(agency.id), ""
+    if agency is not None and agency.successor_id:
+        successor = session.get(Agency, agency.successor_id)
+        if successor is not None:
+            return str(successor.id), f"{agency.name} không còn từ {agency.valid_to:%d/%m/%Y}: gợi ý cơ quan kế nhiệm {successor.name}."
+    successor = successor_name(name, description)
+    if successor:
+        found = agency_queries.match_agency(session, successor, unit_id, today)
+        if found is not None and found.is_valid_on(today):
+            return str(found.id), (f"{name} không còn từ {DEFUNCT_FROM:%d/%m/%Y}; gợi ý cơ quan kế nhiệm theo chức năng: "
+                                   f"{found.name}.")
+        return "", f"{name} không còn từ {DEFUNCT_FROM:%d/%m/%Y}; cơ quan kế nhiệm theo chức năng là {successor}, chưa có trong Loa."
+    if agency is not None:
+        return str(agency.id), ""
+    return "", "Chưa có cơ quan này trong Loa: để “Chưa chọn”, hoặc chọn “Tạo cơ quan mới” nếu cần."
 
 
 # --- the draft as a form -----------------------------------------------------------------------
@@ -214,63 +298,102 @@ def first_deadline(day: int, month: int, start: date | None, end: date | None) -
     return None
 
 
-def form_from_draft(session: Session, user: User, draft) -> dict:
-    suggestions = suggest_units(session, user, draft.issuer, draft.issued_on or draft.period_start)
-    unit_id = suggestions[0] if suggestions else user.unit_id
+BUDGET_FIELDS = [("budget_central_vnd", "central", "Ngân sách trung ương"), ("budget_local_vnd", "local", "Ngân sách địa phương"),
+                 ("budget_mobilised_vnd", "mobilised", "Huy động, xã hội hóa"),
+                 ("budget_integrated_vnd", "integrated", "Lồng ghép, nguồn khác"),
+                 ("budget_unallocated_vnd", "unallocated", "Chưa phân nguồn")]
+KIND_NOTES = {
+    "group": "Nhóm cơ quan hoặc mọi đơn vị một cấp: không tạo thành một cơ quan; giao theo địa bàn nếu cần.",
+    "sub_unit": "Đơn vị thuộc cơ quan ban hành: nhiệm vụ giao cho cơ quan ban hành.",
+    "official": "Công chức, người đứng đầu: nhiệm vụ giao cho cơ quan ban hành.",
+    "content": "Hoạt động trong mục Nội dung/Nhiệm vụ, văn bản không ghi cơ quan: gợi ý cơ quan ban hành.",
+}
+
+
+def form_from_draft(session: Session, user: User, draft, text: str = "") -> dict:
+    on = draft.issued_on or draft.period_start
+    suggestions, sure = suggest_units(session, user, draft.issuer, on, text)
+    warnings = list(draft.warnings)
+    unit_id = suggestions[0] if suggestions and sure else None
+    if draft.issuer and not suggestions:
+        warnings.append(f"Không tìm thấy đơn vị của “{draft.issuer}” trong phạm vi bạn quản lý: hãy chọn đơn vị của kế hoạch.")
+    elif len(suggestions) > 1 and not sure:
+        warnings.append(f"Có nhiều đơn vị trùng tên với nơi ban hành “{draft.issuer}”: hãy chọn đúng đơn vị.")
+    elif not draft.issuer:
+        warnings.append("Văn bản không cho biết đơn vị ban hành: hãy chọn đơn vị của kế hoạch.")
     at = draft.period_start
     amounts = {s.source: s.amount_vnd for s in draft.budget_sources}
     deadline = draft.report_deadline
     deadline_day = first_deadline(deadline.day, deadline.month, draft.period_start, draft.period_end) if deadline else None
-    issuer = agency_queries.match_agency(session, draft.issuer, unit_id, at) if draft.issuer and unit_id else None
+    issuer_id, issuer_note = suggest_agency(session, draft.issuer or "", unit_id, at)
     form = {
         "number": draft.number or "", "title": draft.title or "", "issuer": draft.issuer or "",
-        "unit_id": str(unit_id or ""), "agency_id": str(issuer.id) if issuer else "",
+        "unit_id": str(unit_id or ""), "agency_id": issuer_id, "issuer_note": issuer_note,
         "issued_on": _iso(draft.issued_on), "period_start": _iso(draft.period_start), "period_end": _iso(draft.period_end),
-        "budget_central_vnd": _money(amounts.get("central")), "budget_local_vnd": _money(amounts.get("local")),
-        "budget_mobilised_vnd": _money(amounts.get("mobilised")), "budget_total": _money(draft.budget_vnd),
+        "budget_total": _money(draft.budget_vnd),
         "legal_bases": [{"number": b.number, "date": _iso(b.date), "issuer": b.issuer or "", "title": b.title or ""}
                         for b in draft.legal_bases] or [empty_basis()],
         "tasks": [], "unit_suggestions": [str(i) for i in suggestions], "forms": draft.forms,
-        "warnings": draft.warnings,
+        "warnings": warnings,
     }
+    for name, source, _ in BUDGET_FIELDS:
+        form[name] = _money(amounts.get(source))
     for task in draft.tasks:
         lead, *partners = task.agencies or [task.agency]
-        if len(task.agencies) <= 1:
+        if len(task.agencies) <= 1 or task.kind != "agency":
             lead, partners = task.agency, []
         form["tasks"].append({
-            "include": "1", "agency": lead, "agency_id": _choice(session, lead, unit_id, at), "new_agency": lead,
-            "partners": [{"name": p, "agency_id": _choice(session, p, unit_id, at)} for p in partners],
-            "title": task.title, "description": task.description,
+            "include": "1", "agency": lead, "kind": task.kind, "new_agency": lead if task.kind == "agency" else "",
+            "partners": [{"name": p, "agency_id": suggest_agency(session, p, unit_id, at, task.description)[0]}
+                         for p in partners],
+            # A group, a division or an official is not the saved lead: the title keeps who the plan names.
+            "title": f"{task.agency}: {task.title}"[:500] if task.kind in ("group", "sub_unit", "official")
+            and task.title != task.agency else task.title,
+            "description": task.description,
             "report_deadline": _iso(deadline_day), "report_frequency": deadline.frequency if deadline else "year",
-            "activity_types": list(task.activity_types), "assign_every": assignment_for(lead),
+            "activity_types": list(task.activity_types), "assign_every": assignment_for(lead) if task.kind == "group" else "",
+            "targets": [{"metric": t.metric, "quantity": str(t.quantity), "period": t.period,
+                         "per_unit": "1" if t.per_unit or task.kind == "group" else "", "activity_type": t.activity_type or ""}
+                        for t in task.targets],
         })
+        _suggest_lead(session, form, form["tasks"][-1], unit_id, at)
     return form
 
 
-def _choice(session: Session, name: str, unit_id: int | None, at: date | None) -> str:
-    agency = agency_queries.match_agency(session, name, unit_id, at) if unit_id else None
-    return str(agency.id) if agency else "new"
+def _suggest_lead(session: Session, form: dict, task: dict, unit_id: int | None, at: date | None) -> None:
+    """The lead the reviewer sees first: never a new agency, never an agency for a group."""
+    kind = task["kind"]
+    if kind == "group":
+        task["agency_id"], task["note"] = "", KIND_NOTES["group"]
+    elif kind in ("sub_unit", "official", "content"):
+        work = f"{task['agency']} {task['description']}"  # "Phòng Bưu chính, Viễn thông và CNTT" tells the function
+        task["agency_id"], note = suggest_agency(session, form["issuer"], unit_id, at, work)
+        task["note"] = f"{KIND_NOTES[kind]} {note}".strip()
+    else:
+        task["agency_id"], task["note"] = suggest_agency(session, task["new_agency"] or task["agency"], unit_id, at,
+                                                         task["description"])
 
 
 def rematch(session: Session, form: dict) -> None:
     """After the unit changed: agencies not chosen yet are looked up among the new unit's agencies."""
     unit_id = as_id(form["unit_id"])
     at = parse_day(form["period_start"])
-    if form["agency_id"] in ("", "new") and form["issuer"]:
-        form["agency_id"] = _choice(session, form["issuer"], unit_id, at).replace("new", form["agency_id"])
+    if form["agency_id"] == "" and form["issuer"]:
+        form["agency_id"], form["issuer_note"] = suggest_agency(session, form["issuer"], unit_id, at)
     for task in form["tasks"]:
-        if task["agency_id"] in ("", "new"):
-            task["agency_id"] = _choice(session, task["new_agency"] or task["agency"], unit_id, at)
+        if task["agency_id"] == "":
+            _suggest_lead(session, form, task, unit_id, at)
         for partner in task["partners"]:
-            if partner["agency_id"] in ("", "new"):
-                partner["agency_id"] = _choice(session, partner["name"], unit_id, at)
+            if partner["agency_id"] == "":
+                partner["agency_id"] = suggest_agency(session, partner["name"], unit_id, at, task["description"])[0]
 
 
-PLAN_FIELDS = ("number", "title", "issuer", "unit_id", "agency_id", "issued_on", "period_start", "period_end",
-               "budget_central_vnd", "budget_local_vnd", "budget_mobilised_vnd", "budget_total", "action",
-               "document_name", "document_data")
-TASK_FIELDS = ("include", "agency", "agency_id", "new_agency", "title", "description", "report_deadline",
+PLAN_FIELDS = ("number", "title", "issuer", "issuer_note", "unit_id", "agency_id", "issued_on", "period_start",
+               "period_end", *(name for name, _, _ in BUDGET_FIELDS), "budget_total", "action", "document_name",
+               "document_data")
+TASK_FIELDS = ("include", "agency", "kind", "note", "agency_id", "new_agency", "title", "description", "report_deadline",
                "report_frequency", "assign_every")
+TARGET_FIELDS = ("metric", "quantity", "period", "per_unit", "activity_type")
 
 
 def form_from_post(data) -> dict:
@@ -294,6 +417,10 @@ def form_from_post(data) -> dict:
             {"name": str(data.get(f"task-{i}-partner-{j}-name") or "").strip(),
              "agency_id": str(data.get(f"task-{i}-partner-{j}-agency_id") or "").strip()}
             for j in range(_count(data, f"task-{i}-partner_count", 50))
+        ]
+        task["targets"] = [
+            {k: str(data.get(f"task-{i}-target-{j}-{k}") or "").strip() for k in TARGET_FIELDS}
+            for j in range(_count(data, f"task-{i}-target_count", 50))
         ]
         form["tasks"].append(task)
     return form
@@ -327,7 +454,7 @@ def validate(session: Session, user: User, form: dict) -> dict[str, str]:
     start, end = parse_day(form["period_start"]), parse_day(form["period_end"])
     if start and end and end < start:
         errors["period_end"] = "Ngày kết thúc phải sau ngày bắt đầu."
-    for name in ("budget_central_vnd", "budget_local_vnd", "budget_mobilised_vnd"):
+    for name, _, _ in BUDGET_FIELDS:
         if form[name] and _amount(form[name]) is None:
             errors[name] = "Nhập số tiền bằng chữ số, ví dụ 3.500.000.000."
     if form["agency_id"] not in ("", "new") and as_id(form["agency_id"]) is None:
@@ -335,8 +462,8 @@ def validate(session: Session, user: User, form: dict) -> dict[str, str]:
     for i, basis in enumerate(form["legal_bases"]):
         if basis["date"] and parse_day(basis["date"]) is None:
             errors[f"lb-{i}-date"] = "Ngày không hợp lệ."
-        if not basis["number"] and any(basis.values()):
-            errors[f"lb-{i}-number"] = "Nhập số hiệu văn bản."
+        if not basis["number"] and not basis["title"] and any(basis.values()):
+            errors[f"lb-{i}-number"] = "Nhập số hiệu hoặc trích yếu văn bản."
     for i, task in enumerate(form["tasks"]):
         if not task["include"]:
             continue
@@ -344,6 +471,9 @@ def validate(session: Session, user: User, form: dict) -> dict[str, str]:
             errors[f"task-{i}-title"] = "Nhập tên nhiệm vụ."
         if task["agency_id"] == "new" and len(task["new_agency"]) < 2:
             errors[f"task-{i}-new_agency"] = "Nhập tên cơ quan mới."
+        elif task["agency_id"] == "new" and is_group(task["new_agency"]):
+            errors[f"task-{i}-new_agency"] = ("“" + task["new_agency"] + "” là một nhóm cơ quan, không phải một cơ quan: "
+                                              "để “Chưa chọn” và giao theo địa bàn, hoặc chọn một cơ quan cụ thể.")
         elif task["agency_id"] not in ("", "new") and as_id(task["agency_id"]) is None:
             errors[f"task-{i}-agency_id"] = "Chọn cơ quan chủ trì."
         if task["report_deadline"] and parse_day(task["report_deadline"]) is None:
@@ -352,6 +482,15 @@ def validate(session: Session, user: User, form: dict) -> dict[str, str]:
             errors[f"task-{i}-assign_every"] = "Chọn cách giao cho đơn vị."
         if task["report_frequency"] not in FREQUENCIES:
             errors[f"task-{i}-report_frequency"] = "Chọn kỳ báo cáo."
+        for j, target in enumerate(task["targets"]):
+            if not target["metric"]:
+                continue
+            if target["metric"] not in METRIC_LABELS:
+                errors[f"task-{i}-target-{j}-metric"] = "Chọn chỉ số đo."
+            if not target["quantity"].isdigit():
+                errors[f"task-{i}-target-{j}-quantity"] = "Nhập số lượng bằng chữ số."
+            if target["period"] not in TARGET_PERIOD_LABELS:
+                errors[f"task-{i}-target-{j}-period"] = "Chọn kỳ của chỉ tiêu."
     if not errors:
         errors.update(_check_agencies(session, form))
     return errors
@@ -386,6 +525,11 @@ AGENCY_KINDS = [
 ]
 
 
+def is_group(name: str) -> bool:
+    """'UBND các huyện, thị xã', 'Các cơ quan báo chí của tỉnh': several agencies, never created as one."""
+    return bool(GROUP.search(search_key(re.sub(r"^Đề nghị\s+", "", name))))
+
+
 def agency_kind(name: str) -> AgencyKind:
     for pattern, kind in AGENCY_KINDS:
         if re.search(pattern, name, re.IGNORECASE):
@@ -406,7 +550,7 @@ def assignment_for(name: str) -> str:
 def _agency_id(session: Session, user: User, unit_id: int, choice: str, name: str, created: dict[str, int]) -> int | None:
     if as_id(choice):
         return as_id(choice)
-    if choice != "new" or not name:
+    if choice != "new" or not name or is_group(name):
         return None
     key = search_key(name)
     if key not in created:
@@ -441,21 +585,28 @@ def save(session: Session, user: User, form: dict):
             if pid:
                 partners.append(pid)
         every = task.get("assign_every") or ""
+        targets, seen = [], set()
+        for t in task["targets"]:
+            key = (t["metric"], t["period"], t["activity_type"] or None)
+            if t["metric"] in METRIC_LABELS and t["quantity"].isdigit() and key not in seen:
+                seen.add(key)
+                targets.append(TargetCreate(metric=t["metric"], quantity=int(t["quantity"]), period=t["period"],
+                                            per_unit=bool(t["per_unit"]), activity_type=t["activity_type"] or None))
         tasks.append(TaskCreate(
             title=task["title"][:500], description=task["description"][:20000], lead_agency_id=lead,
             partner_agency_ids=partners, activity_types=task["activity_types"],
             report_deadline=parse_day(task["report_deadline"]), report_frequency=task["report_frequency"],
             assignment=Assignment(every=every, of_unit_id=unit_id) if every in ASSIGN_LEVELS else None,
+            targets=targets,
         ))
         positions.append(i)
     data = PlanCreate(
         number=form["number"] or None, title=form["title"][:500], unit_id=unit_id, agency_id=issuer_id,
         issued_on=parse_day(form["issued_on"]), period_start=parse_day(form["period_start"]),
         period_end=parse_day(form["period_end"]),
-        budget_central_vnd=_amount(form["budget_central_vnd"]) or 0, budget_local_vnd=_amount(form["budget_local_vnd"]) or 0,
-        budget_mobilised_vnd=_amount(form["budget_mobilised_vnd"]) or 0,
+        **{name: _amount(form[name]) or 0 for name, _, _ in BUDGET_FIELDS},
         legal_bases=[LegalBasis(number=b["number"][:100], date=parse_day(b["date"]), issuer=b["issuer"][:300],
-                                title=b["title"][:1000]) for b in form["legal_bases"] if b["number"]],
+                                title=b["title"][:1000]) for b in form["legal_bases"] if b["number"] or b["title"]],
         tasks=tasks,
     )
     try:

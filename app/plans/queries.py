@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from app.accounts import access
 from app.accounts.models import User
-from app.core.pagination import DEFAULT_LIMIT, decode_cursor, fetch_page
+from app.core.pagination import DEFAULT_LIMIT, after_key, decode_cursor, fetch_page
 from app.plans.models import Plan, Target, TargetPublic, Task, TaskPartner, TaskPublic, TaskUnit
 from app.units.models import Unit, UnitSuccessor
 
@@ -42,8 +42,7 @@ def list_plans(session: Session, user: User, f: PlanFilter) -> tuple[list[Plan],
     query = plan_query(session, user, f)
     after = decode_cursor(f.cursor, date.fromisoformat, int)
     if after:
-        start, last_id = after
-        query = query.where(or_(Plan.period_start < start, and_(Plan.period_start == start, Plan.id < last_id)))
+        query = query.where(after_key((Plan.period_start, Plan.id), after, descending=True))
     return fetch_page(session, query.order_by(Plan.period_start.desc(), Plan.id.desc()), f.limit,
                       lambda p: [p.period_start.isoformat(), p.id])
 

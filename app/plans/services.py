@@ -14,6 +14,7 @@ from app.agencies.models import Agency
 from app.audit.services import record, snapshot
 from app.core.clock import utcnow
 from app.core.config import get_settings
+from app.core.text import clean_text
 from app.core.versions import require_version, stale_is_conflict
 from app.plans import queries
 from app.plans.models import (
@@ -216,6 +217,9 @@ def create_plan(session: Session, data: PlanCreate, *, user: User) -> Plan:
     return plan
 
 
+BUDGET_FIELDS = ("budget_central_vnd", "budget_local_vnd", "budget_mobilised_vnd")
+
+
 def update_plan(session: Session, plan: Plan, data: PlanUpdate, *, user: User) -> Plan:
     """A change made from `data.version`; StaleVersion when the plan changed since."""
     _require_manager(session, user, plan.unit_id)
@@ -224,6 +228,9 @@ def update_plan(session: Session, plan: Plan, data: PlanUpdate, *, user: User) -
     for required in ("title", "period_start", "period_end", "status"):
         if required in changes and changes[required] is None:
             del changes[required]
+    # An amount is never unknown in Loa: null is refused rather than read as 0 (send 0 to clear it).
+    _raise_if({name: "Không để trống kinh phí: gửi 0 nếu không có." for name in BUDGET_FIELDS
+               if name in changes and changes[name] is None})
     if "legal_bases" in changes:
         changes["legal_bases"] = [b.model_dump(mode="json") for b in data.legal_bases or []]
     if "number" in changes:
@@ -297,7 +304,7 @@ def attach_document(session: Session, plan: Plan, filename: str, content: bytes,
     stored = folder / f"{utcnow():%Y%m%d%H%M%S}{suffix}"
     stored.write_bytes(content)
     before = snapshot(plan)
-    plan.document_name = name[:255]
+    plan.document_name = clean_text(name).strip()[:255] or suffix
     plan.document_path = str(stored.relative_to(Path(get_settings().media_dir)))
     plan.updated_at = utcnow()
     session.add(plan)

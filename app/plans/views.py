@@ -131,13 +131,13 @@ def plan_agencies(session, user: User) -> list[Agency]:
 
 
 def progress_for(session, user: User, plan: Plan) -> dict[int, dict]:
-    """Each task's first target as {percent, done, target}, from the dashboards' progress query."""
+    """Each target's progress over the whole plan as {percent, done, target, submitted}, by target id,
+    from the dashboards' progress query: approved work only, submitted work shown apart."""
     from app.dashboards.queries import progress
 
-    by_task: dict[int, dict] = {}
-    for row in progress(session, user, plan_id=plan.id, period="plan").tasks:
-        by_task.setdefault(row.task_id, {"percent": row.percent, "done": row.approved, "target": row.target})
-    return by_task
+    return {row.target_id: {"percent": row.percent, "done": row.approved, "target": row.target,
+                            "submitted": row.submitted}
+            for row in progress(session, user, plan_id=plan.id, period="plan", include_submitted=False).tasks}
 
 
 def _can_manage(session, user: User, plan: Plan) -> bool:
@@ -219,8 +219,11 @@ def _child_plans(session, user: User, plan: Plan) -> list[Plan]:
 # --- plan form -----------------------------------------------------------------------------------------
 
 BASIS_FIELDS = ("number", "date", "issuer", "title")
+BUDGET_FIELDS = ("budget_central_vnd", "budget_local_vnd", "budget_mobilised_vnd", "budget_integrated_vnd",
+                 "budget_unallocated_vnd")
 PLAN_FIELDS = ("number", "title", "programme", "unit_id", "agency_id", "issued_on", "period_start", "period_end",
-               "budget_central_vnd", "budget_local_vnd", "budget_mobilised_vnd", "status")
+               "budget_central_vnd", "budget_local_vnd", "budget_mobilised_vnd", "budget_integrated_vnd",
+               "budget_unallocated_vnd", "status")
 
 
 def _plan_form(plan: Plan) -> dict:
@@ -229,7 +232,7 @@ def _plan_form(plan: Plan) -> dict:
         form[f] = form[f].isoformat() if form[f] else ""
     for f in ("unit_id", "agency_id"):
         form[f] = str(form[f] or "")
-    for f in ("budget_central_vnd", "budget_local_vnd", "budget_mobilised_vnd"):
+    for f in BUDGET_FIELDS:
         form[f] = str(form[f] or "")
     form["number"] = form["number"] or ""
     form["programme"] = form["programme"] or ""
@@ -268,7 +271,7 @@ def _parse_plan_form(form: FormData) -> tuple[dict, dict, dict[str, str]]:
     for f in ("period_start", "period_end"):
         if values[f] is None:
             errors.setdefault(f, FIELD_MESSAGES[f])
-    for f in ("budget_central_vnd", "budget_local_vnd", "budget_mobilised_vnd"):
+    for f in BUDGET_FIELDS:
         values[f] = _int(raw[f], f, errors, "Nhập số tiền bằng đồng, ví dụ 3.500.000.000.") or 0
     bases = []
     for i, row in enumerate(raw["bases"]):

@@ -17,6 +17,7 @@ from app.activities.types import TYPES
 from app.agencies.models import Agency
 from app.core.clock import VN_TZ, today, utcnow
 from app.core.text import format_date, format_date_long, format_number
+from app.dashboards import figures
 from app.dashboards.periods import parse as parse_period
 from app.dashboards.queries import subtree
 from app.plans.models import Plan, Task
@@ -162,7 +163,7 @@ def type_totals_by_task(session: Session, user: User, plan: Plan, unit: Unit, st
                         boundaries: str, statuses: tuple[str, ...]) -> dict[tuple[int, str], dict[str, int]]:
     """Approved activities of the plan's tasks in the unit and period, summed by task and type in SQL."""
     units = select(Unit.id).where(subtree(unit, boundaries))
-    sums = [func.coalesce(func.sum(getattr(Activity, name)), 0).label(name) for name in SUMMED]
+    sums = figures.sums(SUMMED)
     query = (
         select(ActivityTask.task_id, Activity.type, func.count().label("activities"), *sums)
         .join(Activity, Activity.id == ActivityTask.activity_id)
@@ -193,7 +194,7 @@ def build_plan_report(session: Session, user: User, plan_id: int, unit_id: int |
     authority, issuer, signer_for, signer = _header(session, user, unit)
     tasks = list(session.execute(
         select(Task).where(Task.plan_id == plan.id).order_by(Task.position, Task.id)).scalars())
-    totals = type_totals_by_task(session, user, plan, unit, span.start, span.end, boundaries, ("approved",))
+    totals = type_totals_by_task(session, user, plan, unit, span.start, span.end, boundaries, figures.APPROVED)
     agencies = {a.id: a.name for a in session.execute(select(Agency).where(
         Agency.id.in_([t.lead_agency_id for t in tasks if t.lead_agency_id]))).scalars()}
     sections = []

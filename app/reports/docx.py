@@ -170,7 +170,7 @@ def write_plan_docx(out: BinaryIO, r: PlanReport) -> None:
             _para(document, f"- {line}", after=3)
     _para(document, "3. Kết quả thực hiện chỉ tiêu", bold=True, before=6, after=6)
     if r.targets:
-        _grid(document, ["TT", "Nhiệm vụ", "Chỉ tiêu", "Kế hoạch", "Kết quả", "Tỷ lệ (%)", "Đánh giá"],
+        _grid(document, ["TT", "Nhiệm vụ", "Chỉ tiêu", "Kế hoạch", "Kết quả (đã duyệt)", "Tỷ lệ (%)", "Đánh giá"],
               [[str(i), t.task, t.metric, t.target, t.result, t.percent, t.status] for i, t in enumerate(r.targets, 1)],
               [10, 44, 30, 19, 19, 17, 26], {3, 4, 5})
     else:

@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from app.accounts import access
 from app.accounts.models import User
+from app.activities.types import TYPES
 from app.dashboards import queries as dq
 from app.dashboards.periods import Span
 from app.plans.models import Plan
@@ -48,8 +49,14 @@ def target_progress(session: Session, user: User, plan: Plan, unit: Unit, span: 
                     at: date | None) -> list[TargetProgress]:
     """Each target of each task summed over the assigned units in view; approved work only."""
     report = _progress(session, user, plan, unit, span, boundaries, at)
-    return [TargetProgress(task=t.task_title, metric=t.metric_label, target=t.target, result=t.approved,
-                           percent=t.percent, status=t.status_label) for t in report.tasks]
+    return [TargetProgress(task=t.task_title, metric=target_label(t.metric_label, t.activity_type), target=t.target,
+                           result=t.approved, percent=t.percent, status=t.status_label) for t in report.tasks]
+
+
+def target_label(metric_label: str, activity_type: str | None) -> str:
+    """'Số buổi/lớp (Tập huấn)': two targets of one task counting the same metric for different
+    activity types stay told apart."""
+    return f"{metric_label} ({TYPES[activity_type].short})" if activity_type in TYPES else metric_label
 
 
 def missing_units(session: Session, user: User, plan: Plan, unit: Unit, span: Span, boundaries: str,

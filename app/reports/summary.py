@@ -1,9 +1,10 @@
-"""Totals by activity type for the exports' summary sheet, summed in SQL."""
+"""Totals by activity type for the exports' summary sheet, summed in SQL with the figures' definitions."""
 from sqlalchemy import func, select
 from sqlmodel import Session
 
 from app.accounts.models import User
 from app.activities.queries import ActivityFilter
+from app.dashboards import figures
 
 TOTAL_COLUMNS = (
     ("participants", "Số người tham gia"),
@@ -23,18 +24,30 @@ TOTAL_COLUMNS = (
 )
 
 
+# Activities counted by status, so that the summary reconciles with the listed sheets.
+STATUS_COLUMNS = (
+    ("approved", "Đã duyệt"), ("submitted", "Đã gửi, chờ duyệt"), ("returned", "Bị trả lại"), ("draft", "Nháp"),
+)
+FIGURES_NOTE = ("Số hoạt động: mọi trạng thái trong bộ lọc, ghi riêng từng trạng thái. Các cột số liệu (người tham gia, "
+                "số bản, lần phát, kinh phí…) " + figures.SCOPE_LABELS[figures.APPROVED] + ", như báo cáo kết quả.")
+
+
 def totals_by_type(session: Session, user: User, f: ActivityFilter,
                    boundaries: str = "current") -> dict[str, dict[str, int]]:
+    """Per type: `activities` (every status in the filter), the count of each status, and the sums
+    of the approved activities only (the report's definition, `figures.APPROVED`)."""
     from app.reports.columns import export_query
 
     base = export_query(session, user, f, boundaries).subquery()
-    sums = [func.coalesce(func.sum(base.c[name]), 0).label(name) for name, _ in TOTAL_COLUMNS]
-    query = select(base.c.type, func.count().label("activities"), *sums).group_by(base.c.type).order_by(base.c.type)
+    columns = [name for name, _ in TOTAL_COLUMNS]
+    query = (select(base.c.type, func.count().label("activities"), *figures.status_counts(base),
+                    *figures.approved_sums(columns, base))
+             .group_by(base.c.type).order_by(base.c.type))
     return {row.type: {k: int(v) for k, v in row._mapping.items() if k != "type"} for row in session.execute(query)}
 
 
 def grand_total(by_type: dict[str, dict[str, int]]) -> dict[str, int]:
-    keys = ["activities"] + [name for name, _ in TOTAL_COLUMNS]
+    keys = ["activities"] + [name for name, _ in STATUS_COLUMNS] + [name for name, _ in TOTAL_COLUMNS]
     return {k: sum(row[k] for row in by_type.values()) for k in keys}
 
 

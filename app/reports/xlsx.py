@@ -17,7 +17,7 @@ from app.accounts.models import User
 from app.activities.queries import ActivityFilter
 from app.activities.types import TYPES
 from app.reports import summary
-from app.reports.columns import Column, columns_for, describe_filter, generated_line, inert, stream_rows
+from app.reports.columns import Column, columns_for, describe_filter, generated_line, inert, stream_values
 
 HEADER_ROW = 4
 ORDER = {code: i for i, code in enumerate(TYPES)}
@@ -45,7 +45,7 @@ class _Styles:
         return c
 
 
-def _sheet(wb: Workbook, title: str, widths: list[int], lines: tuple[str, str]):
+def _sheet(wb: Workbook, title: str, widths: list[int], lines: tuple[str, str], note: str | None = None):
     ws = wb.create_sheet(title[:MAX_TITLE])
     for i, width in enumerate(widths, 1):
         ws.column_dimensions[get_column_letter(i)].width = width
@@ -54,7 +54,7 @@ def _sheet(wb: Workbook, title: str, widths: list[int], lines: tuple[str, str]):
     s = _Styles(ws)
     ws.append([s.cell(lines[0], bold=True)])
     ws.append([_text(lines[1])])
-    ws.append([])
+    ws.append([s.cell(note, bold=True)] if note else [])
     return ws, s
 
 
@@ -79,24 +79,28 @@ def _activity_sheet(wb, session, user, f: ActivityFilter, boundaries: str, type_
     ws, s = _sheet(wb, TYPES[type_code].short, [c.width for c in columns], lines)
     ws.append([s.cell(c.label, bold=True, fill="DDE7F0", wrap=True) for c in columns])
     count = 0
-    for row in stream_rows(session, user, ActivityFilter(**{**f.__dict__, "type": type_code}), boundaries):
-        ws.append([_typed(s, c, c.value(row)) for c in columns])
+    for values in stream_values(session, user, ActivityFilter(**{**f.__dict__, "type": type_code}), columns, boundaries):
+        ws.append([_typed(s, c, v) for c, v in zip(columns, values)])
         count += 1
     ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(columns))}{HEADER_ROW + count}"
     return count
 
 
 def _summary_sheet(wb, by_type: dict[str, dict[str, int]], lines, progress_rows) -> None:
-    headers = ["Loại hoạt động", "Số hoạt động"] + [label for _, label in summary.TOTAL_COLUMNS]
-    widths = [34, 12] + [16] * len(summary.TOTAL_COLUMNS)
-    ws, s = _sheet(wb, "Tổng hợp", widths, lines)
+    statuses = [name for name, _ in summary.STATUS_COLUMNS]
+    figures = [name for name, _ in summary.TOTAL_COLUMNS]
+    headers = (["Loại hoạt động", "Số hoạt động (mọi trạng thái)"] + [label for _, label in summary.STATUS_COLUMNS]
+               + [f"{label} (đã duyệt)" for _, label in summary.TOTAL_COLUMNS])
+    widths = [34, 14] + [12] * len(statuses) + [16] * len(figures)
+    ws, s = _sheet(wb, "Tổng hợp", widths, lines, summary.FIGURES_NOTE)
     ws.append([s.cell(h, bold=True, fill="DDE7F0", wrap=True) for h in headers])
+    keys = ["activities"] + statuses + figures
     for code, row in sorted(by_type.items(), key=lambda item: ORDER.get(item[0], len(ORDER))):
-        ws.append([_text(TYPES[code].label if code in TYPES else code), s.cell(row["activities"], number_format=NUMBER_FORMAT)]
-                  + [s.cell(row[name], number_format=NUMBER_FORMAT) for name, _ in summary.TOTAL_COLUMNS])
+        ws.append([_text(TYPES[code].label if code in TYPES else code)]
+                  + [s.cell(row[name], number_format=NUMBER_FORMAT) for name in keys])
     total = summary.grand_total(by_type)
-    ws.append([s.cell("Tổng cộng", bold=True), s.cell(total["activities"], bold=True, number_format=NUMBER_FORMAT)]
-              + [s.cell(total[name], bold=True, number_format=NUMBER_FORMAT) for name, _ in summary.TOTAL_COLUMNS])
+    ws.append([s.cell("Tổng cộng", bold=True)] + [s.cell(total[name], bold=True, number_format=NUMBER_FORMAT)
+                                                   for name in keys])
     ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(headers))}{HEADER_ROW + len(by_type)}"
     if not progress_rows:
         return

@@ -54,10 +54,12 @@ def _require_reviewer(user) -> None:
 def review_queue(request: Request, session: DbSession, user: PageUser):
     _require_reviewer(user)
     f = _filter(request.query_params)
-    rows, total = queries.queue(session, user, f)
+    cursor = request.query_params.get("cursor") or None
+    rows, total, next_cursor = queries.queue(session, user, f, cursor=cursor)
     params = _params(request.query_params)
     unit = session.get(Unit, f.unit_id) if f.unit_id else None
     ctx = {"title": "Duyệt hoạt động", "rows": rows, "total": total, "f": f, "params": params,
+           "cursor": cursor, "next_cursor": next_cursor, "count_limit": queries.COUNT_LIMIT,
            "query": urlencode(params), "types": TYPES, "plans": plans_in_view(session, user),
            "tasks": tasks_of(session, f.plan_id), "unit": unit,
            "approved": request.query_params.get("approved"), "refused": request.query_params.get("refused"),
@@ -125,9 +127,10 @@ def return_one(activity_id: uuid.UUID, request: Request, session: DbSession, use
 def _queue_with_error(request: Request, session, user, activity, comment: str, errors: dict):
     """Without JavaScript: the whole queue again (422), the typed comment and its error in the row."""
     f = _filter(request.query_params)
-    rows, total = queries.queue(session, user, f)
+    rows, total, next_cursor = queries.queue(session, user, f)
     params = _params(request.query_params)
     ctx = {"title": "Duyệt hoạt động", "rows": rows, "total": total, "f": f, "params": params,
+           "cursor": None, "next_cursor": next_cursor, "count_limit": queries.COUNT_LIMIT,
            "query": urlencode(params), "types": TYPES, "plans": plans_in_view(session, user),
            "tasks": tasks_of(session, f.plan_id), "unit": None, "approved": None, "refused": None,
            "limit": queries.QUEUE_LIMIT, "error_id": activity.id, "comment": comment, "errors": errors}

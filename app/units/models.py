@@ -39,9 +39,11 @@ class Unit(UnitBase, table=True):
     __table_args__ = (
         Index("ix_unit_level_valid", "level", "valid_from", "valid_to"),
         Index("ix_unit_code_level", "code", "level"),
+        # The order of the unit list (its keyset is a row comparison on these columns).
+        Index("ix_unit_search_name_id", "search_name", "id"),
     )
     id: int | None = Field(default=None, primary_key=True)
-    search_name: str = Field(default="", max_length=200, index=True)
+    search_name: str = Field(default="", max_length=200)
     # Ancestors, denormalised so that scope checks and roll-ups are single indexed lookups.
     province_id: int | None = Field(default=None, index=True)
     district_id: int | None = Field(default=None, index=True)

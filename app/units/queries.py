@@ -6,7 +6,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
 from app.core.clock import today
-from app.core.pagination import DEFAULT_LIMIT, decode_cursor, fetch_page
+from app.core.pagination import DEFAULT_LIMIT, after_key, decode_cursor, fetch_page
 from app.core.text import search_key
 from app.units.models import Unit, UnitRef, UnitSuccessor, UnitSuccessorRef
 
@@ -39,7 +39,7 @@ def list_units(session: Session, f: UnitFilter) -> tuple[list[Unit], str | None]
         query = query.where(Unit.search_name.contains(key, autoescape=True))
     after = decode_cursor(f.cursor, str, int)
     if after:
-        query = query.where(or_(Unit.search_name > after[0], and_(Unit.search_name == after[0], Unit.id > after[1])))
+        query = query.where(after_key((Unit.search_name, Unit.id), after))
     return fetch_page(session, query.order_by(Unit.search_name, Unit.id), f.limit, lambda u: [u.search_name, u.id])
 
 
