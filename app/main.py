@@ -31,6 +31,10 @@ from app.reviews import views as reviews_views
 from app.units import api as units_api
 from app.units import views as units_views
 from app.core.config import get_settings
+
+from app.core.db import get_engine
+from app.core.headers import SecurityHeaders
+from app.core.uploads import UploadLimit
 from app.core.static import STATIC_DIR, CachedStaticFiles, static_url
 from app.core.templating import templates
 
@@ -81,6 +85,8 @@ def create_app() -> FastAPI:
     )
     app.add_middleware(GZipMiddleware, minimum_size=500)
     app.add_middleware(TextEdge)
+    app.add_middleware(UploadLimit)
+    app.add_middleware(SecurityHeaders)
     errors.install(app)
     templates.env.globals["static_url"] = static_url
     app.mount("/static", CachedStaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -160,3 +160,14 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
+
+
+def wait_until(page, expression: str, arg=None, timeout: float = 30.0) -> None:
+    """Polls a JavaScript expression until it is true. Playwright's `wait_for_function` evaluates its
+    predicate with `eval` inside the page, which Loa's Content-Security-Policy forbids; this asks
+    from the test side instead."""
+    deadline = time.time() + timeout
+    while not (page.evaluate(expression) if arg is None else page.evaluate(expression, arg)):
+        if time.time() > deadline:
+            raise AssertionError(f"still false after {timeout:.0f} s: {expression}")
+        time.sleep(0.1)

@@ -123,3 +123,17 @@ def make_task(session: Session, plan, *, unit_ids: tuple[int, ...] = (), targets
         session.add(Target(task_id=task.id, metric=metric, quantity=quantity, period=period, per_unit=True))
     session.commit()
     return task
+
+
+def pdf_scan(pages: int = 1) -> bytes:
+    """A real (blank) PDF document, as a scanner app would send."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

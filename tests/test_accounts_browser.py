@@ -2,7 +2,7 @@
 import pytest
 
 from tests.accounts_helpers import people
-from tests.conftest import screenshot
+from tests.conftest import screenshot, wait_until
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -32,7 +32,7 @@ def test_a_reviewer_adds_a_reporter_from_a_phone(live_server, phone, session):
     assert page.input_value("input[name=full_name]") == "Hoàng Thị Mới"
     screenshot(page, "accounts-user-form-error-phone")
     page.fill("input[name=unit_q]", p["commune_a"].name)
-    page.wait_for_function("document.querySelectorAll('#unit-select option').length > 1")
+    wait_until(page, "document.querySelectorAll('#unit-select option').length > 1")
     page.select_option("#unit-select", str(p["commune_a"].id))
     page.fill("input[name=password]", "mat-khau-du-dai")
     page.click("button[value=save]")

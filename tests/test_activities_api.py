@@ -181,7 +181,8 @@ def test_submit_then_edit_is_refused_and_only_drafts_are_deleted(client, session
     kept = client.post("/api/v1/activities", json=broadcast(current.id), headers=headers).json()
     submitted = client.post(f"/api/v1/activities/{kept['id']}/submit", headers=headers)
     assert submitted.status_code == 200 and submitted.json()["status"] == "submitted"
-    assert client.patch(f"/api/v1/activities/{kept['id']}", json={"airings": 9}, headers=headers).status_code == 403
+    assert client.patch(f"/api/v1/activities/{kept['id']}", json={"airings": 9, "version": 2},
+                        headers=headers).status_code == 403
     assert client.delete(f"/api/v1/activities/{kept['id']}", headers=headers).status_code == 409
     assert client.delete(f"/api/v1/activities/{draft['id']}", headers=headers).status_code == 204
     assert client.get(f"/api/v1/activities/{draft['id']}", headers=headers).status_code == 404
@@ -192,7 +193,7 @@ def test_the_change_feed_pages_through_updates_in_order(client, session):
     since = "2000-01-01T00:00:00Z"
     ids = [client.post("/api/v1/activities", json=broadcast(current.id), headers=headers).json()["id"]
            for _ in range(5)]
-    client.patch(f"/api/v1/activities/{ids[0]}", json={"airings": 7}, headers=headers)
+    client.patch(f"/api/v1/activities/{ids[0]}", json={"airings": 7, "version": 1}, headers=headers)
     seen, cursor = [], None
     while True:
         page = client.get("/api/v1/activities", params={"updated_since": since, "limit": 2,
@@ -264,7 +265,8 @@ def test_numbers_too_large_to_store_are_refused_beside_the_field_in_every_path(c
     longest = client.post("/api/v1/activities", json=broadcast(current.id, airings=1_000_000, minutes_per_airing=1440),
                           headers=headers)
     assert longest.status_code == 201 and longest.json()["minutes"] == 1_440_000_000
-    patched = client.patch(f"/api/v1/activities/{longest.json()['id']}", json={"airings": 2**70}, headers=headers)
+    patched = client.patch(f"/api/v1/activities/{longest.json()['id']}", json={"airings": 2**70, "version": 1},
+                           headers=headers)
     assert _errors(patched) == {"airings": "less_than_equal"}
     bulk = client.post("/api/v1/activities/bulk", json=[broadcast(current.id, airings=2**70), broadcast(current.id)],
                        headers=headers).json()
@@ -297,7 +299,7 @@ def test_quantities_of_another_type_are_refused_and_a_new_type_drops_the_old_one
         "participants": "not_for_type"}
     created = client.post("/api/v1/activities", json=broadcast(current.id, cost_local_vnd=50000), headers=headers).json()
     changed = client.patch(f"/api/v1/activities/{created['id']}",
-                           json={"type": "training", "sessions": 2, "participants": 25}, headers=headers)
+                           json={"type": "training", "sessions": 2, "participants": 25, "version": 1}, headers=headers)
     assert changed.status_code == 200, changed.text
     body = changed.json()
     assert (body["airings"], body["minutes"], body["sessions"], body["participants"]) == (0, 0, 2, 25)
@@ -395,5 +397,6 @@ def test_a_misspelled_field_or_a_yes_no_count_is_refused_but_a_record_read_back_
     changed = client.patch(f"/api/v1/activities/{created['id']}", json={**created, "airings": 3}, headers=headers)
     assert changed.status_code == 200, changed.text
     assert changed.json()["airings"] == 3 and changed.json()["version"] == 2
-    assert _errors(client.patch(f"/api/v1/activities/{created['id']}", json={"tittle": "x"}, headers=headers)) == {
+    assert _errors(client.patch(f"/api/v1/activities/{created['id']}", json={"tittle": "x", "version": 2},
+                                 headers=headers)) == {
         "tittle": "unknown_field"}

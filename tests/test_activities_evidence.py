@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from app.activities.models import Activity, Evidence
 from tests.activities_helpers import broadcast, commune_pair, other_current_commune
-from tests.factories import make_user, token
+from tests.factories import make_user, pdf_scan, token
 
 
 def _jpeg_with_gps(width=3000, height=2000) -> bytes:
@@ -61,7 +61,7 @@ def test_the_same_photo_sent_twice_is_stored_once(client, session):
 
 def test_a_pdf_scan_is_kept_as_sent(client, session):
     headers, activity_id, _ = _activity(client, session)
-    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    pdf = pdf_scan(2)
     response = _upload(client, headers, activity_id, "danh-sach.pdf", pdf, "application/pdf")
     assert response.status_code == 201
     item = response.json()["evidence"][0]
@@ -116,7 +116,7 @@ def test_photos_sent_with_the_logging_form_are_attached(client, session):
             "start_date": broadcast(current.id)["start_date"], "unit_id": str(current.id),
             "details.channel": "commune_loudspeaker", "airings": "1", "minutes_per_airing": "10", "status": "submitted"}
     files = [("evidence", ("loa.jpg", _jpeg_with_gps(900, 600), "image/jpeg")),
-             ("evidence", ("bien-ban.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf"))]
+             ("evidence", ("bien-ban.pdf", pdf_scan(), "application/pdf"))]
     response = client.post("/activities", data=data, files=files, headers={"Accept": "application/json"})
     assert response.status_code == 201, response.text
     assert sorted(e["kind"] for e in response.json()["evidence"]) == ["pdf", "photo"]

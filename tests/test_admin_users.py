@@ -93,7 +93,7 @@ def test_editing_a_user_records_the_changed_fields_before_and_after(client, sess
     target = p["reporter"]
     response = client.post(f"/admin/users/{target.id}", data={
         "csrf_token": csrf, "full_name": "Nguyễn Văn An Mới", "phone": "0988000111", "email": "an@example.vn",
-        "role": "viewer", "unit_id": str(target.unit_id), "agency_id": ""}, follow_redirects=False)
+        "role": "viewer", "unit_id": str(target.unit_id), "agency_id": "", "version": "1"}, follow_redirects=False)
     assert response.status_code == 303
     session.refresh(target)
     assert target.full_name == "Nguyễn Văn An Mới" and target.role == "viewer"
@@ -107,7 +107,8 @@ def test_editing_a_user_records_the_changed_fields_before_and_after(client, sess
 def test_a_reviewer_cannot_promote_a_reporter_to_admin(client, session):
     p = people(session)
     headers = token(client, p["reviewer"])
-    response = client.patch(f"/api/v1/users/{p['reporter'].id}", json={"role": "admin"}, headers=headers)
+    response = client.patch(f"/api/v1/users/{p['reporter'].id}", json={"role": "admin", "version": 1},
+                            headers=headers)
     assert response.status_code == 403
     session.refresh(p["reporter"])
     assert p["reporter"].role == "reporter"
@@ -122,7 +123,8 @@ def test_a_reviewer_sees_but_cannot_change_another_reviewer_of_its_scope(client,
     page = client.get(f"/admin/users/{colleague.id}")
     assert page.status_code == 200 and "Bạn chỉ xem được tài khoản này." in page.text
     response = client.post(f"/admin/users/{colleague.id}", data={"csrf_token": csrf, "full_name": "X",
-                                                                 "role": "reviewer", "unit_id": str(HAI_PHONG)})
+                                                                 "role": "reviewer", "unit_id": str(HAI_PHONG),
+                                                                 "version": "1"})
     assert response.status_code == 403
 
 
@@ -206,7 +208,7 @@ def test_the_api_creates_reads_updates_and_deactivates_a_user(client, session):
     user_id = created.json()["id"]
     assert "password" not in created.json() and "password_hash" not in created.json()
     assert client.get(f"/api/v1/users/{user_id}", headers=headers).json()["full_name"] == "Người Xem Mới"
-    patched = client.patch(f"/api/v1/users/{user_id}", json={"phone": "0900000001"}, headers=headers)
+    patched = client.patch(f"/api/v1/users/{user_id}", json={"phone": "0900000001", "version": 1}, headers=headers)
     assert patched.status_code == 200 and patched.json()["phone"] == "0900000001"
     gone = client.post(f"/api/v1/users/{user_id}/deactivate", headers=headers)
     assert gone.status_code == 200 and gone.json()["is_active"] is False
@@ -249,7 +251,7 @@ def test_a_reviewer_of_another_province_cannot_create_users_in_hai_phong(client,
 def test_a_null_role_is_a_422_not_a_server_error(client, session):
     p = people(session)
     headers = token(client, p["admin"])
-    response = client.patch(f"/api/v1/users/{p['reporter'].id}", json={"role": None}, headers=headers)
+    response = client.patch(f"/api/v1/users/{p['reporter'].id}", json={"role": None, "version": 1}, headers=headers)
     assert response.status_code == 422
     assert response.json()["errors"][0]["path"] == "body.role"
 

@@ -13,7 +13,7 @@ from tests.factories import login, token
 def _rename(client, csrf, target, name):
     response = client.post(f"/admin/users/{target.id}", data={
         "csrf_token": csrf, "full_name": name, "phone": "", "email": "", "role": target.role,
-        "unit_id": str(target.unit_id), "agency_id": ""}, follow_redirects=False)
+        "unit_id": str(target.unit_id), "agency_id": "", "version": str(target.version)}, follow_redirects=False)
     assert response.status_code == 303
 
 
@@ -39,7 +39,8 @@ def test_reviewers_see_only_entries_of_their_scope(client, session):
     p = people(session)
     admin = token(client, p["admin"])
     for target, name in ((p["reporter"], "Trong phạm vi"), (p["outsider"], "Ngoài phạm vi")):
-        assert client.patch(f"/api/v1/users/{target.id}", json={"full_name": name}, headers=admin).status_code == 200
+        assert client.patch(f"/api/v1/users/{target.id}", json={"full_name": name, "version": 1},
+                            headers=admin).status_code == 200
     reviewer = token(client, p["reviewer"])
     items = client.get("/api/v1/audit", params={"entity": "user", "limit": 500}, headers=reviewer).json()["items"]
     ids = {i["entity_id"] for i in items}
@@ -60,7 +61,7 @@ def test_reporters_and_viewers_may_not_read_the_audit(client, session):
 def test_the_api_filters_by_entity_user_and_date(client, session):
     p = people(session)
     admin = token(client, p["admin"])
-    client.patch(f"/api/v1/users/{p['viewer'].id}", json={"phone": "0911222333"}, headers=admin)
+    client.patch(f"/api/v1/users/{p['viewer'].id}", json={"phone": "0911222333", "version": 1}, headers=admin)
     old = AuditEntry(user_id=p["admin"].id, entity="user", entity_id=str(p["viewer"].id), action="update",
                      unit_id=p["viewer"].unit_id, changes={"phone": {"before": None, "after": "1"}},
                      at=utcnow() - timedelta(days=40))
@@ -110,7 +111,7 @@ def test_the_audit_row_is_written_in_the_same_transaction_as_the_change(client, 
 
     monkeypatch.setattr("sqlmodel.Session.commit", broken_commit)
     try:
-        client.patch(f"/api/v1/users/{p['viewer'].id}", json={"full_name": "Không lưu"}, headers=headers)
+        client.patch(f"/api/v1/users/{p['viewer'].id}", json={"full_name": "Không lưu", "version": 1}, headers=headers)
     except RuntimeError:
         pass
     monkeypatch.undo()

@@ -26,7 +26,7 @@ def test_a_cookie_post_with_a_wrong_token_is_refused(client, session):
 def test_a_cookie_api_call_without_the_header_is_refused_as_json(client, session):
     p = people(session)
     login(client, p["admin"])
-    response = client.patch(f"/api/v1/users/{p['reporter'].id}", json={"full_name": "Đổi trộm"})
+    response = client.patch(f"/api/v1/users/{p['reporter'].id}", json={"full_name": "Đổi trộm", "version": 1})
     assert response.status_code == 403
     assert response.json()["code"] == "csrf_failed"
 
@@ -34,7 +34,7 @@ def test_a_cookie_api_call_without_the_header_is_refused_as_json(client, session
 def test_the_header_that_htmx_sends_is_accepted(client, session):
     p = people(session)
     csrf = login(client, p["admin"])
-    response = client.patch(f"/api/v1/users/{p['reporter'].id}", json={"full_name": "Đổi đúng cách"},
+    response = client.patch(f"/api/v1/users/{p['reporter'].id}", json={"full_name": "Đổi đúng cách", "version": 1},
                             headers={"X-CSRF-Token": csrf})
     assert response.status_code == 200
 
@@ -42,7 +42,7 @@ def test_the_header_that_htmx_sends_is_accepted(client, session):
 def test_bearer_requests_need_no_csrf_token(client, session):
     p = people(session)
     headers = token(client, p["admin"])
-    response = client.patch(f"/api/v1/users/{p['reporter'].id}", json={"full_name": "Qua API"}, headers=headers)
+    response = client.patch(f"/api/v1/users/{p['reporter'].id}", json={"full_name": "Qua API", "version": 1}, headers=headers)
     assert response.status_code == 200
 
 

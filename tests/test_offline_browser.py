@@ -13,7 +13,7 @@ from app.accounts.models import AuthSession
 from app.activities.models import Activity, Evidence
 from app.core.db import get_engine
 from tests.activities_helpers import commune_pair
-from tests.conftest import screenshot
+from tests.conftest import screenshot, wait_until
 from tests.factories import PASSWORD, make_activity, make_user
 
 pytestmark = pytest.mark.browser
@@ -35,8 +35,7 @@ def _sign_in(page, base, username, then="/activities/new?type=broadcast"):
 
 def _ready_for_offline(page):
     """Waits until the service worker controls the page and has kept the pages for offline use."""
-    page.wait_for_function("navigator.serviceWorker.controller !== null && !!localStorage.getItem('loa.warm')",
-                           timeout=15000)
+    wait_until(page, "navigator.serviceWorker.controller !== null && !!localStorage.getItem('loa.warm')", timeout=15)
 
 
 def _count(model, **where) -> int:
@@ -77,7 +76,7 @@ def _log(page, title, photo=None):
         page.set_input_files("input[name=evidence][accept^=image]", str(photo))
     client_id = page.input_value("input[name=id]")
     page.click("button[value=submitted]")
-    page.wait_for_function("id => document.querySelector('input[name=id]').value !== id", arg=client_id)
+    wait_until(page, "id => document.querySelector('input[name=id]').value !== id", arg=client_id)
     assert "Đã lưu trên máy, sẽ gửi khi có mạng" in page.locator(".offline-notice").inner_text()
     return client_id
 
@@ -249,7 +248,7 @@ def test_offline_a_2024_date_offers_the_legacy_commune_as_online(live_server, ph
     phone.set_offline(True)
     page.reload()
     page.fill("input[name=start_date]", "2024-05-10")
-    page.wait_for_function(f"document.querySelector('select[name=unit_id]').value !== '{commune.id}'")
+    wait_until(page, f"document.querySelector('select[name=unit_id]').value !== '{commune.id}'")
     offered = page.locator("select[name=unit_id] option").all_inner_texts()
     assert legacy.name in [o.lstrip("· ") for o in offered]
     assert commune.name not in offered
@@ -289,7 +288,7 @@ def test_a_queued_entry_is_opened_corrected_and_sent_once(live_server, phone, of
     client_id = _log(page, "Phát thanh sáng nay có lỗi chính tả")
     page.goto(f"{live_server}/activities/home")
     page.locator(".ob-item").get_by_role("link", name="Mở, sửa").click()
-    page.wait_for_function("document.querySelector('input[name=title]').value.includes('lỗi chính tả')")
+    wait_until(page, "document.querySelector('input[name=title]').value.includes('lỗi chính tả')")
     assert page.input_value("input[name=id]") == client_id
     assert page.input_value("input[name=minutes_per_airing]") == "15"
     page.fill("input[name=title]", "Phát thanh sáng nay")

@@ -28,7 +28,8 @@ def test_a_reviewer_creates_reads_updates_and_deletes_a_plan(client, session):
     plan = created.json()
     assert plan["number"] == "1234/KH-UBND" and plan["legal_bases"][0]["number"] == "90/QĐ-TTg"
 
-    changed = client.patch(f"/api/v1/plans/{plan['id']}", json={"title": "Kế hoạch đã sửa tên"}, headers=headers)
+    changed = client.patch(f"/api/v1/plans/{plan['id']}", json={"title": "Kế hoạch đã sửa tên", "version": plan["version"]},
+                           headers=headers)
     assert changed.status_code == 200 and changed.json()["title"] == "Kế hoạch đã sửa tên"
     assert client.get(f"/api/v1/plans/{plan['id']}", headers=headers).json()["period_end"] == "2025-12-31"
 
@@ -114,7 +115,8 @@ def test_a_plan_ending_before_1_7_2025_assigns_only_the_legacy_communes(client, 
     plan = client.post("/api/v1/plans", json=plan_body(period_end="2024-12-31"), headers=headers).json()
     task = client.post(f"/api/v1/plans/{plan['id']}/tasks", json=_every_commune_task(), headers=headers).json()
     assert p["legacy_commune"].id in task["unit_ids"] and p["current_commune"].id not in task["unit_ids"]
-    extended = client.patch(f"/api/v1/plans/{plan['id']}", json={"period_end": "2025-12-31"}, headers=headers)
+    extended = client.patch(f"/api/v1/plans/{plan['id']}", json={"period_end": "2025-12-31", "version": plan["version"]},
+                            headers=headers)
     assert extended.status_code == 200
     assert p["current_commune"].id in client.get(f"/api/v1/tasks/{task['id']}", headers=headers).json()["unit_ids"]
 
@@ -130,7 +132,8 @@ def test_a_task_is_read_updated_and_deleted_with_its_partners_and_targets(client
     changed = client.patch(f"/api/v1/tasks/{task['id']}",
                            json={"targets": [{"metric": "participants", "quantity": 500, "period": "plan",
                                               "per_unit": False}],
-                                 "assignment": {"unit_ids": [p["current_commune"].id]}}, headers=headers)
+                                 "assignment": {"unit_ids": [p["current_commune"].id]}, "version": task["version"]},
+                           headers=headers)
     assert changed.status_code == 200, changed.text
     body = changed.json()
     assert [t["metric"] for t in body["targets"]] == ["participants"] and body["unit_ids"] == [p["current_commune"].id]
@@ -160,7 +163,8 @@ def test_a_commune_officer_sees_the_provincial_plan_that_assigns_it_tasks(client
     listed = client.get("/api/v1/plans", headers=officer).json()["items"]
     assert [x["id"] for x in listed] == [plan["id"]]
     assert client.get(f"/api/v1/plans/{unassigned['id']}", headers=officer).status_code == 404
-    assert client.patch(f"/api/v1/plans/{plan['id']}", json={"title": "Đổi tên"}, headers=officer).status_code == 403
+    assert client.patch(f"/api/v1/plans/{plan['id']}", json={"title": "Đổi tên", "version": plan["version"]},
+                        headers=officer).status_code == 403
 
 
 def test_a_reporter_of_another_province_gets_404(client, session):

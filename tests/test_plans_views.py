@@ -120,7 +120,7 @@ def test_a_task_is_edited_from_its_form(client, session):
     csrf = login(client, p["reviewer"])
     form = client.get(f"/tasks/{task['id']}/edit")
     assert form.status_code == 200 and 'value="24"' in form.text
-    data = {"csrf_token": csrf, "title": "Phát thanh hằng tuần", "mode": "units",
+    data = {"csrf_token": csrf, "title": "Phát thanh hằng tuần", "mode": "units", "version": str(task["version"]),
             "unit_ids": [str(p["current_commune"].id)], "report_frequency": "year",
             "target_metric": ["airings"], "target_quantity": ["52"], "target_period": ["year"],
             "target_per_unit": ["1"], "target_activity_type": ["broadcast"]}

@@ -123,7 +123,7 @@ def test_an_approved_entry_is_locked_until_a_reviewer_reopens_it_with_a_reason(s
     reviewer = make_user(session, "reviewer", HAI_PHONG, username="duyet_hp")
     entry = make_activity(session, commune.id, user=reporter, status="approved")
     reporter_headers, reviewer_headers = token(client, reporter), token(client, reviewer)
-    assert client.patch(f"/api/v1/activities/{entry.id}", json={"title": "Sửa lại"},
+    assert client.patch(f"/api/v1/activities/{entry.id}", json={"title": "Sửa lại", "version": entry.version},
                         headers=reporter_headers).status_code == 403
     assert client.post(f"/api/v1/activities/{entry.id}/reopen", json={"reason": "Cần sửa"},
                        headers=reporter_headers).status_code == 403

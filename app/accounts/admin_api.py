@@ -7,8 +7,9 @@ from sqlmodel import Field, SQLModel
 from app.accounts import access, queries, services
 from app.accounts.deps import ApiUser, DbSession
 from app.accounts.models import ApiTokenPublic, Role, UserCreate, UserPublic, UserUpdate
-from app.core.errors import ApiError, field_error
+from app.core.errors import ApiError, field_error, stale_error
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from app.core.versions import StaleVersion
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
 
@@ -54,6 +55,8 @@ def update_user(user_id: int, data: UserUpdate, session: DbSession, user: ApiUse
         return services.update_user(session, target, data, user=user)
     except services.UserInputError as exc:
         raise _input_error(exc)
+    except StaleVersion as exc:
+        raise stale_error(exc, lambda u: UserPublic.model_validate(u, from_attributes=True))
 
 
 @router.post("/users/{user_id}/deactivate", response_model=UserPublic)

@@ -12,6 +12,7 @@ from app.accounts.models import ROLE_LABELS, ROLE_RANK, Role, User, UserCreate, 
 from app.accounts.views import _safe_next
 from app.core.clock import utcnow
 from app.core.templating import render, templates
+from app.core.versions import STALE_MESSAGE, StaleVersion
 from app.audit.formatting import format_time
 
 templates.env.filters["vntime"] = format_time
@@ -75,7 +76,8 @@ def _form_context(session, actor: User, form: dict, errors: dict, target: User |
 def _user_form(user: User) -> dict:
     return {"username": user.username, "full_name": user.full_name, "phone": user.phone or "", "email": user.email or "",
             "role": user.role.value if isinstance(user.role, Role) else user.role,
-            "unit_id": str(user.unit_id or ""), "agency_id": str(user.agency_id or ""), "unit_q": ""}
+            "unit_id": str(user.unit_id or ""), "agency_id": str(user.agency_id or ""), "unit_q": "",
+            "version": str(user.version)}
 
 
 # --- user list ---------------------------------------------------------------------------------
@@ -185,10 +187,11 @@ def update_user(user_id: int, request: Request, session: DbSession, user: PageUs
                 full_name: Annotated[str, Form()] = "", phone: Annotated[str, Form()] = "",
                 email: Annotated[str, Form()] = "", role: Annotated[str, Form()] = "",
                 unit_id: Annotated[str, Form()] = "", agency_id: Annotated[str, Form()] = "",
-                unit_q: Annotated[str, Form()] = "", action: Annotated[str, Form()] = "save"):
+                unit_q: Annotated[str, Form()] = "", action: Annotated[str, Form()] = "save",
+                version: Annotated[str, Form()] = ""):
     target = queries.get_user(session, user, user_id)
     form = {"username": target.username, "full_name": full_name, "phone": phone, "email": email, "role": role,
-            "unit_id": unit_id, "agency_id": agency_id, "unit_q": unit_q}
+            "unit_id": unit_id, "agency_id": agency_id, "unit_q": unit_q, "version": version}
     if action == "search_unit":
         return render(request, "accounts/user_form.html", _edit_context(session, user, target, form))
     errors: dict[str, str] = {}
@@ -196,19 +199,28 @@ def update_user(user_id: int, request: Request, session: DbSession, user: PageUs
     agency = _int_or_none(agency_id, "agency_id", errors)
     try:
         data = UserUpdate(full_name=full_name.strip(), phone=phone.strip() or None, email=email.strip() or None,
-                          role=role or target.role, unit_id=unit, agency_id=agency)
+                          role=role or target.role, unit_id=unit, agency_id=agency,
+                          version=_int_or_none(version, "version", errors) or 0)
     except ValidationError as exc:
         errors.update(_validation_errors(exc))
+    status = 422
     if not errors:
         try:
             services.update_user(session, target, data, user=user)
         except services.UserInputError as exc:
             errors[exc.field] = exc.message
+        except StaleVersion as exc:
+            if exc.current is None:
+                raise access.NotFound()
+            # What was typed stays; saving again (now from the current version) overwrites.
+            target, status = exc.current, 409
+            form["version"] = str(target.version)
+            errors["version"] = STALE_MESSAGE
         else:
             return RedirectResponse(f"/admin/users/{target.id}?saved=1", status_code=303)
     session.refresh(target)
     return render(request, "accounts/user_form.html", _edit_context(session, user, target, form, errors),
-                  status_code=422)
+                  status_code=status)
 
 
 @router.post("/admin/users/{user_id}/deactivate")
@@ -226,7 +238,7 @@ def deactivate_user(user_id: int, request: Request, session: DbSession, user: Pa
 @router.post("/admin/users/{user_id}/activate")
 def activate_user(user_id: int, session: DbSession, user: PageUser):
     target = queries.get_user(session, user, user_id)
-    services.update_user(session, target, UserUpdate(is_active=True), user=user)
+    services.update_user(session, target, UserUpdate(is_active=True, version=target.version), user=user)
     return RedirectResponse(f"/admin/users/{target.id}?saved=1", status_code=303)
 
 

@@ -7,6 +7,7 @@ from sqlmodel import Field, SQLModel
 
 from app.core.clock import utcnow
 from app.core.types import UTCDateTime
+from app.core.versions import version_checked
 
 
 class Role(StrEnum):
@@ -34,9 +35,12 @@ class UserBase(SQLModel):
 
 class User(UserBase, table=True):
     __tablename__ = "user_account"
+    __mapper_args__ = version_checked()
     # The order of the user list (its keyset is a row comparison on these columns).
     __table_args__ = (Index("ix_user_account_username_id", "username", "id"),)
     id: int | None = Field(default=None, primary_key=True)
+    # Bumped on every change; an edit made from an older version is refused (409).
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     username: str = Field(max_length=64, unique=True, index=True)
     password_hash: str = Field(max_length=255)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
@@ -48,6 +52,7 @@ class UserCreate(UserBase):
 
 
 class UserUpdate(SQLModel):
+    version: int = Field(description="The version you last read: an older one is refused (409 with the current record)")
     full_name: str | None = Field(default=None, max_length=200)
     phone: str | None = Field(default=None, max_length=32)
     email: str | None = Field(default=None, max_length=200)
@@ -59,6 +64,7 @@ class UserUpdate(SQLModel):
 
 class UserPublic(UserBase):
     id: int
+    version: int
     created_at: datetime
 
 

@@ -16,6 +16,7 @@ from app.agencies.models import Agency
 from app.audit.services import record, snapshot
 from app.core.clock import utcnow
 from app.core.config import get_settings
+from app.core.versions import require_version, stale_is_conflict
 from app.units.models import Unit
 
 log = logging.getLogger("loa.auth")
@@ -206,7 +207,8 @@ def _end_credentials(session: Session, target: User, *, keep_session_id: int | N
 
 
 def update_user(session: Session, target: User, data: UserUpdate, *, user: User) -> User:
-    changes = data.model_dump(exclude_unset=True)
+    """A change made from `data.version`; StaleVersion when the account changed since."""
+    changes = data.model_dump(exclude_unset=True, exclude={"version"})
     for required in ("role", "is_active", "full_name"):
         if required in changes and changes[required] is None:
             raise UserInputError(required, "Trường này không được để trống.")
@@ -221,24 +223,26 @@ def update_user(session: Session, target: User, data: UserUpdate, *, user: User)
     agency_id = changes.get("agency_id", target.agency_id)
     is_active = changes.get("is_active", target.is_active)
     _check_grant(session, user, role, unit_id, agency_id)
-    removes_national_admin = (_is_national_admin(target.role, target.unit_id, target.is_active)
-                              and not _is_national_admin(role, unit_id, is_active))
-    if removes_national_admin:
-        _lock_national_admins(session)
-    for key, value in changes.items():
-        setattr(target, key, value)
-    target.updated_at = utcnow()
-    session.add(target)
-    session.flush()
-    if removes_national_admin:
-        _check_a_national_admin_remains(
-            session, "is_active" if not is_active else "role" if role != Role.admin else "unit_id")
-    after = snapshot(target)
-    if before["is_active"] and not is_active:
-        after.update(_end_credentials(session, target))
-    record(session, user=user, entity="user", entity_id=target.id, action="update", before=before,
-           after=after, unit_id=target.unit_id)
-    session.commit()
+    require_version(target, data.version)
+    with stale_is_conflict(session, target):
+        removes_national_admin = (_is_national_admin(target.role, target.unit_id, target.is_active)
+                                  and not _is_national_admin(role, unit_id, is_active))
+        if removes_national_admin:
+            _lock_national_admins(session)
+        for key, value in changes.items():
+            setattr(target, key, value)
+        target.updated_at = utcnow()
+        session.add(target)
+        session.flush()
+        if removes_national_admin:
+            _check_a_national_admin_remains(
+                session, "is_active" if not is_active else "role" if role != Role.admin else "unit_id")
+        after = snapshot(target)
+        if before["is_active"] and not is_active:
+            after.update(_end_credentials(session, target))
+        record(session, user=user, entity="user", entity_id=target.id, action="update", before=before,
+               after=after, unit_id=target.unit_id)
+        session.commit()
     return target
 
 

@@ -18,6 +18,7 @@ from app.activities.models import Activity, ActivityCreate, ActivityPublic, Acti
 from app.activities.queries import ActivityFilter, activity_cursor, activity_query, after_cursor, decode_activity_cursor
 from app.core.errors import ApiError, api_body, field_error
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, fetch_page
+from app.core.uploads import MAX_FILES, TOO_MANY_MESSAGE
 
 router = APIRouter(prefix="/api/v1/activities", tags=["activities"])
 
@@ -177,11 +178,10 @@ def submit(activity_id: uuid.UUID, session: DbSession, user: ApiUser, version: i
 async def uploaded_files(request: Request) -> list[tuple[bytes, str]]:
     """Every file of a multipart form, read up to just past the size limit."""
     form = await request.form()
-    out = []
-    for _, value in form.multi_items():
-        if isinstance(value, UploadFile) and (value.filename or value.size):
-            out.append((await value.read(MAX_BYTES + 1), value.filename or ""))
-    return out
+    uploads = [v for _, v in form.multi_items() if isinstance(v, UploadFile) and (v.filename or v.size)]
+    if len(uploads) > MAX_FILES:
+        raise ApiError(413, "too_many_files", TOO_MANY_MESSAGE, [field_error("file", "too_many_files", TOO_MANY_MESSAGE)])
+    return [(await value.read(MAX_BYTES + 1), value.filename or "") for value in uploads]
 
 
 @router.post("/{activity_id}/evidence", status_code=201, response_model=ActivityPublic,
@@ -189,8 +189,9 @@ async def uploaded_files(request: Request) -> list[tuple[bytes, str]]:
                  "type": "object", "properties": {"file": {"type": "array", "items": {
                      "type": "string", "format": "binary"}}}}}}}})
 async def add_evidence(activity_id: uuid.UUID, request: Request, user: ApiUser):
-    """Attach photos (JPEG, PNG, WebP, HEIC; resized to ≤ 1600 px) or PDF scans, ≤ 10 MB each.
-    The same file sent again is not stored twice (200)."""
+    """Attach photos (JPEG, PNG, WebP, HEIC; resized to ≤ 1600 px) or PDF scans, ≤ 10 MB each,
+    at most 10 files and 50 MB per request (413 above). The same file sent again is not stored
+    twice (200)."""
     files = await uploaded_files(request)
     if not files:
         raise ApiError(422, "validation_error", "Chưa chọn tệp.", [field_error("file", "missing", "Chưa chọn tệp.")])
@@ -209,7 +210,7 @@ def _store_evidence(activity_id: uuid.UUID, files: list[tuple[bytes, str]], user
         def action():
             nonlocal created
             # Every file is checked and converted before any is stored: one bad file stores none.
-            prepared = [evidence_files.prepare(content, filename) for content, filename in files]
+            prepared = evidence_files.prepare_all(files)
             for file in prepared:
                 created = services.add_evidence(session, activity, file, user=user)[1] or created
             return activity_response(session, activity, 201 if created else 200)

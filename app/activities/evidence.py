@@ -1,18 +1,23 @@
 """Evidence files: photos are re-encoded (≤ 1600 px, no metadata but the capture date) with a
 thumbnail; PDF scans are kept as sent. Files are kept in evidence storage (app/core/storage.py: the
 media directory or an object store), never in static/."""
+import ctypes
 import hashlib
 import io
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from app.core.clock import VN_TZ
 from app.core.errors import field_error
 from app.core.text import clean_text
 from app.core.storage import get_storage
+from app.core.uploads import MAX_FILES, TOO_MANY_MESSAGE
 
 MAX_BYTES = 10 * 1024 * 1024
 # Bigger images are refused from their header, before they are decoded. A JPEG is decoded at a
@@ -21,8 +26,12 @@ MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 100_000_000
 MAX_PIXELS_DECODED_WHOLE = 50_000_000
 JPEG_FORMATS = ("JPEG", "MPO")
-# Photos converted at once per process: each may hold a decoded picture of some hundreds of MB.
+# Photos converted at once per process (each costs CPU), and the memory their decoded pictures may
+# take together: a conversion reserves what its picture will take (known from the header) and waits
+# while others hold the rest, so a worker grows by about this much whatever is uploaded.
 CONVERSIONS = threading.BoundedSemaphore(2)
+DECODE_BUDGET = 256 * 1024 * 1024
+BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "LA": 2, "PA": 2, "La": 2, "I;16": 2, "I;16B": 2}  # others: 4
 MAX_SIDE = 1600
 THUMB_SIDE = 320
 PHOTO_FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "HEIF", "HEIC", "AVIF"}
@@ -76,19 +85,91 @@ def _captured_at(image) -> datetime | None:
         return None
 
 
-def _open_image(content: bytes):
-    from PIL import Image, ImageOps, UnidentifiedImageError
+class DecodeBudget:
+    """Bytes of decoded pictures a process holds at once (see DECODE_BUDGET). A picture bigger than
+    the whole budget waits until it is alone."""
+
+    def __init__(self, total: int):
+        self.total = total
+        self.used = 0
+        self._changed = threading.Condition()
+
+    @contextmanager
+    def reserve(self, amount: int) -> Iterator[None]:
+        amount = min(amount, self.total)
+        with self._changed:
+            self._changed.wait_for(lambda: self.used + amount <= self.total)
+            self.used += amount
+        try:
+            yield
+        finally:
+            with self._changed:
+                self.used -= amount
+                idle = self.used == 0
+                self._changed.notify_all()
+            if idle:
+                _return_memory()
+
+
+DECODING = DecodeBudget(DECODE_BUDGET)
+
+
+def _return_memory() -> None:
+    """Hands the freed picture memory back to the system: glibc keeps large freed blocks for reuse
+    otherwise, and a worker that converted four big photos once would stay 1 GB large."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
+
+
+def _reduce_factor(image) -> int:
+    """The whole-number factor a picture can be shrunk by (averaging blocks of pixels) and keep its
+    long side at least MAX_SIDE, for the final, finer resampling."""
+    return max(1, max(image.size) // MAX_SIDE)
+
+
+def _decoded_bytes(image) -> int:
+    """Memory the decoded picture and its first reduction take, from the header alone."""
+    pixels = image.width * image.height
+    size = BYTES_PER_PIXEL.get(image.mode, 4) * pixels
+    return size + size // _reduce_factor(image) ** 2
+
+
+@contextmanager
+def _opened(content: bytes) -> Iterator[Any]:
+    """The picture, read as far as its header (a JPEG set to decode at a reduced scale)."""
+    from PIL import Image, UnidentifiedImageError
 
     _register_heif()
     try:
         image = Image.open(io.BytesIO(content))
         if image.format not in PHOTO_FORMATS:
             raise _invalid("Chỉ nhận ảnh JPEG, PNG, WebP, HEIC hoặc tệp PDF.", "unsupported_type")
-        captured = _captured_at(image)
         if image.format in JPEG_FORMATS:
             image.draft(None, (MAX_SIDE, MAX_SIDE))  # decode at a reduced scale: less memory and time
-        # Shrink before anything else copies the picture (turning it upright, flattening alpha):
-        # the full-size image is held once, and only while it is read.
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError, SyntaxError):
+        raise _invalid("Tệp không phải ảnh hoặc PDF hợp lệ (chỉ nhận JPEG, PNG, WebP, HEIC, PDF).", "unsupported_type")
+    with image:
+        yield image
+
+
+def _open_image(image):
+    """(The picture decoded and shrunk to at most MAX_SIDE, upright, in RGB or L; its capture time)."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        # Inside the memory reservation: a PNG's metadata may follow its pixels, so reading it decodes them.
+        captured = _captured_at(image)
+        factor = _reduce_factor(image)
+        if factor > 1:
+            # Shrink by a whole factor first, straight from the decoded picture. Pillow would first
+            # copy a picture with transparency whole to weight its colours by their opacity; a photo
+            # about to be laid on white needs no such care, so the plain average is taken.
+            image.load()
+            reduced = image.im.reduce((factor, factor), (0, 0) + image.size)
+            image = image._new(reduced)
+        # Shrink before anything else copies the picture (turning it upright, flattening alpha).
         image.thumbnail((MAX_SIDE, MAX_SIDE))
         image = ImageOps.exif_transpose(image)
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError, SyntaxError):
@@ -138,6 +219,7 @@ def check(content: bytes) -> None:
     if not content:
         raise _invalid("Tệp rỗng.", "empty")
     if content[:5] == b"%PDF-":
+        _check_pdf(content)
         return
     from PIL import Image, UnidentifiedImageError
 
@@ -152,6 +234,20 @@ def check(content: bytes) -> None:
         supported = False
     if not supported:
         raise _invalid("Chỉ nhận ảnh JPEG, PNG, WebP, HEIC hoặc tệp PDF.", "unsupported_type")
+
+
+def _check_pdf(content: bytes) -> None:
+    """The whole file must read as a PDF with at least one page: a file that only starts like one
+    (an HTML page behind `%PDF-`, a truncated scan) is refused."""
+    from pypdf import PdfReader
+
+    try:
+        reader = PdfReader(io.BytesIO(content))
+        pages = [page.mediabox for page in reader.pages]
+    except Exception:  # pypdf raises many kinds of errors on a damaged or fake file, and recursion errors
+        pages = []
+    if not pages:
+        raise _invalid("Tệp PDF bị hỏng hoặc không phải PDF thật. Hãy quét hoặc xuất lại tệp.", "invalid_pdf")
 
 
 def _register_heif() -> None:
@@ -175,6 +271,14 @@ def _display_name(name: str) -> str:
     return name[:MAX_NAME - len(suffix)].rstrip() + suffix
 
 
+def prepare_all(files: list[tuple[bytes, str]]) -> list[Prepared]:
+    """Every file of one request checked and converted, or Invalid for the first bad one (or for
+    more files than one request may carry)."""
+    if len(files) > MAX_FILES:
+        raise _invalid(TOO_MANY_MESSAGE, "too_many_files")
+    return [prepare(content, filename) for content, filename in files]
+
+
 def prepare(content: bytes, filename: str) -> Prepared:
     """Checks a file and converts a photo (resized, metadata stripped but the capture time), writing
     nothing: a form can refuse a bad file before it saves the entry the file belongs to."""
@@ -183,10 +287,12 @@ def prepare(content: bytes, filename: str) -> Prepared:
     digest = sha256(content)
     if content[:5] == b"%PDF-":
         return Prepared("pdf", _display_name(name), "application/pdf", content, digest)
-    with CONVERSIONS:
-        image, captured = _open_image(content)
+    with CONVERSIONS, _opened(content) as original, DECODING.reserve(_decoded_bytes(original)):
+        image, captured = _open_image(original)
         data, width, height = _jpeg(image, MAX_SIDE, captured)
         thumb, _, _ = _jpeg(image, THUMB_SIDE)
+        del image
+        original.close()  # frees the decoded picture before the memory is handed back
     return Prepared("photo", _display_name(f"{Path(name).stem or 'anh'}.jpg"), "image/jpeg", data, digest, thumb,
                     width, height, captured)
 

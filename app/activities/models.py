@@ -11,6 +11,7 @@ from sqlmodel import Field, SQLModel
 
 from app.core.clock import utcnow
 from app.core.types import UTCDateTime
+from app.core.versions import version_checked
 
 
 class ActivityStatus(StrEnum):
@@ -104,6 +105,8 @@ class Activity(ActivityBase, table=True):
         # Counts by status within a scope (the review queue's size) from the index alone.
         Index("ix_activity_status_unit", "status", "unit_id"),
     )
+    # The version moves on edits and review steps (see app.core.versions); every write checks it.
+    __mapper_args__ = version_checked(bumped_by_code=True)
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     status: ActivityStatus = Field(default=ActivityStatus.draft, max_length=16)
     # Derived on every write so that sums need no arithmetic: airings × minutes, total cost.
@@ -174,7 +177,7 @@ class ActivityUpdate(SQLModel):
 
     refuse_booleans = field_validator("*", mode="before")(_no_booleans)
 
-    version: int | None = None
+    version: int = Field(description="The version you last read: an older one is refused (409 with the current record)")
     type: str | None = Field(default=None, max_length=32)
     title: str | None = Field(default=None, max_length=500)
     start_date: date | None = None

@@ -6,12 +6,15 @@ the audit trail and commits once. Validation errors are a list of
 """
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from app.accounts import access
@@ -30,6 +33,7 @@ from app.core.clock import today, utcnow
 from app.core.db import write_lock
 from app.core.errors import errors_from_pydantic, field_error
 from app.core.text import clean_text
+from app.core.versions import StaleVersion, stale_is_conflict
 from app.units.models import Unit
 
 COUNT_FIELDS = tuple(ActivityCounts.model_fields)
@@ -150,7 +154,7 @@ def check_rules(session: Session, user: User, data: ActivityCreate) -> list[dict
         add("status", "invalid_status", "Chỉ có thể lưu nháp hoặc gửi.")
     unit = _check_unit(session, user, data, add)
     if data.agency_id is not None:
-        _check_agency(session, data, add)
+        _check_agency(session, data, unit, add)
     if unit is not None and data.task_ids:
         allowed = set(session.execute(
             queries.task_choices_query(unit, data.start_date).with_only_columns(_task_id_column())
@@ -186,7 +190,9 @@ def _check_unit(session: Session, user: User, data: ActivityCreate, add) -> Unit
     return unit
 
 
-def _check_agency(session: Session, data: ActivityCreate, add) -> None:
+def _check_agency(session: Session, data: ActivityCreate, unit: Unit | None, add) -> None:
+    """The agency exists on the date and belongs to the province of the entry's unit (either era:
+    a legacy commune's work may be done by an agency of the province it went into)."""
     agency = session.get(Agency, data.agency_id)
     if agency is None:
         add("agency_id", "not_found", "Không tìm thấy cơ quan, đơn vị này.")
@@ -195,6 +201,11 @@ def _check_agency(session: Session, data: ActivityCreate, add) -> None:
         state = "chưa được thành lập" if early else "đã thôi hoạt động"
         add("agency_id", "agency_not_valid_on_date",
             f"{agency.name} {state} vào ngày {data.start_date:%d/%m/%Y}: hãy chọn cơ quan của thời điểm đó.")
+    elif unit is not None:
+        home = session.get(Unit, agency.unit_id)
+        if home is None or not (home.provinces & unit.provinces):
+            add("agency_id", "agency_out_of_scope",
+                f"{agency.name} không thuộc tỉnh, thành phố của {unit.name}: hãy chọn cơ quan của địa phương này.")
 
 
 def _require_logger(user: User) -> None:
@@ -390,9 +401,24 @@ def bulk_create(session: Session, rows: list[Any], *, user: User, dry_run: bool 
 
 # --- change ----------------------------------------------------------------------------------
 
+STALE = "Hoạt động đã được thay đổi trên máy chủ sau khi bạn mở nó."
+
+
 def _require_version(activity: Activity, version: int | None) -> None:
     if version is not None and version != activity.version:
-        raise Conflict("Hoạt động đã được thay đổi trên máy chủ sau khi bạn mở nó.", activity, code="stale_version")
+        raise Conflict(STALE, activity, code="stale_version")
+
+
+@contextmanager
+def _one_writer(session: Session, activity: Activity) -> Iterator[None]:
+    """Of two writes made from the same version, the database lets one through (the version is
+    checked in the UPDATE itself, see app.core.versions); the other answers 409 with the entry as
+    the winner left it, and nothing of it is stored."""
+    try:
+        with stale_is_conflict(session, activity):
+            yield
+    except StaleVersion as exc:
+        raise Conflict(STALE, exc.current, code="stale_version")
 
 
 def _require_editable(user: User, activity: Activity) -> None:
@@ -403,8 +429,9 @@ def _require_editable(user: User, activity: Activity) -> None:
 
 
 def update_activity(session: Session, activity: Activity, data: ActivityUpdate, *, user: User) -> Activity:
-    _require_version(activity, data.version)
+    """A change made from `data.version`, which must be the stored one."""
     _require_editable(user, activity)
+    _require_version(activity, data.version)
     before = snapshot(activity)
     merged = _as_create(session, activity).model_dump()
     changes = data.model_dump(exclude_unset=True, exclude={"version"})
@@ -419,15 +446,17 @@ def update_activity(session: Session, activity: Activity, data: ActivityUpdate, 
     if errors:
         raise Invalid(errors)
     old_tasks = queries.task_ids_by_activity(session, [activity.id])[activity.id]
-    _apply(activity, new)
-    if new.task_ids != old_tasks:
-        session.execute(delete(ActivityTask).where(ActivityTask.activity_id == activity.id))
-        for task_id in new.task_ids:
-            session.add(ActivityTask(activity_id=activity.id, task_id=task_id))
-    _touch(activity, user)
-    record(session, user=user, entity="activity", entity_id=activity.id, action="update", before=before,
-           after=snapshot(activity), unit_id=activity.unit_id)
-    session.commit()
+    with _one_writer(session, activity):
+        _apply(activity, new)
+        _touch(activity, user)
+        session.flush()  # the versioned UPDATE first: a loser stops here, before anything else is written
+        if new.task_ids != old_tasks:
+            session.execute(delete(ActivityTask).where(ActivityTask.activity_id == activity.id))
+            for task_id in new.task_ids:
+                session.add(ActivityTask(activity_id=activity.id, task_id=task_id))
+        record(session, user=user, entity="activity", entity_id=activity.id, action="update", before=before,
+               after=snapshot(activity), unit_id=activity.unit_id)
+        session.commit()
     return activity
 
 
@@ -444,12 +473,13 @@ def submit_activity(session: Session, activity: Activity, *, user: User, version
         raise Conflict("Chỉ gửi được hoạt động nháp hoặc bị trả lại.", activity, code="invalid_state")
     _require_editable(user, activity)
     before = snapshot(activity)
-    activity.status = ActivityStatus.submitted
-    activity.submitted_at = utcnow()
-    _touch(activity, user)
-    record(session, user=user, entity="activity", entity_id=activity.id, action="submit", before=before,
-           after=snapshot(activity), unit_id=activity.unit_id)
-    session.commit()
+    with _one_writer(session, activity):
+        activity.status = ActivityStatus.submitted
+        activity.submitted_at = utcnow()
+        _touch(activity, user)
+        record(session, user=user, entity="activity", entity_id=activity.id, action="submit", before=before,
+               after=snapshot(activity), unit_id=activity.unit_id)
+        session.commit()
     return activity
 
 
@@ -459,12 +489,13 @@ def delete_activity(session: Session, activity: Activity, *, user: User) -> None
         raise Conflict("Chỉ xóa được hoạt động nháp.", activity, code="invalid_state")
     _require_editable(user, activity)
     files = [e for e in queries.evidence_by_activity(session, [activity.id])[activity.id]]
-    record(session, user=user, entity="activity", entity_id=activity.id, action="delete",
-           before=snapshot(activity), unit_id=activity.unit_id)
-    session.execute(delete(Evidence).where(Evidence.activity_id == activity.id))
-    session.execute(delete(ActivityTask).where(ActivityTask.activity_id == activity.id))
-    session.delete(activity)
-    session.commit()
+    with _one_writer(session, activity):
+        record(session, user=user, entity="activity", entity_id=activity.id, action="delete",
+               before=snapshot(activity), unit_id=activity.unit_id)
+        session.execute(delete(Evidence).where(Evidence.activity_id == activity.id))
+        session.execute(delete(ActivityTask).where(ActivityTask.activity_id == activity.id))
+        session.delete(activity)
+        session.commit()
     evidence_files.remove(files)
 
 
@@ -486,8 +517,11 @@ def add_evidence(session: Session, activity: Activity, file: evidence_files.Prep
                         height=file.height, captured_at=file.captured_at, path=stored.path,
                         thumb_path=stored.thumb_path, sha256=file.sha256, created_by_id=user.id)
     session.add(evidence)
-    activity.updated_at = utcnow()
-    session.add(activity)
+    # The change feed sees the new file; the entry's version stays (a photo added while someone
+    # edits the text is not a conflicting edit), so this is a plain UPDATE of one column.
+    now = utcnow()
+    session.execute(update(Activity.__table__).where(Activity.__table__.c.id == activity.id).values(updated_at=now))
+    set_committed_value(activity, "updated_at", now)
     record(session, user=user, entity="evidence", entity_id=evidence.id, action="create",
            after=snapshot(evidence), unit_id=activity.unit_id, note=str(activity.id))
     session.commit()

@@ -8,6 +8,7 @@ by field name, 409 with the server's current record.
 import re
 import uuid
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -32,6 +33,7 @@ from app.activities.types import (
 from app.agencies.models import Agency
 from app.core.clock import VN_TZ, today
 from app.core.forms import Form
+from app.core.headers import uploaded_file_headers
 from app.core.pagination import fetch_page
 from app.core.templating import render
 from app.units import queries as unit_queries
@@ -328,7 +330,7 @@ def _create(request: Request, session: Session, user: User, form: FormData):
     try:
         data = services.parse_create(_payload(values))
         # Photos are checked and converted before the entry is saved: a bad file saves nothing.
-        prepared = [evidence_files.prepare(content, filename) for content, filename in files]
+        prepared = evidence_files.prepare_all(files)
         public, created = services.create_activity(session, data, user=user)
         if prepared:
             activity = session.get(Activity, public.id)
@@ -463,7 +465,7 @@ def update(activity_id: uuid.UUID, request: Request, session: DbSession, user: P
     body.setdefault("task_ids", [])
     was_returned = activity.status == ActivityStatus.returned
     try:
-        prepared = [evidence_files.prepare(content, filename) for content, filename in files]
+        prepared = evidence_files.prepare_all(files)
         services.update_activity(session, activity, services.parse_update(body), user=user)
         for file in prepared:
             services.add_evidence(session, activity, file, user=user)
@@ -524,7 +526,7 @@ def delete(activity_id: uuid.UUID, request: Request, session: DbSession, user: P
 def add_evidence(activity_id: uuid.UUID, request: Request, session: DbSession, user: PageUser, form: Form):
     activity = queries.get_visible(session, user, activity_id)
     try:
-        for file in [evidence_files.prepare(content, filename) for content, filename in _files(form)]:
+        for file in evidence_files.prepare_all(_files(form)):
             services.add_evidence(session, activity, file, user=user)
     except services.Invalid as exc:
         if wants_json(request):
@@ -551,10 +553,18 @@ def _serve(session: Session, user: User, activity_id: uuid.UUID, evidence_id: uu
     if evidence is None or evidence.activity_id != activity_id:
         raise access.NotFound()
     key = evidence.thumb_path if thumb and evidence.thumb_path else evidence.path
-    media_type = "image/jpeg" if key.endswith(".jpg") else evidence.content_type
+    # Only photos are shown in the page: Loa re-encoded them as JPEG. Anything else (a PDF scan, kept
+    # as sent) is downloaded, never opened in Loa's origin.
+    photo = key.endswith(".jpg")
+    headers = {"Cache-Control": "private, max-age=86400", **uploaded_file_headers()}
     try:
-        return get_storage().response(key, media_type, None if media_type.startswith("image/") else evidence.filename,
-                                      True, {"Cache-Control": "private, max-age=86400"})
+        if photo:
+            return get_storage().response(key, "image/jpeg", _jpeg_name(evidence.filename), True, headers)
+        return get_storage().response(key, evidence.content_type, evidence.filename, False, headers)
     except KeyError:
         raise access.NotFound()
+
+
+def _jpeg_name(filename: str) -> str:
+    return f"{Path(filename or 'anh').stem or 'anh'}.jpg"
 

@@ -12,10 +12,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.exc import DataError, StatementError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.accounts.access import Forbidden, NotFound
 from app.core.text import format_number
+from app.core.uploads import TOO_LARGE_MESSAGE, RequestTooLarge
+from app.core.versions import STALE_MESSAGE, StaleVersion
 
 
 logger = logging.getLogger("loa")
@@ -38,6 +41,14 @@ class ApiError(Exception):
         self.message = message
         self.errors = errors or []
         self.extra = extra
+
+
+def stale_error(exc: StaleVersion, public) -> ApiError:
+    """409 for an edit made from an older version: `current` holds the record as stored now
+    (`public` turns it into its API form), or null when it was deleted meanwhile."""
+    current = public(exc.current).model_dump(mode="json") if exc.current is not None else None
+    return ApiError(409, "conflict", exc.message, [field_error("version", "stale_version", exc.message)],
+                    current=current)
 
 
 class LoginRequired(Exception):
@@ -148,6 +159,28 @@ def install(app) -> None:
         if is_api(request):
             return JSONResponse(api_body("forbidden", exc.message), status_code=403)
         return _html_error(request, 403, exc.message)
+
+    @app.exception_handler(StaleVersion)
+    @app.exception_handler(StaleDataError)
+    async def _stale(request: Request, exc: Exception):
+        """A safety net for writes without a page of their own for a conflict (a button rather than
+        a form): another change of the same record came first, so nothing of this one was stored."""
+        if is_api(request):
+            return JSONResponse(api_body("conflict", STALE_MESSAGE,
+                                         [field_error("version", "stale_version", STALE_MESSAGE)]), status_code=409)
+        return _html_error(request, 409, "Bản ghi vừa được người khác thay đổi nên thao tác của bạn chưa được lưu. "
+                                         "Hãy tải lại trang và thử lại.")
+
+    @app.exception_handler(RequestTooLarge)
+    async def _too_large(request: Request, exc: RequestTooLarge):
+        # The body was not read to its end: the connection is closed after this answer.
+        headers = {"Connection": "close"}
+        if is_api(request):
+            error = field_error("file", "too_large", TOO_LARGE_MESSAGE)
+            return JSONResponse(api_body("too_large", TOO_LARGE_MESSAGE, [error]), status_code=413, headers=headers)
+        response = _html_error(request, 413, TOO_LARGE_MESSAGE)
+        response.headers["Connection"] = "close"
+        return response
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired):

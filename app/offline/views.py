@@ -20,7 +20,7 @@ router = APIRouter(include_in_schema=False)
 THEME = "#0b6e4f"
 HOME = "/activities/home"
 # Files already in the browser's cache after the first page (cached at install, at no cost), then the rest.
-STATIC_CORE = ("app.css", "htmx.min.js", "offline.js")
+STATIC_CORE = ("app.css", "htmx.min.js", "offline.js", "app.js")
 STATIC_MORE = ("offline-queue.js", "activities.css")
 ICONS = (("icon-192.png", "192x192", "any"), ("icon-512.png", "512x512", "any"),
          ("maskable-192.png", "192x192", "maskable"), ("maskable-512.png", "512x512", "maskable"))

@@ -6,8 +6,9 @@ from fastapi import APIRouter, Query, Response
 from sqlmodel import SQLModel
 
 from app.accounts.deps import ApiUser, DbSession
-from app.core.errors import ApiError, field_error
+from app.core.errors import ApiError, field_error, stale_error
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from app.core.versions import StaleVersion
 from app.plans import queries, services
 from app.plans.models import Plan, PlanCreate, PlanPublic, PlanStatus, PlanUpdate, TaskCreate, TaskPublic, TaskUpdate
 
@@ -68,11 +69,15 @@ def get_plan(plan_id: int, session: DbSession, user: ApiUser):
 
 @router.patch("/plans/{plan_id:int}", response_model=PlanPublic)
 def update_plan(plan_id: int, data: PlanUpdate, session: DbSession, user: ApiUser):
+    """Change some fields. Send the `version` you last read: an older one answers 409 with the
+    current plan."""
     plan = queries.get_plan(session, user, plan_id)
     try:
         services.update_plan(session, plan, data, user=user)
     except services.PlanInputError as exc:
         raise _invalid(exc)
+    except StaleVersion as exc:
+        raise stale_error(exc, lambda p: plan_public(session, p))
     return plan_public(session, plan)
 
 
@@ -114,11 +119,15 @@ def get_task(task_id: int, session: DbSession, user: ApiUser):
 
 @router.patch("/tasks/{task_id:int}", response_model=TaskPublic)
 def update_task(task_id: int, data: TaskUpdate, session: DbSession, user: ApiUser):
+    """Change some fields. Send the `version` you last read: an older one answers 409 with the
+    current task."""
     task, _ = queries.get_task(session, user, task_id)
     try:
         services.update_task(session, task, data, user=user)
     except services.PlanInputError as exc:
         raise _invalid(exc)
+    except StaleVersion as exc:
+        raise stale_error(exc, lambda t: task_public(session, t))
     return task_public(session, task)
 
 

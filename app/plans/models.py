@@ -9,6 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from app.core.clock import utcnow
 from app.core.types import UTCDateTime
+from app.core.versions import version_checked
 
 
 class PlanStatus(StrEnum):
@@ -72,7 +73,10 @@ class Plan(PlanBase, table=True):
     # ix_plan_start_id: the order of the plan list, newest first (its keyset is a row comparison).
     __table_args__ = (Index("ix_plan_period", "period_start", "period_end"),
                       Index("ix_plan_start_id", "period_start", "id"))
+    __mapper_args__ = version_checked()
     id: int | None = Field(default=None, primary_key=True)
+    # Bumped on every change; an edit made from an older version is refused (409).
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     # The provincial task this plan implements (cascade). No foreign key: plan and task would
     # reference each other, which SQLite cannot create in one pass.
     parent_task_id: int | None = Field(default=None, index=True)
@@ -97,7 +101,9 @@ class TaskBase(SQLModel):
 
 
 class Task(TaskBase, table=True):
+    __mapper_args__ = version_checked()
     id: int | None = Field(default=None, primary_key=True)
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     plan_id: int = Field(foreign_key="plan.id", index=True)
     position: int = 0
     activity_types: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -195,6 +201,7 @@ class TaskCreate(SQLModel):
 class TaskUpdate(SQLModel):
     """Fields left out stay as they are; `assignment` or `targets` given replace the old ones."""
 
+    version: int = Field(description="The version you last read: an older one is refused (409 with the current record)")
     title: str | None = Field(default=None, min_length=3, max_length=500)
     description: str | None = Field(default=None, max_length=20000)
     lead_agency_id: int | None = None
@@ -210,6 +217,7 @@ class TaskUpdate(SQLModel):
 
 class TaskPublic(TaskBase):
     id: int
+    version: int
     plan_id: int
     position: int
     activity_types: list[str]
@@ -242,6 +250,7 @@ class PlanCreate(SQLModel):
 
 
 class PlanUpdate(SQLModel):
+    version: int = Field(description="The version you last read: an older one is refused (409 with the current record)")
     number: str | None = Field(default=None, max_length=64)
     title: str | None = Field(default=None, min_length=3, max_length=500)
     programme: str | None = Field(default=None, max_length=300)
@@ -261,6 +270,7 @@ class PlanUpdate(SQLModel):
 
 class PlanPublic(PlanBase):
     id: int
+    version: int
     parent_task_id: int | None
     legal_bases: list[dict[str, Any]]
     document_name: str | None

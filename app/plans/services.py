@@ -16,6 +16,7 @@ from app.audit.services import record, snapshot
 from app.core.clock import utcnow
 from app.core.storage import get_storage
 from app.core.text import clean_text
+from app.core.versions import require_version, stale_is_conflict
 from app.plans import queries
 from app.plans.models import (
     ASSIGN_LEVELS, Assignment, Plan, PlanCreate, PlanStatus, PlanUpdate, Target, TargetCreate, Task, TaskCreate,
@@ -221,8 +222,10 @@ BUDGET_FIELDS = ("budget_central_vnd", "budget_local_vnd", "budget_mobilised_vnd
 
 
 def update_plan(session: Session, plan: Plan, data: PlanUpdate, *, user: User) -> Plan:
+    """A change made from `data.version`; StaleVersion when the plan changed since."""
     _require_manager(session, user, plan.unit_id)
-    changes = data.model_dump(exclude_unset=True)
+    require_version(plan, data.version)
+    changes = data.model_dump(exclude_unset=True, exclude={"version"})
     for required in ("title", "period_start", "period_end", "status"):
         if required in changes and changes[required] is None:
             del changes[required]
@@ -239,17 +242,19 @@ def update_plan(session: Session, plan: Plan, data: PlanUpdate, *, user: User) -
     _raise_if(errors)
     before = snapshot(plan)
     period_changed = (values["period_start"], values["period_end"]) != (plan.period_start, plan.period_end)
-    for key, value in changes.items():
-        setattr(plan, key, value)
-    plan.updated_at = utcnow()
-    session.add(plan)
-    if period_changed:
-        for task in queries.tasks_of(session, plan):
-            if task.assignment.get("every"):
-                _write_assignment(session, plan, task, Assignment(**task.assignment))
-    record(session, user=user, entity="plan", entity_id=plan.id, action="update", before=before,
-           after=snapshot(plan), unit_id=plan.unit_id)
-    session.commit()
+    with stale_is_conflict(session, plan):
+        for key, value in changes.items():
+            setattr(plan, key, value)
+        plan.updated_at = utcnow()
+        session.add(plan)
+        session.flush()  # the versioned UPDATE first: of two edits from the same version, one stops here
+        if period_changed:
+            for task in queries.tasks_of(session, plan):
+                if task.assignment.get("every"):
+                    _write_assignment(session, plan, task, Assignment(**task.assignment))
+        record(session, user=user, entity="plan", entity_id=plan.id, action="update", before=before,
+               after=snapshot(plan), unit_id=plan.unit_id)
+        session.commit()
     return plan
 
 
@@ -321,36 +326,39 @@ def create_task(session: Session, plan: Plan, data: TaskCreate, *, user: User) -
 
 
 def update_task(session: Session, task: Task, data: TaskUpdate, *, user: User) -> Task:
+    """A change made from `data.version`; StaleVersion when the task changed since."""
     plan = session.get(Plan, task.plan_id)
     _require_manager(session, user, plan.unit_id)
+    require_version(task, data.version)
     errors: dict[str, str] = {}
     _check_task(session, session.get(Unit, plan.unit_id), data, "", errors)
     _raise_if(errors)
     before = snapshot(task)
-    changes = data.model_dump(exclude_unset=True, exclude={"partner_agency_ids", "assignment", "targets"})
-    for key, value in changes.items():
-        if value is None and key in ("title", "report_frequency", "position"):
-            continue
-        if key == "description":
-            value = value or ""
-        if key == "activity_types":
-            value = list(dict.fromkeys(value or []))
-        setattr(task, key, value)
-    task.updated_at = utcnow()
-    session.add(task)
-    session.flush()
-    fields = data.model_fields_set
-    if "partner_agency_ids" in fields or "lead_agency_id" in fields:
-        partners = data.partner_agency_ids if "partner_agency_ids" in fields else list(
-            session.execute(select(TaskPartner.agency_id).where(TaskPartner.task_id == task.id)).scalars())
-        _write_partners(session, task, partners or [])
-    if "assignment" in fields:
-        _write_assignment(session, plan, task, data.assignment)
-    if "targets" in fields:
-        _write_targets(session, task, data.targets or [])
-    record(session, user=user, entity="task", entity_id=task.id, action="update", before=before,
-           after=snapshot(task), unit_id=plan.unit_id)
-    session.commit()
+    changes = data.model_dump(exclude_unset=True, exclude={"partner_agency_ids", "assignment", "targets", "version"})
+    with stale_is_conflict(session, task):
+        for key, value in changes.items():
+            if value is None and key in ("title", "report_frequency", "position"):
+                continue
+            if key == "description":
+                value = value or ""
+            if key == "activity_types":
+                value = list(dict.fromkeys(value or []))
+            setattr(task, key, value)
+        task.updated_at = utcnow()
+        session.add(task)
+        session.flush()
+        fields = data.model_fields_set
+        if "partner_agency_ids" in fields or "lead_agency_id" in fields:
+            partners = data.partner_agency_ids if "partner_agency_ids" in fields else list(
+                session.execute(select(TaskPartner.agency_id).where(TaskPartner.task_id == task.id)).scalars())
+            _write_partners(session, task, partners or [])
+        if "assignment" in fields:
+            _write_assignment(session, plan, task, data.assignment)
+        if "targets" in fields:
+            _write_targets(session, task, data.targets or [])
+        record(session, user=user, entity="task", entity_id=task.id, action="update", before=before,
+               after=snapshot(task), unit_id=plan.unit_id)
+        session.commit()
     return task
 
 

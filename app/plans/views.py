@@ -23,8 +23,10 @@ from app.agencies.models import Agency
 from app.agencies.queries import agencies_for_unit, covering_unit_ids
 from app.core.clock import today
 from app.core.forms import Form
+from app.core.headers import uploaded_file_headers
 from app.core.storage import get_storage
 from app.core.templating import render
+from app.core.versions import STALE_MESSAGE, StaleVersion
 from app.plans import queries, services
 from app.plans.models import (
     METRIC_LABELS, PLAN_STATUS_LABELS, TARGET_PERIOD_LABELS, Assignment, Metric, Plan, PlanCreate,
@@ -236,6 +238,7 @@ def _plan_form(plan: Plan) -> dict:
     form["programme"] = form["programme"] or ""
     form["status"] = plan.status.value if isinstance(plan.status, PlanStatus) else plan.status
     form["bases"] = [{k: str(b.get(k) or "") for k in BASIS_FIELDS} for b in plan.legal_bases]
+    form["version"] = str(plan.version)
     return form
 
 
@@ -319,11 +322,11 @@ def create_plan(request: Request, session: DbSession, user: PageUser, form: Form
     return _plan_form_response(request, session, user, raw, _basis_errors_by_row(raw["bases"], errors), None)
 
 
-def _plan_form_response(request, session, user, raw, errors, plan, action=None):
+def _plan_form_response(request, session, user, raw, errors, plan, action=None, status=None):
     if action == "add_basis":
         raw["bases"].append({k: "" for k in BASIS_FIELDS})
         errors = {}
-    status = 422 if errors else 200
+    status = status or (422 if errors else 200)
     return render(request, "plans/form.html", _plan_context(session, user, raw, errors, plan), status_code=status)
 
 
@@ -342,8 +345,11 @@ def update_plan(plan_id: int, request: Request, session: DbSession, user: PageUs
     raw["unit_id"] = str(plan.unit_id)
     values["unit_id"] = plan.unit_id
     errors.pop("unit_id", None)
+    raw["version"] = str(form.get("version") or "")
+    values["version"] = _int(raw["version"], "version", errors, STALE_MESSAGE)
     if form.get("action") == "add_basis" or errors:
         return _plan_form_response(request, session, user, raw, errors, plan, form.get("action"))
+    status = None
     try:
         services.update_plan(session, plan, PlanUpdate(**{k: v for k, v in values.items() if k != "unit_id"}),
                              user=user)
@@ -351,10 +357,21 @@ def update_plan(plan_id: int, request: Request, session: DbSession, user: PageUs
         _pydantic_errors(exc, errors)
     except services.PlanInputError as exc:
         errors.update(exc.errors)
+    except StaleVersion as exc:
+        # What was typed stays; saving again (now from the current version) overwrites.
+        plan = _current_or_404(exc)
+        raw["version"], errors["version"], status = str(plan.version), STALE_MESSAGE, 409
     else:
         return RedirectResponse(f"/plans/{plan.id}?saved=1", status_code=303)
     session.refresh(plan)
-    return _plan_form_response(request, session, user, raw, _basis_errors_by_row(raw["bases"], errors), plan)
+    return _plan_form_response(request, session, user, raw, _basis_errors_by_row(raw["bases"], errors), plan,
+                               status=status)
+
+
+def _current_or_404(exc: StaleVersion):
+    if exc.current is None:
+        raise access.NotFound()
+    return exc.current
 
 
 @router.post("/plans/{plan_id:int}/delete")
@@ -375,7 +392,7 @@ def download_document(plan_id: int, session: DbSession, user: PageUser):
     name = plan.document_name or plan.document_path.rsplit("/", 1)[-1]
     try:
         return get_storage().response(plan.document_path, mimetypes.guess_type(name)[0] or "application/octet-stream",
-                                      name, False, {})
+                                      name, False, uploaded_file_headers())
     except KeyError:
         raise access.NotFound()
 
@@ -416,6 +433,7 @@ def _task_form(task: Task, details) -> dict:
                      "period": t.period.value if hasattr(t.period, "value") else t.period,
                      "per_unit": "1" if t.per_unit else "0", "activity_type": t.activity_type or ""}
                     for t in details.targets],
+        "version": str(task.version),
     }
 
 
@@ -486,12 +504,12 @@ def _task_errors_by_row(values: dict, errors: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def _task_form_response(request, session, plan, raw, errors, task, action=None):
+def _task_form_response(request, session, plan, raw, errors, task, action=None, status=None):
     if action == "add_target":
         raw["targets"].append({"metric": "", "quantity": "", "period": "year", "per_unit": "1", "activity_type": ""})
         errors = {}
     return render(request, "plans/task_form.html", _task_context(session, plan, raw, errors, task),
-                  status_code=422 if errors else 200)
+                  status_code=status or (422 if errors else 200))
 
 
 @router.get("/plans/{plan_id:int}/tasks/new")
@@ -539,19 +557,27 @@ def update_task(task_id: int, request: Request, session: DbSession, user: PageUs
     if not _can_manage(session, user, plan):
         raise access.Forbidden()
     raw, values, errors = _parse_task_form(form)
+    raw["version"] = str(form.get("version") or "")
+    values["version"] = _int(raw["version"], "version", errors, STALE_MESSAGE)
     if form.get("action") == "add_target" or errors:
         return _task_form_response(request, session, plan, raw, _task_errors_by_row(values, errors), task,
                                    form.get("action"))
+    status = None
     try:
         services.update_task(session, task, TaskUpdate(**{k: v for k, v in values.items() if k[0] != "_"}), user=user)
     except ValidationError as exc:
         _pydantic_errors(exc, errors)
     except services.PlanInputError as exc:
         errors.update(exc.errors)
+    except StaleVersion as exc:
+        # What was typed stays; saving again (now from the current version) overwrites.
+        task = _current_or_404(exc)
+        raw["version"], errors["version"], status = str(task.version), STALE_MESSAGE, 409
     else:
         return RedirectResponse(f"/plans/{plan.id}?saved=1", status_code=303)
     session.refresh(task)
-    return _task_form_response(request, session, plan, raw, _task_errors_by_row(values, errors), task)
+    return _task_form_response(request, session, plan, raw, _task_errors_by_row(values, errors), task,
+                               status=status)
 
 
 @router.post("/tasks/{task_id:int}/delete")

@@ -22,6 +22,17 @@ from app.plans.models import METRIC_LABELS, Task
 from app.units.models import Unit
 
 CHUNK = 1000
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP, "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(value: Any) -> Any:
+    """A text cell no spreadsheet will run: text starting like a formula gets a leading single
+    quote, as OWASP recommends, in the XLSX and the CSV alike. Numbers and dates are not text and
+    stay typed (a negative number is a number, not the text "-5")."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from app.accounts.models import User
 from app.activities.queries import ActivityFilter
-from app.reports.columns import columns_for, describe_filter, generated_line, stream_values
+from app.reports.columns import columns_for, describe_filter, generated_line, inert, stream_values
 
 BOM = "\ufeff"
 FLUSH_EVERY = 500
@@ -21,14 +21,18 @@ def _cell(value) -> str:
         return value.strftime("%d/%m/%Y %H:%M")
     if isinstance(value, date):
         return value.strftime("%d/%m/%Y")
-    return str(value)
+    if isinstance(value, (int, float)):
+        return str(value)
+    return inert(str(value))
 
 
-def _dates(values: list, positions: tuple[int, ...]) -> list:
-    """Dates and times written the Vietnamese way; every other value as the csv module writes it
-    (None as an empty cell, numbers and text as they are)."""
+def _dates(values: list, positions: tuple[int, ...], texts: tuple[int, ...] = ()) -> list:
+    """Dates and times written the Vietnamese way, text never as a formula (see `inert`); every
+    other value as the csv module writes it (None as an empty cell, numbers as they are)."""
     for i in positions:
         values[i] = _cell(values[i])
+    for i in texts:
+        values[i] = inert(values[i])
     return values
 
 
@@ -40,11 +44,12 @@ def activity_csv(session: Session, user: User, f: ActivityFilter, *, now: dateti
     writer = csv.writer(buffer)
     buffer.write(BOM)
     writer.writerow([generated_line(now)])
-    writer.writerow(["Bộ lọc: " + describe_filter(session, f, boundaries, at)])
+    writer.writerow([_cell("Bộ lọc: " + describe_filter(session, f, boundaries, at))])
     writer.writerow([c.label for c in columns])
     dated = tuple(i for i, c in enumerate(columns) if c.kind in ("date", "datetime"))
+    texts = tuple(i for i, c in enumerate(columns) if c.kind not in ("date", "datetime", "int"))
     for i, values in enumerate(stream_values(session, user, f, columns, boundaries), 1):
-        writer.writerow(_dates(values, dated))
+        writer.writerow(_dates(values, dated, texts))
         if i % FLUSH_EVERY == 0:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)

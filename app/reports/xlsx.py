@@ -17,7 +17,7 @@ from app.accounts.models import User
 from app.activities.queries import ActivityFilter
 from app.activities.types import TYPES
 from app.reports import summary
-from app.reports.columns import Column, columns_for, describe_filter, generated_line, stream_values
+from app.reports.columns import Column, columns_for, describe_filter, generated_line, inert, stream_values
 
 HEADER_ROW = 4
 ORDER = {code: i for i, code in enumerate(TYPES)}
@@ -33,7 +33,7 @@ class _Styles:
         self.ws = ws
 
     def cell(self, value, *, bold=False, fill=None, number_format=None, wrap=False):
-        c = WriteOnlyCell(self.ws, value=value)
+        c = WriteOnlyCell(self.ws, value=_text(value))
         if bold:
             c.font = Font(bold=True)
         if fill:
@@ -52,7 +52,7 @@ def _sheet(wb: Workbook, title: str, widths: list[int], lines: tuple[str, str], 
     ws.freeze_panes = f"A{HEADER_ROW + 1}"
     ws.row_dimensions[HEADER_ROW].height = HEADER_HEIGHT
     s = _Styles(ws)
-    ws.append([s.cell(_text(lines[0]), bold=True)])
+    ws.append([s.cell(lines[0], bold=True)])
     ws.append([_text(lines[1])])
     ws.append([s.cell(note, bold=True)] if note else [])
     return ws, s
@@ -70,8 +70,8 @@ def _typed(s: _Styles, column: Column, value):
 
 def _text(value):
     """Text without the control characters a workbook cannot hold (entries stored before they were
-    cleaned on input, or pasted into a plan)."""
-    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+    cleaned on input, or pasted into a plan), and never a formula (see `inert`)."""
+    return inert(ILLEGAL_CHARACTERS_RE.sub("", value)) if isinstance(value, str) else value
 
 
 def _activity_sheet(wb, session, user, f: ActivityFilter, boundaries: str, type_code: str, lines) -> int:
@@ -96,7 +96,7 @@ def _summary_sheet(wb, by_type: dict[str, dict[str, int]], lines, progress_rows)
     ws.append([s.cell(h, bold=True, fill="DDE7F0", wrap=True) for h in headers])
     keys = ["activities"] + statuses + figures
     for code, row in sorted(by_type.items(), key=lambda item: ORDER.get(item[0], len(ORDER))):
-        ws.append([TYPES[code].label if code in TYPES else code]
+        ws.append([_text(TYPES[code].label if code in TYPES else code)]
                   + [s.cell(row[name], number_format=NUMBER_FORMAT) for name in keys])
     total = summary.grand_total(by_type)
     ws.append([s.cell("Tổng cộng", bold=True)] + [s.cell(total[name], bold=True, number_format=NUMBER_FORMAT)

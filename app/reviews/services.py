@@ -8,8 +8,12 @@ once more. (Reopening to "submitted" would leave nobody able to correct it.)
 import logging
 import uuid
 from datetime import date
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
 from app.accounts import access
@@ -20,10 +24,14 @@ from app.audit.services import record, snapshot
 from app.core import metrics
 from app.core.clock import utcnow
 from app.core.errors import field_error
+from app.core.versions import StaleVersion, stale_is_conflict
 
 COMMENT_MAX = 2000
 BULK_LIMIT = 1000
 log = logging.getLogger("loa.reviews")
+
+BULK_ATTEMPTS = 5
+RACED = "Hoạt động vừa được người khác duyệt, trả lại hoặc mở lại: đây là trạng thái hiện tại."
 
 
 class Invalid(Exception):
@@ -80,6 +88,19 @@ def _transition(session: Session, activity: Activity, status: ActivityStatus, ac
                                        "unit_id": activity.unit_id})
 
 
+@contextmanager
+def _one_reviewer(session: Session, activity: Activity) -> Iterator[None]:
+    """Two reviewers acting on the same entry at once: the versioned UPDATE lets one through; the
+    other gets WrongState with the entry as the first left it (and nothing of theirs is stored)."""
+    try:
+        with stale_is_conflict(session, activity):
+            yield
+    except StaleVersion as exc:
+        if exc.current is None:
+            raise access.NotFound()
+        raise WrongState(RACED, exc.current)
+
+
 def _approve(session: Session, activity: Activity, user: User) -> None:
     _require_reviewer(session, user, activity)
     _require_state(activity, ActivityStatus.submitted, "Chỉ duyệt được hoạt động đã gửi.")
@@ -88,8 +109,9 @@ def _approve(session: Session, activity: Activity, user: User) -> None:
 
 def approve_activity(session: Session, activity: Activity, *, user: User) -> Activity:
     """Submitted → approved (locked)."""
-    _approve(session, activity, user)
-    session.commit()
+    with _one_reviewer(session, activity):
+        _approve(session, activity, user)
+        session.commit()
     return activity
 
 
@@ -98,8 +120,9 @@ def return_activity(session: Session, activity: Activity, comment: str | None, *
     text = _required_text(comment, "comment", "Cần ghi lý do trả lại để người báo cáo biết cần sửa gì.")
     _require_reviewer(session, user, activity)
     _require_state(activity, ActivityStatus.submitted, "Chỉ trả lại được hoạt động đã gửi.")
-    _transition(session, activity, ActivityStatus.returned, "return", user=user, comment=text, note=text[:1000])
-    session.commit()
+    with _one_reviewer(session, activity):
+        _transition(session, activity, ActivityStatus.returned, "return", user=user, comment=text, note=text[:1000])
+        session.commit()
     return activity
 
 
@@ -108,8 +131,9 @@ def reopen_activity(session: Session, activity: Activity, reason: str | None, *,
     text = _required_text(reason, "reason", "Cần ghi lý do mở lại hoạt động đã duyệt.")
     _require_reviewer(session, user, activity)
     _require_state(activity, ActivityStatus.approved, "Chỉ mở lại được hoạt động đã duyệt.")
-    _transition(session, activity, ActivityStatus.returned, "reopen", user=user, comment=text, note=text[:1000])
-    session.commit()
+    with _one_reviewer(session, activity):
+        _transition(session, activity, ActivityStatus.returned, "reopen", user=user, comment=text, note=text[:1000])
+        session.commit()
     return activity
 
 
@@ -117,11 +141,16 @@ def approve_many(session: Session, ids: list[Any], *, user: User) -> list[dict[s
     """Approve each id the user may review; one result per id, in order. Refusals do not stop the rest."""
     if len(ids) > BULK_LIMIT:
         raise Invalid([field_error("ids", "too_long", f"Tối đa {BULK_LIMIT} hoạt động mỗi lần.")])
-    results = []
-    for raw in ids:
-        results.append(_approve_one(session, user, raw))
-    session.commit()
-    return results
+    for _ in range(BULK_ATTEMPTS):
+        try:
+            results = [_approve_one(session, user, raw) for raw in ids]
+            session.commit()
+            return results
+        except StaleDataError:
+            # Another reviewer acted on one of these meanwhile: read them again and retry, so what
+            # they approved or returned answers invalid_state and the rest is approved.
+            session.rollback()
+    return [{"id": str(raw), "ok": False, "code": "conflict", "message": RACED} for raw in ids]
 
 
 def _approve_one(session: Session, user: User, raw: Any) -> dict[str, Any]:

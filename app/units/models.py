@@ -60,6 +60,11 @@ class Unit(UnitBase, table=True):
     def is_legacy(self) -> bool:
         return self.valid_to is not None and self.valid_to < CURRENT_START
 
+    @property
+    def provinces(self) -> set[int]:
+        """The province the unit lies in, and for a legacy unit also the current province it went into."""
+        return {p for p in (self.province_id, self.current_province_id) if p is not None}
+
 
 class UnitSuccessor(SQLModel, table=True):
     """A legacy unit went (wholly or partly) into a current unit on 1/7/2025."""
