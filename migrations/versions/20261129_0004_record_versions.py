@@ -2,7 +2,7 @@
 silently overwrite each other (activities had one already)
 
 Revision ID: 0004_record_versions
-Revises: 0010_keyset_indexes
+Revises: 0003_clean_stored_text
 Create Date: 2026-11-29 15:00:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0004_record_versions'
-down_revision = '0010_keyset_indexes'
+down_revision = '0003_clean_stored_text'
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 address, per username) instead of one row per attempt
 
 Revision ID: 0005_login_throttle
-Revises: 0003_clean_stored_text
+Revises: 0004_record_versions
 Create Date: 2026-11-29 15:00:00
 """
 from alembic import op
@@ -12,7 +12,7 @@ import app.core.types
 
 
 revision = '0005_login_throttle'
-down_revision = '0003_clean_stored_text'
+down_revision = '0004_record_versions'
 branch_labels = None
 depends_on = None
 
