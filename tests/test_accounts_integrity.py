@@ -121,12 +121,18 @@ def test_a_deactivated_user_reactivated_later_does_not_get_its_old_tokens_and_se
         _assert_ended(*old)
 
 
+def _current(client, headers, user) -> dict:
+    """A change of a user is sent with the version it was made from."""
+    return {"version": client.get(f"/api/v1/users/{user.id}", headers=headers).json()["version"]}
+
+
 def test_deactivating_through_patch_ends_tokens_and_sessions_too(client, session):
     p = people(session)
     old = _signed_in(p["reporter"])
     admin = token(client, p["admin"])
     for active in (False, True):
-        response = client.patch(f"/api/v1/users/{p['reporter'].id}", json={"is_active": active}, headers=admin)
+        response = client.patch(f"/api/v1/users/{p['reporter'].id}", json={"is_active": active, **_current(client, admin, p["reporter"])},
+                                headers=admin)
         assert response.status_code == 200, response.text
         _assert_ended(*old)
     # The reactivated user signs in again with the password.
@@ -260,7 +266,8 @@ def _national_admins(session) -> int:
 def test_the_only_national_admin_cannot_narrow_their_own_scope(client, session):
     p = people(session)
     headers = token(client, p["admin"])
-    response = client.patch(f"/api/v1/users/{p['admin'].id}", json={"unit_id": HAI_PHONG}, headers=headers)
+    response = client.patch(f"/api/v1/users/{p['admin'].id}",
+                            json={"unit_id": HAI_PHONG, **_current(client, headers, p["admin"])}, headers=headers)
     assert response.status_code == 409
     body = response.json()
     assert body["code"] == "last_national_admin" and body["errors"][0]["path"] == "body.unit_id"
@@ -272,7 +279,8 @@ def test_the_user_page_says_why_in_vietnamese_and_keeps_what_was_typed(client, s
     p = people(session)
     csrf = login(client, p["admin"])
     response = client.post(f"/admin/users/{p['admin'].id}", data={
-        "csrf_token": csrf, "full_name": "Quản trị đổi tên", "role": "admin", "unit_id": str(HAI_PHONG)})
+        "csrf_token": csrf, "full_name": "Quản trị đổi tên", "role": "admin", "unit_id": str(HAI_PHONG),
+        "version": str(session.get(User, p["admin"].id).version)})
     assert response.status_code == 422
     assert "quản trị viên toàn quốc cuối cùng" in response.text and 'value="Quản trị đổi tên"' in response.text
     assert _national_admins(session) == 1
@@ -282,7 +290,8 @@ def test_with_a_second_national_admin_the_first_may_narrow_their_scope(client, s
     p = people(session)
     make_user(session, "admin", None, username="quantri2")
     headers = token(client, p["admin"])
-    response = client.patch(f"/api/v1/users/{p['admin'].id}", json={"unit_id": HAI_PHONG}, headers=headers)
+    response = client.patch(f"/api/v1/users/{p['admin'].id}",
+                            json={"unit_id": HAI_PHONG, **_current(client, headers, p["admin"])}, headers=headers)
     assert response.status_code == 200, response.text
     assert _national_admins(session) == 1
 
@@ -299,12 +308,14 @@ def test_two_national_admins_removing_each_other_at_once_leave_one(session, chan
     other = make_user(session, "admin", None, username="quantri2")
     with client_at("192.0.2.3") as c:
         pairs = [(token(c, p["admin"]), other), (token(c, other), p["admin"])]
+        versions = {target.id: _current(c, headers, target) for headers, target in pairs}
         barrier = threading.Barrier(2)
         answers: list = []
 
         def remove(headers, target):
             barrier.wait()
-            answers.append(c.request(method, f"/api/v1/users/{target.id}{suffix}", json=body, headers=headers))
+            json = {**body, **versions[target.id]} if body is not None else None
+            answers.append(c.request(method, f"/api/v1/users/{target.id}{suffix}", json=json, headers=headers))
 
         threads = [threading.Thread(target=remove, args=pair) for pair in pairs]
         for t in threads:

@@ -235,3 +235,19 @@ def test_the_print_page_of_a_unit_outside_the_scope_is_not_found(client, session
     response = client.get(f"/reports/plan/{p.plan.id}", params={"unit_id": p.commune.id})
     assert response.status_code == 404
     assert "Không tìm thấy" in response.text
+
+
+def test_a_budget_integrated_or_not_yet_split_by_source_is_reported_not_lost(client, session):
+    p = province_with_activities(session)
+    p.plan.budget_local_vnd = 500_000_000
+    p.plan.budget_integrated_vnd = 1_000_000_000
+    p.plan.budget_unallocated_vnd = 2_000_000_000  # "tổng kinh phí 3,5 tỷ đồng", only part of it by source
+    session.add(p.plan)
+    session.commit()
+    text = _text(_document(_report(client, p)))
+    assert "Lồng ghép các chương trình, dự án | 1.000.000.000 | —" in text
+    assert "Chưa phân nguồn | 2.000.000.000 | —" in text
+    assert "Tổng cộng | 3.500.000.000 |" in text
+    login(client, p.reviewer)
+    page = client.get(f"/reports/plan/{p.plan.id}", params={"unit_id": p.plan.unit_id, "period": "2026"})
+    assert "Chưa phân nguồn" in page.text and "3.500.000.000" in page.text

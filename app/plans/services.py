@@ -218,7 +218,8 @@ def create_plan(session: Session, data: PlanCreate, *, user: User) -> Plan:
     return plan
 
 
-BUDGET_FIELDS = ("budget_central_vnd", "budget_local_vnd", "budget_mobilised_vnd")
+BUDGET_FIELDS = ("budget_central_vnd", "budget_local_vnd", "budget_mobilised_vnd", "budget_integrated_vnd",
+                 "budget_unallocated_vnd")
 
 
 def update_plan(session: Session, plan: Plan, data: PlanUpdate, *, user: User) -> Plan:

@@ -33,6 +33,8 @@ BREAKDOWN = (
 FUNDING = (
     ("central", "Ngân sách trung ương"), ("local", "Ngân sách địa phương"), ("mobilised", "Huy động, xã hội hóa"),
 )
+# Sources a plan may name that no activity records its cost under; shown when the plan names them.
+PLANNED_ONLY_FUNDING = (("integrated", "Lồng ghép các chương trình, dự án"), ("unallocated", "Chưa phân nguồn"))
 SUMMED = QUANTITY_COLUMNS + ("participants",) + tuple(name for name, _ in BREAKDOWN) + (
     "cost_central_vnd", "cost_local_vnd", "cost_mobilised_vnd", "cost_vnd")
 
@@ -255,10 +257,16 @@ def build_plan_report(session: Session, user: User, plan_id: int, unit_id: int |
             "mobilised": head.get("cost_mobilised_vnd", 0)}
     planned = {"central": plan.budget_central_vnd, "local": plan.budget_local_vnd,
                "mobilised": plan.budget_mobilised_vnd}
+    named = any(planned.values()) or plan.budget_integrated_vnd or plan.budget_unallocated_vnd
     # A plan that names no amount ("bố trí hằng năm theo phân cấp") has no planned figure, not a zero.
-    amount = (lambda v: format_number(v)) if any(planned.values()) else (lambda v: "Không ghi số")  # noqa: E731
+    amount = (lambda v: format_number(v)) if named else (lambda v: "Không ghi số")  # noqa: E731
     funding = [FundingRow(label, amount(planned[key]), format_number(used[key])) for key, label in FUNDING]
-    funding.append(FundingRow("Tổng cộng", amount(sum(planned.values())), format_number(sum(used.values()))))
+    # Planned only: an activity's cost is recorded by the three sources above, so nothing is "used" here.
+    planned_only = {"integrated": plan.budget_integrated_vnd, "unallocated": plan.budget_unallocated_vnd}
+    funding += [FundingRow(label, amount(planned_only[key]), "—") for key, label in PLANNED_ONLY_FUNDING
+                if planned_only[key]]
+    funding.append(FundingRow("Tổng cộng", amount(sum(planned.values()) + sum(planned_only.values())),
+                              format_number(sum(used.values()))))
     plan_ref = " ".join(p for p in ("Kế hoạch", f"số {plan.number}" if plan.number else "",
                                     f"ngày {format_date(plan.issued_on)}" if plan.issued_on else "",
                                     _without_kind(plan.title)) if p)
