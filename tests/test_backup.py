@@ -21,7 +21,7 @@ from app.core.storage import LocalStorage, get_storage
 from app.plans import services as plan_services
 from app.plans.models import Plan
 from tests.activities_helpers import broadcast, commune_pair
-from tests.factories import make_activity, make_plan, make_user, token
+from tests.factories import make_activity, make_plan, make_user, pdf_scan, token
 
 runner = CliRunner()
 
@@ -43,10 +43,10 @@ def _populate(client, session) -> None:
         client.post(f"/api/v1/activities/{created['id']}/evidence", headers=headers,
                     files={"file": (f"anh-{day}.jpg", _jpeg(), "image/jpeg")})
     client.post(f"/api/v1/activities/{created['id']}/evidence", headers=headers,
-                files={"file": ("bien-ban.pdf", b"%PDF-1.4\nbien ban hop\n%%EOF\n", "application/pdf")})
+                files={"file": ("bien-ban.pdf", pdf_scan(), "application/pdf")})
     make_activity(session, current.id, user=reporter, status="submitted")
     plan = make_plan(session, current.parent_id)
-    plan_services.attach_document(session, plan, "Kế hoạch số 12.pdf", b"%PDF-1.4\nke hoach\n%%EOF\n", user=reviewer)
+    plan_services.attach_document(session, plan, "Kế hoạch số 12.pdf", pdf_scan(2), user=reviewer)
 
 
 def _tables(url: str) -> dict[str, list]:
@@ -134,7 +134,7 @@ def test_restore_refuses_a_damaged_archive_before_writing_anything(client, sessi
         for member in source.getmembers():
             data = source.extractfile(member).read()
             if member.name.endswith(".pdf") and member.name.startswith("media/evidence"):
-                data = data.replace(b"bien ban", b"BIEN BAN")
+                data = data[:-1] + bytes([data[-1] ^ 1])  # one bit flipped
             member.size = len(data)
             target.addfile(member, io.BytesIO(data))
     storage = LocalStorage(tmp_path / "restored-media")

@@ -32,14 +32,19 @@ PER_DATABASE_SECONDS = 300
 def _scope(session: Session, user: User) -> Scope:
     """The user's scope from the unit rows, as the README states the rule: a unit and everything
     below it; a current province also covers the legacy units merged into it, a current commune
-    its predecessor communes."""
+    its predecessor communes, and the officer of a legacy commune also the current commune it went
+    into on 1/7/2025."""
     if user.role == "admin" and user.unit_id is None:
         return Scope(everything=True)
     root = user.unit_id
     predecessors = select(UnitSuccessor.predecessor_id).where(UnitSuccessor.successor_id == root)
+    successors = select(UnitSuccessor.successor_id).where(UnitSuccessor.predecessor_id == root)
+    root_unit = session.get(Unit, root)
+    went_into = (Unit.commune_id.in_(successors) if root_unit.level == "commune" and root_unit.is_legacy
+                 else Unit.id.is_(None))
     units = set(session.execute(select(Unit.id).where(or_(
         Unit.id == root, Unit.province_id == root, Unit.current_province_id == root, Unit.district_id == root,
-        Unit.commune_id == root, Unit.commune_id.in_(predecessors)))).scalars())
+        Unit.commune_id == root, Unit.commune_id.in_(predecessors), went_into))).scalars())
     unit_list = ",".join(map(str, units)) or "0"
     activities = {str(r[0]) for r in session.execute(text(f"SELECT id FROM activity WHERE unit_id IN ({unit_list})"))}
     plans = set(session.execute(select(Plan.id).where(or_(

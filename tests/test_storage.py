@@ -16,8 +16,8 @@ from PIL import Image
 
 from app.core.config import get_settings
 from app.core.storage import LocalStorage, S3Storage, get_storage
-from tests.activities_helpers import broadcast, commune_pair
-from tests.factories import login, make_user, token
+from tests.activities_helpers import broadcast, commune_pair, other_current_commune
+from tests.factories import login, make_user, pdf_scan, token
 
 BUCKET = "loa-evidence-test"
 KEYS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -133,6 +133,7 @@ def test_evidence_sent_to_the_api_is_kept_in_the_bucket_and_streamed_back(client
 
 
 def test_with_signed_urls_a_download_redirects_to_a_short_lived_url(client, session, s3_settings, monkeypatch):
+    scan = pdf_scan()
     monkeypatch.setattr(s3_settings, "s3_signed_urls", True)
     monkeypatch.setattr(s3_settings, "s3_url_seconds", 60)
     get_storage.cache_clear()
@@ -141,7 +142,7 @@ def test_with_signed_urls_a_download_redirects_to_a_short_lived_url(client, sess
     headers = token(client, user)
     activity = client.post("/api/v1/activities", json=broadcast(current.id), headers=headers).json()
     item = client.post(f"/api/v1/activities/{activity['id']}/evidence", headers=headers,
-                       files={"file": ("bien-ban.pdf", b"%PDF-1.4\nbien ban\n%%EOF\n", "application/pdf")}
+                       files={"file": ("bien-ban.pdf", scan, "application/pdf")}
                        ).json()["evidence"][0]
 
     response = client.get(item["url"], headers=headers, follow_redirects=False)
@@ -149,10 +150,10 @@ def test_with_signed_urls_a_download_redirects_to_a_short_lived_url(client, sess
     location = response.headers["location"]
     assert location.startswith(s3_settings.s3_endpoint_url) and "X-Amz-Expires=60" in location
     fetched = httpx.get(location)
-    assert fetched.status_code == 200 and fetched.content == b"%PDF-1.4\nbien ban\n%%EOF\n"
+    assert fetched.status_code == 200 and fetched.content == scan
     assert fetched.headers["content-type"] == "application/pdf"
     assert "bien-ban.pdf" in fetched.headers["content-disposition"]
-    outsider = make_user(session, "reporter", commune_pair(session)[0].id, username="nguoi_ngoai")
+    outsider = make_user(session, "reporter", other_current_commune(session, current.id).id, username="nguoi_ngoai")
     assert client.get(item["url"], headers=token(client, outsider), follow_redirects=False).status_code == 404
 
 
