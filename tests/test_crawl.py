@@ -187,19 +187,21 @@ def _audit_of_every_kind(client: TestClient, ctx, password: str) -> None:
         "period_start": "2026-01-01", "period_end": "2026-12-31", "status": "active",
         "legal_bases": [{"number": "257/2025/QH15", "date": "2025-06-27", "issuer": "Quốc hội",
                          "title": "Chương trình mục tiêu quốc gia 2026-2035"}]}), 201)
-    ok(client.patch(f"/api/v1/plans/{plan['id']}", json={"budget_local_vnd": 20_000_000}, headers=reviewer))
+    ok(client.patch(f"/api/v1/plans/{plan['id']}", json={"budget_local_vnd": 20_000_000, "version": plan["version"]},
+                    headers=reviewer))
     task = ok(client.post(f"/api/v1/plans/{plan['id']}/tasks", headers=reviewer, json={
         "title": "Tuyên truyền trên loa truyền thanh", "activity_types": ["broadcast", "visual"],
         "assignment": {"unit_ids": [commune]},
         "targets": [{"metric": "airings", "quantity": 100, "period": "year", "per_unit": False},
                     {"metric": "items", "quantity": 10, "period": "quarter", "per_unit": True,
                      "activity_type": "visual"}]}), 201)
-    ok(client.patch(f"/api/v1/tasks/{task['id']}", json={"title": "Tuyên truyền trên loa truyền thanh xã"},
-                    headers=reviewer))
+    ok(client.patch(f"/api/v1/tasks/{task['id']}", json={"title": "Tuyên truyền trên loa truyền thanh xã",
+                                                          "version": task["version"]}, headers=reviewer))
     user = ok(client.post("/api/v1/users", headers=admin, json={
         "username": "baocao_moi", "full_name": "Đặng Thị Mai", "role": "reporter", "unit_id": commune,
         "password": "mat-khau-moi-2026"}), 201)
-    ok(client.patch(f"/api/v1/users/{user['id']}", json={"phone": "0911 222 333"}, headers=admin))
+    ok(client.patch(f"/api/v1/users/{user['id']}", json={"phone": "0911 222 333", "version": user["version"]},
+                    headers=admin))
     ok(client.post(f"/api/v1/users/{user['id']}/password", json={"password": "mat-khau-khac-2026"}, headers=admin),
        204)
     ok(client.post(f"/api/v1/users/{user['id']}/deactivate", headers=admin))

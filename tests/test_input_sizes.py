@@ -99,18 +99,20 @@ def test_oversized_plan_and_task_lists_answer_422(client, session):
 def test_patching_a_plan_budget_with_null_is_refused_and_keeps_the_amount(client, session):
     admin = token(client, make_user(session, "admin", None, username="quantri"))
     plan = client.post("/api/v1/plans", json=plan_body(budget_local_vnd=150_000_000), headers=admin).json()
-    response = client.patch(f"/api/v1/plans/{plan['id']}", json={"budget_local_vnd": None}, headers=admin)
+    response = client.patch(f"/api/v1/plans/{plan['id']}", json={"budget_local_vnd": None, "version": plan["version"]},
+                            headers=admin)
     assert response.status_code == 422, response.text
     assert _paths(response) == ["body.budget_local_vnd"] and "gửi 0" in response.json()["errors"][0]["message"]
     assert client.get(f"/api/v1/plans/{plan['id']}", headers=admin).json()["budget_local_vnd"] == 150_000_000
-    cleared = client.patch(f"/api/v1/plans/{plan['id']}", json={"budget_local_vnd": 0}, headers=admin)
+    cleared = client.patch(f"/api/v1/plans/{plan['id']}", json={"budget_local_vnd": 0, "version": plan["version"]},
+                           headers=admin)
     assert cleared.status_code == 200 and cleared.json()["budget_local_vnd"] == 0
 
 
 def test_a_users_name_and_phone_above_their_bounds_are_refused_on_both_databases(client, session):
     admin = token(client, make_user(session, "admin", None, username="quantri"))
     viewer = make_user(session, "viewer", HAI_PHONG, username="xem.hp")
-    response = client.patch(f"/api/v1/users/{viewer.id}", json={"full_name": "A" * 201, "phone": "0" * 33},
+    response = client.patch(f"/api/v1/users/{viewer.id}", json={"full_name": "A" * 201, "phone": "0" * 33, "version": viewer.version},
                             headers=admin)
     assert response.status_code == 422 and _paths(response) == ["body.full_name", "body.phone"]
 

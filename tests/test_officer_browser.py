@@ -3,7 +3,7 @@ import pytest
 
 from app.core.clock import today
 from tests.activities_helpers import commune_pair
-from tests.conftest import screenshot
+from tests.conftest import screenshot, wait_until
 from tests.factories import HAI_PHONG, PASSWORD, make_activity, make_plan, make_task, make_user
 
 
@@ -95,8 +95,8 @@ def test_the_broadcast_form_offers_the_channels_and_units_of_the_entrys_date_in_
     screenshot(page, "officer-broadcast-today-phone")
     page.fill("input[name=start_date]", "2024-05-10")
     page.locator("input[name=start_date]").dispatch_event("change")
-    page.wait_for_function("[...document.querySelectorAll(\"select[name='details.channel'] option\")]"
-                           ".some(o => o.textContent === 'Đài huyện/cơ sở')")
+    wait_until(page, "[...document.querySelectorAll(\"select[name='details.channel'] option\")]"
+                     ".some(o => o.textContent === 'Đài huyện/cơ sở')")
     offered = page.locator("select[name=unit_id] option").all_inner_texts()
     assert legacy.name in offered and current.name not in offered
     screenshot(page, "officer-broadcast-2024-phone")

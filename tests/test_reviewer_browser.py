@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from app.activities.models import Activity
-from tests.conftest import screenshot
+from tests.conftest import screenshot, wait_until
 from tests.dashboards_helpers import other_current_commune
 from tests.factories import HAI_PHONG, PASSWORD, make_activity, make_user
 
@@ -74,7 +74,7 @@ def test_a_reviewer_sees_many_rows_decides_on_the_entry_page_and_moves_to_the_ne
     expect(page.get_by_role("heading", name="Thẩm định")).to_be_visible()
     photo = page.locator(".evidence-large img").first
     photo.wait_for()
-    page.wait_for_function("document.querySelector('.evidence-large img').complete")
+    wait_until(page, "document.querySelector('.evidence-large img').complete")
     assert photo.bounding_box()["width"] >= 400, "the photo is large enough to judge"
     page.screenshot(path="test-artifacts/reviewer-entry-1366.png")
     page.get_by_role("button", name="Duyệt", exact=True).click()

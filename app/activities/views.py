@@ -255,7 +255,9 @@ def _render_form(request: Request, session: Session, user: User, kind: ActivityT
 @router.get("/activities/home")
 def home(request: Request, session: DbSession, user: PageUser, saved: str | None = None):
     monday = today() - timedelta(days=today().weekday())
-    mine = select(Activity).where(Activity.created_by_id == user.id)
+    # The officer's own entries that they may still open (an officer moved to another unit does not
+    # get links to entries of the old one).
+    mine = select(Activity).where(Activity.created_by_id == user.id, access.activity_scope_condition(session, user))
     returned = list(session.execute(mine.where(Activity.status == ActivityStatus.returned)
                                     .order_by(Activity.updated_at.desc()).limit(20)).scalars())
     week = list(session.execute(mine.where(or_(Activity.start_date >= monday, Activity.created_at >= _week_start()))
