@@ -135,3 +135,14 @@ def test_a_bulk_approval_of_a_filter_names_the_filter_in_words_before_approving(
     assert ask.status_code == 200
     assert (f"đơn vị {commune.name}; loại “Tập huấn, bồi dưỡng”; thực hiện từ ngày 01/10/2026" in ask.text)
     assert 'name="confirm" value="1"' in ask.text and "Hủy, về hàng chờ" in ask.text
+
+
+def test_a_decision_from_the_entrys_page_on_an_entry_already_decided_shows_the_entry_as_it_is_now(session, client):
+    commune, _, csrf = _setup(session, client)
+    entry = _submitted(session, commune.id, date(2026, 10, 1), submitted_minutes_ago=30, title="Mục đã có người duyệt")
+    assert client.post(f"/reviews/{entry.id}/approve", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
+    # A second reviewer's page was opened before the first decision: their return now finds it approved.
+    late = client.post(f"/reviews/{entry.id}/return", data={"csrf_token": csrf, "from": "detail", "comment": "Thiếu ảnh"})
+    assert late.status_code == 409
+    assert "Mục đã có người duyệt" in late.text and "Đã duyệt" in late.text
+    assert "Chỉ trả lại được hoạt động đã gửi" in late.text or "người khác" in late.text

@@ -195,6 +195,8 @@ def approve_one(activity_id: uuid.UUID, request: Request, session: DbSession, us
         session.rollback()
         if wants_fragment(request):
             return _row_response(request, session, activity, state="gone", errors={"state": exc.message})
+        if form.get("from") == "detail":
+            return _detail_with_conflict(request, session, user, activity_id, exc.message)
         raise ApiError(409, "conflict", exc.message)
     if wants_fragment(request):
         return _row_response(request, session, activity, state="approved")
@@ -222,6 +224,8 @@ def return_one(activity_id: uuid.UUID, request: Request, session: DbSession, use
         session.rollback()
         if wants_fragment(request):
             return _row_response(request, session, activity, state="gone", errors={"state": exc.message})
+        if form.get("from") == "detail":
+            return _detail_with_conflict(request, session, user, activity_id, exc.message)
         raise ApiError(409, "conflict", exc.message)
     if wants_fragment(request):
         return _row_response(request, session, activity, state="returned", comment=activity.review_comment)
@@ -243,8 +247,17 @@ def reopen_one(activity_id: uuid.UUID, request: Request, session: DbSession, use
                              status_code=422)
     except services.WrongState as exc:
         session.rollback()
-        raise ApiError(409, "conflict", exc.message)
+        return _detail_with_conflict(request, session, user, activity_id, exc.message)
     return RedirectResponse(f"/activities/{activity.id}?decided=reopened", status_code=303)
+
+
+def _detail_with_conflict(request: Request, session, user, activity_id: uuid.UUID, message: str):
+    """Without JavaScript, from the entry's own page: the entry as it is now (another reviewer may
+    have decided it meanwhile), with why nothing was done (409)."""
+    from app.activities.views import render_detail
+
+    activity = activity_queries.get_visible(session, user, activity_id)
+    return render_detail(request, session, user, activity, errors={"state": message}, status_code=409)
 
 
 def _queue_with_error(request: Request, session, user, activity, comment: str, errors: dict):
