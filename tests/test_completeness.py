@@ -3,7 +3,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from app.dashboards import queries
+from app.progress import completeness
 from tests.dashboards_helpers import make_village, merged_legacy_commune
 from tests.factories import HAI_PHONG, login, make_activity, make_plan, make_task, make_user, token
 
@@ -37,7 +37,7 @@ def province(session):
 
 def test_each_assigned_commune_gets_the_state_of_its_reporting(session, province):
     reviewer, _, communes, plan, task = province
-    report = queries.completeness(session, reviewer, plan_id=plan.id, period="2026")
+    report = completeness.completeness(session, reviewer, plan_id=plan.id, period="2026")
     states = {r.unit_id: (r.state, r.logged, r.submitted, r.approved) for r in report.rows}
     assert states == {
         communes[0].id: ("nothing_logged", 0, 0, 0),
@@ -51,14 +51,14 @@ def test_each_assigned_commune_gets_the_state_of_its_reporting(session, province
 
 def test_a_submission_after_the_end_of_the_deadline_day_in_vietnam_is_late(session, province):
     reviewer, _, communes, plan, task = province
-    report = queries.completeness(session, reviewer, task_id=task.id, period="2026")
+    report = completeness.completeness(session, reviewer, task_id=task.id, period="2026")
     row = next(r for r in report.rows if r.unit_id == communes[3].id)
     assert (row.late, row.deadline, report.late_total) == (1, date(2026, 11, 20), 1)
 
 
 def test_a_quarter_without_activity_makes_every_commune_lag(session, province):
     reviewer, _, communes, plan, _ = province
-    report = queries.completeness(session, reviewer, plan_id=plan.id, period="2026-Q2")
+    report = completeness.completeness(session, reviewer, plan_id=plan.id, period="2026-Q2")
     assert {r.state for r in report.rows} == {"nothing_logged"}
 
 
@@ -68,9 +68,9 @@ def test_the_legacy_commune_reports_for_its_successor_through_current_boundaries
     plan = make_plan(session, HAI_PHONG)
     task = make_task(session, plan, unit_ids=(legacy.current_commune_id,))
     make_activity(session, legacy.id, status="approved", task_ids=(task.id,))
-    current = queries.completeness(session, reviewer, task_id=task.id, period="2026")
+    current = completeness.completeness(session, reviewer, task_id=task.id, period="2026")
     assert [(r.unit_id, r.state) for r in current.rows] == [(legacy.current_commune_id, "ok")]
-    as_of = queries.completeness(session, reviewer, task_id=task.id, period="2026", boundaries="as_of")
+    as_of = completeness.completeness(session, reviewer, task_id=task.id, period="2026", boundaries="as_of")
     assert [(r.unit_id, r.state) for r in as_of.rows] == [(legacy.current_commune_id, "nothing_logged")]
 
 

@@ -5,6 +5,7 @@ import pytest
 
 from app.dashboards import queries
 from app.dashboards.queries import DashboardFilter
+from app.progress import totals
 from app.units.models import Unit
 from tests.dashboards_helpers import make_village, merged_legacy_commune, other_current_commune
 from tests.factories import HAI_PHONG, login, make_activity, make_plan, make_task, make_user, token
@@ -35,11 +36,11 @@ def scope(session):
 
 def test_headline_numbers_add_up_submitted_and_approved_entries_of_the_period(session, scope):
     reviewer = scope[0]
-    h = queries.headline(session, reviewer, DashboardFilter(period="2026"))
+    h = totals.headline(session, reviewer, DashboardFilter(period="2026"))
     assert (h.activities, h.participants, h.participants_poor, h.copies, h.airings, h.minutes) == (5, 40, 12, 800, 14, 190)
     assert (h.cost_central_vnd, h.cost_local_vnd, h.cost_mobilised_vnd, h.cost_vnd) == (5_000_000, 300_000, 1_000_000,
                                                                                        6_300_000)
-    approved = queries.headline(session, reviewer, DashboardFilter(period="2026", status="approved"))
+    approved = totals.headline(session, reviewer, DashboardFilter(period="2026", status="approved"))
     assert (approved.activities, approved.airings) == (4, 10)
 
 

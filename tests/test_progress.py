@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from app.dashboards import queries
+from app.progress import progress
 from app.units.models import Unit
 from tests.dashboards_helpers import make_village, merged_legacy_commune, other_current_commune, split_legacy_commune
 from tests.factories import HAI_PHONG, NINH_BINH, login, make_activity, make_plan, make_task, make_user, token
@@ -13,7 +13,7 @@ from tests.factories import HAI_PHONG, NINH_BINH, login, make_activity, make_pla
 @pytest.fixture(autouse=True)
 def fixed_today(monkeypatch):
     # 1/7/2026: half of the year 2026 has elapsed (182/365).
-    monkeypatch.setattr(queries, "today", lambda: date(2026, 7, 1))
+    monkeypatch.setattr(progress, "today", lambda: date(2026, 7, 1))
 
 
 @dataclass
@@ -58,7 +58,7 @@ def rows_by(report, metric):
 
 def test_through_current_boundaries_the_legacy_commune_counts_toward_its_successor(session):
     w = world(session)
-    report = queries.progress(session, w.reviewer, task_id=w.task.id, period="2026")
+    report = progress.progress(session, w.reviewer, task_id=w.task.id, period="2026")
     airings = rows_by(report, "airings")
     assert set(airings) == {w.successor.id, w.other.id}
     a = airings[w.successor.id]
@@ -76,7 +76,7 @@ def test_through_current_boundaries_the_legacy_commune_counts_toward_its_success
 
 def test_as_of_a_date_the_legacy_commune_keeps_its_own_activities(session):
     w = world(session)
-    report = queries.progress(session, w.reviewer, task_id=w.task.id, period="2026", boundaries="as_of",
+    report = progress.progress(session, w.reviewer, task_id=w.task.id, period="2026", boundaries="as_of",
                               at=date(2025, 6, 30))
     airings = rows_by(report, "airings")
     assert set(airings) == {w.successor.id, w.other.id, w.legacy.id}
@@ -87,7 +87,7 @@ def test_as_of_a_date_the_legacy_commune_keeps_its_own_activities(session):
 
 def test_a_village_activity_rolls_into_its_commune_and_the_task_total_into_the_province(session):
     w = world(session)
-    report = queries.progress(session, w.reviewer, task_id=w.task.id, period="2026")
+    report = progress.progress(session, w.reviewer, task_id=w.task.id, period="2026")
     total = next(t for t in report.tasks if t.metric == "airings")
     assert (total.target, total.approved, total.submitted, total.units_total, total.units_behind) == (36, 12, 2, 2, 2)
     assert total.percent == pytest.approx(38.9)
@@ -95,7 +95,7 @@ def test_a_village_activity_rolls_into_its_commune_and_the_task_total_into_the_p
 
 def test_a_quarter_takes_its_share_of_a_yearly_target(session):
     w = world(session)
-    report = queries.progress(session, w.reviewer, task_id=w.task.id, period="2026-Q1")
+    report = progress.progress(session, w.reviewer, task_id=w.task.id, period="2026-Q1")
     airings = rows_by(report, "airings")
     assert (airings[w.other.id].target, airings[w.other.id].approved, airings[w.other.id].status) == (3, 4, "done")
     assert (airings[w.successor.id].target, airings[w.successor.id].approved) == (6, 5)
@@ -104,14 +104,14 @@ def test_a_quarter_takes_its_share_of_a_yearly_target(session):
 
 def test_without_submitted_entries_only_approved_ones_count_toward_the_percentage(session):
     w = world(session)
-    report = queries.progress(session, w.reviewer, task_id=w.task.id, period="2026", include_submitted=False)
+    report = progress.progress(session, w.reviewer, task_id=w.task.id, period="2026", include_submitted=False)
     a = rows_by(report, "airings")[w.successor.id]
     assert (a.approved, a.submitted, a.percent) == (8, 2, pytest.approx(33.3))
 
 
 def test_a_commune_view_shows_only_that_commune(session):
     w = world(session)
-    report = queries.progress(session, w.reviewer, task_id=w.task.id, period="2026", unit_id=w.other.id)
+    report = progress.progress(session, w.reviewer, task_id=w.task.id, period="2026", unit_id=w.other.id)
     assert {r.unit_id for r in report.rows} == {w.other.id}
 
 
@@ -122,7 +122,7 @@ def test_a_split_commune_is_counted_under_its_default_successor_and_the_page_say
     plan = make_plan(session, HAI_PHONG)
     task = make_task(session, plan, unit_ids=(successor.id,), targets=(("activities", 2, "plan"),))
     make_activity(session, split.id, status="approved", task_ids=(task.id,))
-    report = queries.progress(session, reviewer, task_id=task.id, period="2026")
+    report = progress.progress(session, reviewer, task_id=task.id, period="2026")
     assert [(r.unit_id, r.approved) for r in report.rows] == [(successor.id, 1)]
     assert any(split.name in n and successor.name in n and "mặc định" in n for n in report.notes)
 
@@ -167,7 +167,7 @@ def test_a_target_set_for_the_task_as_a_whole_adds_up_every_assigned_unit(sessio
                   task_ids=(w.task.id,), start_date=date(2026, 2, 3))
     make_activity(session, w.other.id, status="submitted", airings=2, minutes_per_airing=10,
                   task_ids=(w.task.id,), start_date=date(2026, 3, 3))
-    report = queries.progress(session, w.reviewer, plan_id=w.plan.id, period="plan")
+    report = progress.progress(session, w.reviewer, plan_id=w.plan.id, period="plan")
     whole = next(t for t in report.tasks if t.metric == "minutes")
     assert (whole.target, whole.approved, whole.submitted) == (600, 60, 20)
     assert whole.percent == round(100 * 80 / 600, 1)

@@ -5,7 +5,10 @@ from fastapi import APIRouter, Query
 
 from app.accounts.deps import ApiUser, DbSession
 from app.dashboards import queries
-from app.dashboards.queries import CompletenessReport, Dashboard, DashboardFilter, ProgressReport
+from app.dashboards.queries import Dashboard, DashboardFilter
+from app.progress import completeness as completeness_queries
+from app.progress import progress as progress_queries
+from app.progress.schemas import CompletenessReport, ProgressReport
 
 router = APIRouter(prefix="/api/v1", tags=["dashboards"])
 
@@ -16,8 +19,9 @@ def progress(session: DbSession, user: ApiUser, plan_id: int | None = None, task
              boundaries: str = Query("current", description="current (today's units) or as_of"),
              at: date | None = None, include_submitted: bool = True):
     """Per task, assigned unit and target: target for the period, approved, submitted, percent, status."""
-    return queries.progress(session, user, plan_id=plan_id, task_id=task_id, unit_id=unit_id, period=period,
-                            boundaries=boundaries, at=at, include_submitted=include_submitted)
+    return progress_queries.progress(session, user, plan_id=plan_id, task_id=task_id, unit_id=unit_id,
+                                     period=period, boundaries=boundaries, at=at,
+                                     include_submitted=include_submitted)
 
 
 @router.get("/completeness", response_model=CompletenessReport)
@@ -25,8 +29,8 @@ def completeness(session: DbSession, user: ApiUser, plan_id: int | None = None, 
                  unit_id: int | None = None, period: str | None = None, boundaries: str = "current",
                  at: date | None = None):
     """Assigned units that logged nothing, submitted nothing or have nothing approved; late submissions."""
-    return queries.completeness(session, user, plan_id=plan_id, task_id=task_id, unit_id=unit_id,
-                                period=period or "", boundaries=boundaries, at=at)
+    return completeness_queries.completeness(session, user, plan_id=plan_id, task_id=task_id, unit_id=unit_id,
+                                             period=period or "", boundaries=boundaries, at=at)
 
 
 @router.get("/dashboard", response_model=Dashboard)

@@ -9,9 +9,14 @@ from app.activities.types import TYPES
 from app.core.clock import today
 from app.core.errors import ApiError, field_error
 from app.core.templating import render
-from app.dashboards import charts, periods, queries
+from app.dashboards import charts, queries
 from app.dashboards.queries import CHILD_COLUMNS, DashboardFilter
+from app.plans import queries as plan_queries
 from app.plans.models import Task
+from app.progress import completeness as completeness_queries
+from app.progress import periods
+from app.progress import progress as progress_queries
+from app.progress.selection import root_unit
 
 router = APIRouter(tags=["dashboards"], include_in_schema=False)
 
@@ -80,10 +85,10 @@ def _common(session, user, request: Request, path: str, f: DashboardFilter, span
     params = _params(request)
     if f.task_id is None:
         params.pop("task_id", None)
-    plans = queries.plans_in_view(session, user)
-    root = queries.root_unit(session, user, f.unit_id)
+    plans = plan_queries.plans_in_view(session, user)
+    root = root_unit(session, user, f.unit_id)
     return {"f": f, "span": span, "params": params, "url": url_maker(path, params), "plans": plans,
-            "tasks": queries.tasks_of(session, f.plan_id),
+            "tasks": plan_queries.tasks_of_plan_id(session, f.plan_id),
             "root": root, "crumbs": queries.crumbs(session, user, root),
             "period_choices": periods.choices(today()), "types": TYPES, "statuses": STATUS_CHOICES,
             "boundary_choices": BOUNDARY_CHOICES, "path": path}
@@ -94,8 +99,8 @@ def dashboard(request: Request, session: DbSession, user: PageUser):
     f = _consistent(session, filter_from(request))
     board = queries.dashboard(session, user, f)
     span = periods.Span(board.period, board.start, board.end, board.period_label)
-    progress = queries.progress(session, user, plan_id=f.plan_id, task_id=f.task_id, unit_id=f.unit_id,
-                                period=span.key, boundaries=f.boundaries)
+    progress = progress_queries.progress(session, user, plan_id=f.plan_id, task_id=f.task_id, unit_id=f.unit_id,
+                                         period=span.key, boundaries=f.boundaries)
     headline, months, types, children = board.headline, board.over_time, board.by_type, board.child_units
     ctx = _common(session, user, request, "/dashboard", f, span)
     scope = ctx["root"].name if ctx["root"] else "toàn quốc"
@@ -123,9 +128,9 @@ def _month_label(m, months) -> str:
 def progress_page(request: Request, session: DbSession, user: PageUser):
     f = _consistent(session, filter_from(request))
     at = _date(request, "at")
-    report = queries.progress(session, user, plan_id=f.plan_id, task_id=f.task_id, unit_id=f.unit_id,
-                              period=f.period, boundaries=f.boundaries, at=at,
-                              include_submitted=request.query_params.get("approved_only") != "1")
+    report = progress_queries.progress(session, user, plan_id=f.plan_id, task_id=f.task_id, unit_id=f.unit_id,
+                                       period=f.period, boundaries=f.boundaries, at=at,
+                                       include_submitted=request.query_params.get("approved_only") != "1")
     span = periods.Span(report.period, report.start, report.end, report.period_label)
     ctx = _common(session, user, request, "/progress", f, span)
     only = _text(request, "show")
@@ -138,10 +143,10 @@ def progress_page(request: Request, session: DbSession, user: PageUser):
 @router.get("/completeness")
 def completeness_page(request: Request, session: DbSession, user: PageUser):
     f = _consistent(session, filter_from(request))
-    report = queries.completeness(session, user, plan_id=f.plan_id, task_id=f.task_id, unit_id=f.unit_id,
-                                  period=f.period or "", boundaries=f.boundaries)
+    report = completeness_queries.completeness(session, user, plan_id=f.plan_id, task_id=f.task_id,
+                                               unit_id=f.unit_id, period=f.period or "", boundaries=f.boundaries)
     span = periods.Span(report.period, report.start, report.end, report.period_label)
     ctx = _common(session, user, request, "/completeness", f, span)
     ctx.update(title="Đơn vị chưa báo cáo", report=report,
-               late=[r for r in report.rows if r.late], state_labels=queries.STATE_LABELS)
+               late=[r for r in report.rows if r.late], state_labels=completeness_queries.STATE_LABELS)
     return render(request, "dashboards/completeness.html", ctx, fragment="dashboards/_completeness.html")

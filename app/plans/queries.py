@@ -67,6 +67,19 @@ def tasks_of(session: Session, plan: Plan) -> list[Task]:
     return list(session.execute(query).scalars())
 
 
+def plans_in_view(session: Session, user: User, limit: int = 200) -> list[Plan]:
+    """The plans a filter offers: those the user may see, latest ending first."""
+    query = (select(Plan).where(access.plan_scope_condition(session, user))
+             .order_by(Plan.period_end.desc(), Plan.id.desc()).limit(limit))
+    return list(session.execute(query).scalars())
+
+
+def tasks_of_plan_id(session: Session, plan_id: int | None) -> list[Task]:
+    """The tasks a filter offers once a plan is picked (none before, or for an unknown plan)."""
+    plan = session.get(Plan, plan_id) if plan_id is not None else None
+    return tasks_of(session, plan) if plan is not None else []
+
+
 def task_counts(session: Session, plan_ids: list[int]) -> dict[int, int]:
     if not plan_ids:
         return {}

@@ -32,6 +32,7 @@ from app.plans.models import (
     METRIC_LABELS, PLAN_STATUS_LABELS, TARGET_PERIOD_LABELS, Assignment, Metric, Plan, PlanCreate,
     PlanStatus, PlanUpdate, TargetCreate, TargetPeriod, Task, TaskCreate, TaskUpdate,
 )
+from app.progress import progress as progress_queries
 from app.units.models import Unit
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -132,12 +133,11 @@ def plan_agencies(session, user: User) -> list[Agency]:
 
 def progress_for(session, user: User, plan: Plan) -> dict[int, dict]:
     """Each target's progress over the whole plan as {percent, done, target, submitted}, by target id,
-    from the dashboards' progress query: approved work only, submitted work shown apart."""
-    from app.dashboards.queries import progress
-
+    from the progress query: approved work only, submitted work shown apart."""
     return {row.target_id: {"percent": row.percent, "done": row.approved, "target": row.target,
                             "submitted": row.submitted}
-            for row in progress(session, user, plan_id=plan.id, period="plan", include_submitted=False).tasks}
+            for row in progress_queries.progress(session, user, plan_id=plan.id, period="plan",
+                                                 include_submitted=False).tasks}
 
 
 def _can_manage(session, user: User, plan: Plan) -> bool:

@@ -2,7 +2,7 @@
 
 The Word document and the print page are both drawn from `PlanReport`, and every sentence is
 written here, so the two cannot differ. Progress, completeness and headline numbers come from
-the dashboards' queries; only the per-task breakdown by activity type is summed here.
+the progress queries; only the per-task breakdown by activity type is summed here.
 """
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -17,10 +17,10 @@ from app.activities.types import TYPES
 from app.agencies.models import Agency
 from app.core.clock import VN_TZ, today, utcnow
 from app.core.text import format_date, format_date_long, format_number
-from app.dashboards import figures
-from app.dashboards.periods import parse as parse_period
-from app.dashboards.queries import subtree
 from app.plans.models import Plan, Task
+from app.progress import figures
+from app.progress.boundaries import subtree
+from app.progress.periods import parse as parse_period
 from app.units.models import Unit
 
 QUANTITY_COLUMNS = ("sessions", "airings", "minutes", "copies", "copies_distributed", "items", "places", "teams",

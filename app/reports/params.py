@@ -10,7 +10,7 @@ from app.activities.queries import ActivityFilter
 from app.activities.types import TYPES
 from app.core.clock import today
 from app.core.errors import ApiError, field_error
-from app.dashboards.periods import parse as parse_period
+from app.progress.periods import parse as parse_period
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""What the report needs from the dashboards' queries: visibility, headline numbers, the targets
+"""What the report needs from the progress queries: visibility, headline numbers, the targets
 table and the units that did not report, in the shape the report writes them."""
 from dataclasses import dataclass
 from datetime import date
@@ -9,9 +9,12 @@ from sqlmodel import Session
 from app.accounts import access
 from app.accounts.models import User
 from app.activities.types import TYPES
-from app.dashboards import queries as dq
-from app.dashboards.periods import Span
 from app.plans.models import Plan
+from app.progress import completeness as completeness_queries
+from app.progress import progress as progress_queries
+from app.progress import totals
+from app.progress.periods import Span
+from app.progress.schemas import ProgressReport
 from app.units.models import Unit
 
 # Completeness states that mean "did not report" (nothing logged, or nothing sent for review).
@@ -36,13 +39,13 @@ def plan_visible(session: Session, user: User, plan: Plan) -> bool:
 
 def headline_numbers(session: Session, user: User, plan: Plan, unit: Unit, span: Span, boundaries: str,
                      at: date | None) -> dict[str, int]:
-    f = dq.DashboardFilter(unit_id=unit.id, period=span.key, plan_id=plan.id, status="approved", boundaries=boundaries)
-    return dq.headline(session, user, f).model_dump()
+    f = totals.FigureFilter(unit_id=unit.id, period=span.key, plan_id=plan.id, status="approved", boundaries=boundaries)
+    return totals.headline(session, user, f).model_dump()
 
 
-def _progress(session, user, plan, unit, span, boundaries, at) -> dq.ProgressReport:
-    return dq.progress(session, user, plan_id=plan.id, unit_id=unit.id, period=span.key, boundaries=boundaries,
-                       at=at, include_submitted=False)
+def _progress(session, user, plan, unit, span, boundaries, at) -> ProgressReport:
+    return progress_queries.progress(session, user, plan_id=plan.id, unit_id=unit.id, period=span.key,
+                                     boundaries=boundaries, at=at, include_submitted=False)
 
 
 def target_progress(session: Session, user: User, plan: Plan, unit: Unit, span: Span, boundaries: str,
@@ -62,8 +65,8 @@ def target_label(metric_label: str, activity_type: str | None) -> str:
 def missing_units(session: Session, user: User, plan: Plan, unit: Unit, span: Span, boundaries: str,
                   at: date | None) -> list[str]:
     """Assigned units with nothing submitted for some task of the plan in the period."""
-    report = dq.completeness(session, user, plan_id=plan.id, period=span.key, unit_id=unit.id,
-                             boundaries=boundaries, at=at)
+    report = completeness_queries.completeness(session, user, plan_id=plan.id, period=span.key, unit_id=unit.id,
+                                               boundaries=boundaries, at=at)
     return sorted({r.unit_name for r in report.lagging if r.state in NOT_REPORTED})
 
 

@@ -4,7 +4,7 @@ from sqlmodel import Session
 
 from app.accounts.models import User
 from app.activities.queries import ActivityFilter
-from app.dashboards import figures
+from app.progress import figures
 
 TOTAL_COLUMNS = (
     ("participants", "Số người tham gia"),
@@ -59,7 +59,7 @@ def progress_rows(session: Session, user: User, f: ActivityFilter, *, boundaries
     if not f.plan_id:
         return []
     from app.accounts import access
-    from app.dashboards.periods import Span
+    from app.progress.periods import Span
     from app.plans.models import Plan
     from app.reports import progress
 

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from app.accounts.deps import DbSession, PageUser
 from app.core.clock import today
 from app.core.templating import render
-from app.dashboards.periods import choices as period_choices
+from app.progress.periods import choices as period_choices
 from app.reports import downloads
 from app.reports.data import build_plan_report
 from app.reports.params import ExportParams, ReportParams, export_params, report_params

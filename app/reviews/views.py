@@ -19,7 +19,7 @@ from app.core.errors import ApiError, field_error
 from app.core.forms import Form
 from app.core.templating import render, wants_fragment
 from app.core.text import format_date
-from app.dashboards.queries import plans_in_view, tasks_of
+from app.plans import queries as plan_queries
 from app.plans.models import Plan, Task
 from app.reviews import queries, services
 from app.units.models import Unit
@@ -89,7 +89,8 @@ def _queue_context(request: Request, session, user, values, **extra) -> dict:
     queue_params = _params(values, QUEUE_KEYS)
     ctx = {"title": "Duyệt hoạt động", "rows": rows, "total": total, "f": f, "params": params,
            "query": urlencode(params), "queue_query": urlencode(queue_params), "types": TYPES,
-           "plans": plans_in_view(session, user), "tasks": tasks_of(session, f.plan_id),
+           "plans": plan_queries.plans_in_view(session, user),
+           "tasks": plan_queries.tasks_of_plan_id(session, f.plan_id),
            "unit": session.get(Unit, f.unit_id) if f.unit_id else None, "sort": sort, "sorts": queries.SORTS,
            "cursor": cursor, "next_cursor": next_cursor, "count_limit": queries.COUNT_LIMIT,
            "next_query": urlencode({**queue_params, "cursor": next_cursor}) if next_cursor else None,

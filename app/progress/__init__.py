@@ -1,0 +1,1 @@
+"""Progress against targets and completeness of reporting: the figures every page reads."""

@@ -1,0 +1,200 @@
+"""Progress against targets: for each per-unit target of each task and each assigned unit in view,
+the target for the period, the approved and submitted amounts, the percentage and the status;
+and targets set for a task as a whole.
+
+Every number is an SQL aggregate; Python only joins the aggregated groups to their targets.
+"""
+from datetime import date
+
+from sqlalchemy import and_, func, select
+from sqlmodel import Session
+
+from app.accounts import access
+from app.accounts.models import User
+from app.activities.models import Activity, ActivityTask
+from app.core.clock import today
+from app.plans.models import METRIC_LABELS, Plan, Target, Task, TaskUnit
+from app.progress import figures
+from app.progress.boundaries import (ASSIGNED_LEVEL, activity_key, assigned_key, boundary_notes, check_boundaries,
+                                     subtree, unit_labels)
+from app.progress.periods import Span, months_between
+from app.progress.periods import parse as parse_period
+from app.progress.schemas import ProgressReport, ProgressRow, TaskProgress
+from app.progress.selection import root_unit, tasks_in_view, the_plan
+from app.units.models import Unit
+
+STATUS_LABELS = {"done": "Hoàn thành", "on_track": "Đúng tiến độ", "behind": "Chậm tiến độ"}
+SUMMED_METRICS = ("sessions", "participants", "copies", "airings", "minutes", "items", "cost_vnd")
+METRICS = ("activities",) + SUMMED_METRICS
+
+
+def _status(achieved: int, target: int, elapsed: float) -> str:
+    if achieved >= target:
+        return "done"
+    return "on_track" if achieved / target >= elapsed else "behind"
+
+
+def _percent(achieved: int, target: int) -> float | None:
+    return round(100 * achieved / target, 1) if target else None
+
+
+def scaled_target(quantity: int, period: str, span: Span, plan: Plan) -> int:
+    """A target for the months of the view that lie inside the plan, pro rata to its own period
+    (a yearly 12 viewed over one quarter is 3; a monthly 2 over a year is 24)."""
+    start, end = max(span.start, plan.period_start), min(span.end, plan.period_end)
+    if start > end:
+        return 0
+    months = months_between(start, end)
+    per = {"year": 12, "quarter": 3, "month": 1}.get(period) or months_between(plan.period_start, plan.period_end)
+    return (quantity * months * 2 + per) // (2 * per)
+
+
+def progress(session: Session, user: User, *, plan_id: int | None = None, task_id: int | None = None,
+             unit_id: int | None = None, period: str | None = None, boundaries: str = "current",
+             at: date | None = None, include_submitted: bool = True) -> ProgressReport:
+    """Each per-unit target of each task for each assigned unit in view: target for the period,
+    approved and submitted amounts of the activities linked to the task, percentage and status.
+
+    Through today's boundaries (the default) activities logged at a legacy unit count toward its
+    default successor; `boundaries="as_of"` keeps them with the unit where they were logged.
+    """
+    check_boundaries(boundaries)
+    now = today()
+    plan = the_plan(session, plan_id, task_id)
+    span = parse_period(period, today=now, plan=plan)
+    root = root_unit(session, user, unit_id)
+    tasks = tasks_in_view(session, user, plan_id, task_id, span)
+    elapsed = span.elapsed(now)
+    in_view = and_(subtree(root, boundaries), Unit.id.in_(access.visible_unit_ids(session, user)))
+
+    # Keys are computed in a subquery so that GROUP BY names plain columns (PostgreSQL refuses to
+    # match a CASE holding bound parameters against its copy in the select list).
+    assigned = (select(TaskUnit.task_id, assigned_key(boundaries).label("key"), ASSIGNED_LEVEL.label("level"))
+                .join(Unit, Unit.id == TaskUnit.unit_id).where(TaskUnit.task_id.in_(tasks), in_view).subquery())
+    target_rows = session.execute(
+        select(Task.id.label("task_id"), Task.plan_id, Task.title, Task.position, Target.id.label("target_id"),
+               Target.metric, Target.quantity, Target.period, Target.activity_type, assigned.c.key,
+               assigned.c.level, func.count().label("n"))
+        .select_from(assigned).join(Task, Task.id == assigned.c.task_id).join(Target, Target.task_id == Task.id)
+        .where(Target.per_unit.is_(True))
+        .group_by(Task.id, Task.plan_id, Task.title, Task.position, Target.id, Target.metric, Target.quantity,
+                  Target.period, Target.activity_type, assigned.c.key, assigned.c.level)).all()
+    target_rows = [r for r in target_rows if r.key is not None]
+
+    typed = any(r.activity_type for r in target_rows)
+    actual: dict[tuple, dict[str, int]] = {}
+    for lvl in sorted({r.level for r in target_rows}):
+        task_ids = sorted({r.task_id for r in target_rows if r.level == lvl})
+        for row in _actuals(session, user, task_ids, lvl, boundaries, span, root, typed):
+            for type_key in ((None, row.type) if typed else (None,)):
+                bucket = actual.setdefault((row.task_id, row.key, row.status, type_key), dict.fromkeys(METRICS, 0))
+                for m in METRICS:
+                    bucket[m] += int(getattr(row, m))
+
+    plans = {p.id: p for p in session.execute(
+        select(Plan).where(Plan.id.in_({r.plan_id for r in target_rows}))).scalars()} if target_rows else {}
+    labels = unit_labels(session, [r.key for r in target_rows])
+    rows = []
+    for r in sorted(target_rows, key=lambda r: (r.plan_id, r.position, r.task_id, labels.get(r.key, ("",))[0],
+                                                  r.target_id)):
+        target = scaled_target(r.quantity, str(r.period), span, plans[r.plan_id]) * r.n
+        approved = actual.get((r.task_id, r.key, "approved", r.activity_type), {}).get(str(r.metric), 0)
+        submitted = actual.get((r.task_id, r.key, "submitted", r.activity_type), {}).get(str(r.metric), 0)
+        achieved = approved + (submitted if include_submitted else 0)
+        status = _status(achieved, target, elapsed)
+        name, unit_level = labels.get(r.key, (str(r.key), r.level))
+        rows.append(ProgressRow(
+            plan_id=r.plan_id, task_id=r.task_id, task_title=r.title, unit_id=r.key, unit_name=name,
+            unit_level=unit_level, assigned_units=r.n, target_id=r.target_id, metric=str(r.metric),
+            metric_label=METRIC_LABELS.get(str(r.metric), str(r.metric)), target_period=str(r.period),
+            activity_type=r.activity_type, target=target, approved=approved, submitted=submitted,
+            percent=_percent(achieved, target), status=status, status_label=STATUS_LABELS[status]))
+
+    notes = boundary_notes(session, user, tasks, boundaries, span, root, at)
+    return ProgressReport(
+        plan_id=plan.id if plan else None, task_id=task_id, unit_id=root.id if root else None,
+        unit_name=root.name if root else "Toàn quốc", period=span.key, period_label=span.label, start=span.start,
+        end=span.end, boundaries=boundaries, at=at, elapsed=round(elapsed, 4), include_submitted=include_submitted,
+        rows=rows, notes=notes,
+        tasks=_task_totals(rows, elapsed, include_submitted)
+        + _whole_task_targets(session, user, tasks, span, root, boundaries, in_view, elapsed, include_submitted))
+
+
+def _actuals(session, user, task_ids, level, boundaries, span, root, typed):
+    key = activity_key(level, boundaries)
+    group = [ActivityTask.task_id, key.label("key"), Activity.status] + ([Activity.type] if typed else [])
+    sums = figures.sums(SUMMED_METRICS)
+    query = (select(*group, func.count().label("activities"), *sums)
+             .select_from(Activity).join(ActivityTask, ActivityTask.activity_id == Activity.id)
+             .join(Unit, Unit.id == Activity.unit_id)
+             .where(ActivityTask.task_id.in_(task_ids), Activity.status.in_(figures.SUBMITTED_AND_APPROVED),
+                    Activity.start_date >= span.start, Activity.start_date <= span.end, key.is_not(None),
+                    subtree(root, boundaries), access.activity_scope_condition(session, user))
+             .group_by(ActivityTask.task_id, key, Activity.status, *([Activity.type] if typed else [])))
+    return session.execute(query).all()
+
+
+def _whole_task_targets(session, user, tasks, span, root, boundaries, in_view, elapsed,
+                        include_submitted) -> list[TaskProgress]:
+    """Targets set for a task as a whole (not per unit): what every unit in view did adds up."""
+    targets = session.execute(select(Target, Task.plan_id, Task.title).join(Task, Task.id == Target.task_id)
+                              .where(Target.task_id.in_(tasks), Target.per_unit.is_(False))
+                              .order_by(Task.plan_id, Task.position, Task.id, Target.id)).all()
+    if not targets:
+        return []
+    task_ids = sorted({t.task_id for t, _, _ in targets})
+    sums = figures.sums(SUMMED_METRICS)
+    done = session.execute(
+        select(ActivityTask.task_id, Activity.status, Activity.type, func.count().label("activities"), *sums)
+        .select_from(Activity).join(ActivityTask, ActivityTask.activity_id == Activity.id)
+        .join(Unit, Unit.id == Activity.unit_id)
+        .where(ActivityTask.task_id.in_(task_ids), Activity.status.in_(figures.SUBMITTED_AND_APPROVED),
+               Activity.start_date >= span.start, Activity.start_date <= span.end,
+               subtree(root, boundaries), access.activity_scope_condition(session, user))
+        .group_by(ActivityTask.task_id, Activity.status, Activity.type)).all()
+    units = dict(session.execute(
+        select(TaskUnit.task_id, func.count()).join(Unit, Unit.id == TaskUnit.unit_id)
+        .where(TaskUnit.task_id.in_(task_ids), in_view).group_by(TaskUnit.task_id)).all())
+    plans = {p.id: p for p in session.execute(
+        select(Plan).where(Plan.id.in_({plan_id for _, plan_id, _ in targets}))).scalars()}
+    out = []
+    for target, plan_id, title in targets:
+        metric = str(target.metric)
+
+        def total(status: str) -> int:
+            return sum(int(getattr(r, metric)) for r in done if r.task_id == target.task_id and r.status == status
+                       and (target.activity_type is None or r.type == target.activity_type))
+
+        quantity = scaled_target(target.quantity, str(target.period), span, plans[plan_id])
+        approved, submitted = total("approved"), total("submitted")
+        achieved = approved + (submitted if include_submitted else 0)
+        status = _status(achieved, quantity, elapsed)
+        out.append(TaskProgress(
+            plan_id=plan_id, task_id=target.task_id, task_title=title, target_id=target.id, metric=metric,
+            metric_label=METRIC_LABELS.get(metric, metric), activity_type=target.activity_type, target=quantity,
+            approved=approved, submitted=submitted, percent=_percent(achieved, quantity), status=status,
+            status_label=STATUS_LABELS[status], units_total=units.get(target.task_id, 0), units_behind=0))
+    return out
+
+
+def _task_totals(rows: list[ProgressRow], elapsed: float, include_submitted: bool) -> list[TaskProgress]:
+    """Per task and target, the rows summed (a few thousand at most, already aggregated in SQL)."""
+    totals: dict[tuple[int, int], TaskProgress] = {}
+    for r in rows:
+        t = totals.get((r.task_id, r.target_id))
+        if t is None:
+            t = totals[(r.task_id, r.target_id)] = TaskProgress(
+                plan_id=r.plan_id, task_id=r.task_id, task_title=r.task_title, target_id=r.target_id,
+                metric=r.metric, metric_label=r.metric_label, activity_type=r.activity_type, target=0, approved=0,
+                submitted=0, percent=None, status="done", status_label="", units_total=0, units_behind=0)
+        t.target += r.target or 0
+        t.approved += r.approved
+        t.submitted += r.submitted
+        t.units_total += 1
+        t.units_behind += r.status == "behind"
+    for t in totals.values():
+        achieved = t.approved + (t.submitted if include_submitted else 0)
+        t.status = _status(achieved, t.target, elapsed)
+        t.status_label = STATUS_LABELS[t.status]
+        t.percent = _percent(achieved, t.target)
+    return list(totals.values())

@@ -1,0 +1,92 @@
+"""The totals of the activities in view (a unit's scope, a period, a plan or task, a type and a
+status): the dashboard's headline with the working figures, the plan report's with approved ones."""
+from dataclasses import dataclass
+
+from sqlalchemy import and_, select
+from sqlmodel import Session
+
+from app.accounts import access
+from app.accounts.models import User
+from app.activities.models import Activity, ActivityTask
+from app.activities.types import TYPES
+from app.core.clock import today
+from app.core.errors import ApiError, field_error
+from app.plans import queries as plan_queries
+from app.plans.models import Task
+from app.progress import figures
+from app.progress.boundaries import check_boundaries, subtree
+from app.progress.periods import Span
+from app.progress.periods import parse as parse_period
+from app.progress.schemas import Headline
+from app.progress.selection import root_unit, the_plan
+from app.units.models import Unit
+
+HEADLINE_SUMS = ("participants", "participants_poor", "copies", "airings", "minutes",
+                 "cost_central_vnd", "cost_local_vnd", "cost_mobilised_vnd", "cost_vnd")
+
+
+@dataclass
+class FigureFilter:
+    """Which activities a total counts."""
+
+    unit_id: int | None = None   # the unit in view (default: the user's own); children are drilled into
+    period: str | None = None    # "2026", "2026-H1", "2026-Q1", "2026-03"; default this year
+    plan_id: int | None = None
+    task_id: int | None = None
+    type: str | None = None
+    status: str | None = None    # default: submitted and approved
+    boundaries: str = "current"
+
+
+def check_filter(f: FigureFilter) -> None:
+    check_boundaries(f.boundaries)
+    if f.status and f.status not in ("draft", "submitted", "approved", "returned"):
+        raise ApiError(422, "validation_error", "Tham số không hợp lệ.", [field_error(
+            "query.status", "invalid", "Trạng thái là draft, submitted, approved hoặc returned.")])
+    if f.type and f.type not in TYPES:
+        raise ApiError(422, "validation_error", "Tham số không hợp lệ.", [field_error(
+            "query.type", "invalid", "Loại hoạt động không có trong danh mục.")])
+
+
+def span_of(session: Session, f: FigureFilter) -> Span:
+    return parse_period(f.period, today=today(), plan=the_plan(session, f.plan_id, f.task_id))
+
+
+def in_view(session: Session, user: User, f: FigureFilter) -> tuple[Unit | None, Span, object]:
+    """The unit in view, the period and the condition on `Activity` for the activities counted;
+    a plan or unit outside the user's view answers 404."""
+    check_filter(f)
+    if f.task_id or f.plan_id:
+        plan = the_plan(session, f.plan_id, f.task_id)
+        if plan is None:
+            raise access.NotFound()
+        plan_queries.get_plan(session, user, plan.id)
+    root = root_unit(session, user, f.unit_id)
+    span = span_of(session, f)
+    return root, span, _activity_condition(session, user, f, root, span)
+
+
+def _activity_condition(session: Session, user: User, f: FigureFilter, root: Unit | None, span: Span):
+    conditions = [access.activity_scope_condition(session, user), Activity.start_date >= span.start,
+                  Activity.start_date <= span.end]
+    if root is not None:
+        conditions.append(Activity.unit_id.in_(select(Unit.id).where(subtree(root, f.boundaries))))
+    conditions.append(Activity.status == f.status if f.status else Activity.status.in_(figures.SUBMITTED_AND_APPROVED))
+    if f.type:
+        conditions.append(Activity.type == f.type)
+    if f.task_id:
+        conditions.append(Activity.id.in_(select(ActivityTask.activity_id).where(ActivityTask.task_id == f.task_id)))
+    elif f.plan_id:
+        tasks = select(Task.id).where(Task.plan_id == f.plan_id)
+        conditions.append(Activity.id.in_(select(ActivityTask.activity_id).where(ActivityTask.task_id.in_(tasks))))
+    return and_(*conditions)
+
+
+def headline(session: Session, user: User, f: FigureFilter) -> Headline:
+    return headline_of(session, in_view(session, user, f)[2])
+
+
+def headline_of(session: Session, where) -> Headline:
+    """The headline numbers of the activities matching `where` (a condition from `in_view`)."""
+    row = figures.totals(session, where, columns=HEADLINE_SUMS)[0]
+    return Headline(**{k: int(v) for k, v in row._mapping.items()})
