@@ -1,7 +1,9 @@
 """Who may see and do what: the one place for Loa's access rules.
 
 Every query of scoped data starts from these functions ("what may this user see"), every write
-asks one of the `can_*` functions. Reads outside the scope answer 404, forbidden writes 403.
+asks one of the `can_*` functions in its service (a page asks them only to decide what it shows).
+Reads outside the scope answer 404, forbidden writes 403. The module sits at the root of app/
+because it reads the tables of every domain; it imports no domain's logic.
 
 A scope is one administrative unit and everything below it. It follows the 2025 reorganisation:
 a current province also covers the legacy units that went into it, and a current commune covers

@@ -9,8 +9,8 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from app.core import storage
 from app.core.db import get_engine
-from app.core.storage import get_storage
 from app.migrate import alembic_config
 
 router = APIRouter(tags=["health"])
@@ -50,7 +50,7 @@ def readyz():
         checks["database"] = "unreachable"
         checks["migrations"] = "unknown"
     try:
-        get_storage().check_writable()
+        storage.get_storage().check_writable()
     except Exception as exc:  # noqa: BLE001
         log.warning("readiness: storage not writable: %s", exc)
         checks["storage"] = "not_writable"

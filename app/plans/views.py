@@ -143,17 +143,11 @@ def _can_manage(session, user: User, plan: Plan) -> bool:
     return access.can_manage_plans_of(session, user, plan.unit_id)
 
 
-def _require_plan_form(session, user: User, plan: Plan | None) -> None:
-    """A plan form (new when `plan` is None) is shown only to those who may save it. Saving is
-    checked by the service; this decides what the page shows."""
+def _require_form(session, user: User, plan: Plan | None) -> None:
+    """The form of a new plan (`plan` None), or of `plan` and its tasks, is shown only to those who
+    may save it: 403 otherwise. The save itself is checked by the service."""
     allowed = access.can_create_plans(user) if plan is None else _can_manage(session, user, plan)
     if not allowed:
-        raise access.Forbidden()
-
-
-def _require_task_form(session, user: User, plan: Plan) -> None:
-    """A task form of `plan` is shown only to those who may save it (the service checks the save)."""
-    if not _can_manage(session, user, plan):
         raise access.Forbidden()
 
 
@@ -307,7 +301,7 @@ def _basis_errors_by_row(raw_bases: list[dict], errors: dict[str, str]) -> dict[
 
 @router.get("/plans/new")
 def new_plan_page(request: Request, session: DbSession, user: PageUser):
-    _require_plan_form(session, user, None)
+    _require_form(session, user, None)
     units = plan_units(session, user)
     form = {"unit_id": str(user.unit_id or (units[0].id if units else "")), "status": "draft",
             "period_start": f"{today().year}-01-01", "period_end": f"{today().year}-12-31"}
@@ -317,19 +311,19 @@ def new_plan_page(request: Request, session: DbSession, user: PageUser):
 @router.post("/plans")
 def create_plan(request: Request, session: DbSession, user: PageUser, form: Form):
     raw, values, errors = _parse_plan_form(form)
-    if form.get("action") == "add_basis" or errors:
-        _require_plan_form(session, user, None)
-        return _plan_form_response(request, session, user, raw, errors, None, form.get("action"))
-    try:
-        plan = services.create_plan(session, PlanCreate(**values), user=user)
-    except ValidationError as exc:
-        _pydantic_errors(exc, errors)
-    except services.PlanInputError as exc:
-        errors.update(exc.errors)
-    else:
-        return RedirectResponse(f"/plans/{plan.id}?saved=1", status_code=303)
-    _require_plan_form(session, user, None)
-    return _plan_form_response(request, session, user, raw, _basis_errors_by_row(raw["bases"], errors), None)
+    action = form.get("action")
+    if action != "add_basis" and not errors:
+        try:
+            plan = services.create_plan(session, PlanCreate(**values), user=user)  # checks who may create
+        except ValidationError as exc:
+            _pydantic_errors(exc, errors)
+        except services.PlanInputError as exc:
+            errors.update(exc.errors)
+        else:
+            return RedirectResponse(f"/plans/{plan.id}?saved=1", status_code=303)
+        errors = _basis_errors_by_row(raw["bases"], errors)
+    _require_form(session, user, None)
+    return _plan_form_response(request, session, user, raw, errors, None, action)
 
 
 def _plan_form_response(request, session, user, raw, errors, plan, action=None, status=None):
@@ -343,7 +337,7 @@ def _plan_form_response(request, session, user, raw, errors, plan, action=None, 
 @router.get("/plans/{plan_id:int}/edit")
 def edit_plan_page(plan_id: int, request: Request, session: DbSession, user: PageUser):
     plan = queries.get_plan(session, user, plan_id)
-    _require_plan_form(session, user, plan)
+    _require_form(session, user, plan)
     return render(request, "plans/form.html", _plan_context(session, user, _plan_form(plan), {}, plan))
 
 
@@ -524,7 +518,7 @@ def _task_form_response(request, session, plan, raw, errors, task, action=None, 
 @router.get("/plans/{plan_id:int}/tasks/new")
 def new_task_page(plan_id: int, request: Request, session: DbSession, user: PageUser):
     plan = queries.get_plan(session, user, plan_id)
-    _require_task_form(session, user, plan)
+    _require_form(session, user, plan)
     form = {"mode": "every", "of_unit_id": str(plan.unit_id), "report_frequency": "year", "activity_types": [],
             "partner_agency_ids": [], "unit_ids": []}
     return render(request, "plans/task_form.html", _task_context(session, plan, form, {}))
@@ -539,7 +533,7 @@ def create_task(plan_id: int, request: Request, session: DbSession, user: PageUs
 @router.get("/tasks/{task_id:int}/edit")
 def edit_task_page(task_id: int, request: Request, session: DbSession, user: PageUser):
     task, plan = queries.get_task(session, user, task_id)
-    _require_task_form(session, user, plan)
+    _require_form(session, user, plan)
     details = queries.task_details(session, [task], with_unit_ids=False)[0]
     return render(request, "plans/task_form.html", _task_context(session, plan, _task_form(task, details), {}, task))
 
@@ -578,7 +572,7 @@ def _save_task(request: Request, session: Session, user: User, plan: Plan, task:
             return RedirectResponse(f"/plans/{plan.id}?saved=1", status_code=303)
         if task is not None:
             session.refresh(task)
-    _require_task_form(session, user, plan)
+    _require_form(session, user, plan)
     return _task_form_response(request, session, plan, raw, _task_errors_by_row(values, errors), task, action, status)
 
 
