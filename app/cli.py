@@ -1,9 +1,30 @@
 """The `loa` command: database, units, demo data, users and the web server."""
+import os
 import sys
+import tempfile
 import time
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import Optional
 
 import typer
+import uvicorn
+from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from app import demo as demo_data
+from app.accounts import services
+from app.accounts.models import Role, User, UserCreate
+from app.activities.generate import generate_activities
+from app.backup import BackupError, backup as write_backup, restore as read_backup
+from app.core import logs
+from app.core.config import InsecureSettings, get_settings
+from app.core.db import get_engine
+from app.core.storage import get_storage
+from app.migrate import upgrade
+from app.units.loader import load_units
+from app.units.models import Unit
 
 cli = typer.Typer(help="Loa: communication work of the sustainable poverty-reduction programme.",
                   no_args_is_help=True, add_completion=False)
@@ -21,18 +42,12 @@ def fail(message: str) -> None:
 
 
 def _session():
-    from sqlmodel import Session
-
-    from app.core.db import get_engine
-
     return Session(get_engine(), expire_on_commit=False)
 
 
 @db_cli.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")):
     """Apply database migrations."""
-    from app.migrate import upgrade
-
     try:
         upgrade(revision)
     except Exception as exc:  # noqa: BLE001 - one line for the operator, not a traceback
@@ -43,11 +58,6 @@ def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")):
 @units_cli.command("load")
 def units_load(if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing when units exist.")):
     """Load legacy and current administrative units and the 2025 mapping (idempotent)."""
-    from sqlalchemy import func, select
-
-    from app.units.loader import load_units
-    from app.units.models import Unit
-
     try:
         with _session() as session:
             if if_empty and session.execute(select(func.count()).select_from(Unit)).scalar_one() > 0:
@@ -64,9 +74,6 @@ def units_load(if_empty: bool = typer.Option(False, "--if-empty", help="Do nothi
 def demo(if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing when users exist."),
          activities: int = typer.Option(0, "--activities", help="Also generate N activities over 2022–2026.")):
     """Load demo agencies, users, a plan and activities of one province."""
-    from app import demo as demo_data
-    from app.core.config import get_settings
-
     try:
         with _session() as session:
             if if_empty and demo_data.is_loaded(session):
@@ -78,8 +85,6 @@ def demo(if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing whe
             if settings.is_development:
                 typer.echo(f"Demo users: {', '.join(demo_data.DEMO_USERNAMES)} — password: {settings.demo_password}")
             if activities:
-                from app.activities.generate import generate_activities
-
                 started = time.perf_counter()
                 count = generate_activities(session, activities)
                 typer.echo(f"Generated {count} activities in {time.perf_counter() - started:.1f} s.")
@@ -92,11 +97,6 @@ def serve(host: str = typer.Option("127.0.0.1", envvar="HOST"), port: int = type
           workers: int = typer.Option(1, envvar="WEB_CONCURRENCY"),
           migrate: bool = typer.Option(False, "--migrate", help="Apply migrations before serving.")):
     """Serve Loa over HTTP."""
-    import uvicorn
-
-    from app.core import logs
-    from app.core.config import InsecureSettings, get_settings
-
     settings = get_settings()
     try:
         settings.check_secure()
@@ -114,10 +114,6 @@ def serve(host: str = typer.Option("127.0.0.1", envvar="HOST"), port: int = type
 def _metrics_folder(workers: int) -> None:
     """Several worker processes share their metrics through files in PROMETHEUS_MULTIPROC_DIR: a
     fresh folder when none is given; a given one is emptied of a previous run's files."""
-    import os
-    import tempfile
-    from pathlib import Path
-
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
@@ -131,13 +127,6 @@ def _metrics_folder(workers: int) -> None:
 def backup(output: Optional[str] = typer.Option(None, "--output", "-o",
                                                help="Archive to write (default: loa-backup-<UTC time>.tar.gz here).")):
     """Back up the database and every evidence file into one archive with a manifest of checksums."""
-    from datetime import datetime, timezone
-    from pathlib import Path
-
-    from app.backup import BackupError, backup as write_backup
-    from app.core.config import get_settings
-    from app.core.storage import get_storage
-
     target = Path(output or f"loa-backup-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}.tar.gz")
     started = time.perf_counter()
     try:
@@ -153,12 +142,6 @@ def backup(output: Optional[str] = typer.Option(None, "--output", "-o",
 @cli.command("restore")
 def restore(archive: str = typer.Argument(..., help="Archive written by `loa backup`.")):
     """Restore a backup into an empty installation (empty database and evidence storage)."""
-    from pathlib import Path
-
-    from app.backup import BackupError, restore as read_backup
-    from app.core.config import get_settings
-    from app.core.storage import get_storage
-
     if not Path(archive).is_file():
         fail(f"no such archive: {archive}")
     try:
@@ -177,11 +160,6 @@ def user_create(username: str = typer.Option(..., "--username"), role: str = typ
                 full_name: str = typer.Option("", "--full-name"), phone: Optional[str] = typer.Option(None, "--phone"),
                 password: Optional[str] = typer.Option(None, "--password")):
     """Create a user (asks for the password when not given)."""
-    from pydantic import ValidationError
-
-    from app.accounts import services
-    from app.accounts.models import Role, UserCreate
-
     if role not in Role.__members__:
         fail(f"unknown role {role!r}; choose one of {', '.join(Role.__members__)}")
     if role != "admin" and unit is None:
@@ -205,15 +183,10 @@ def user_create(username: str = typer.Option(..., "--username"), role: str = typ
 @user_cli.command("passwd")
 def user_passwd(username: str = typer.Argument(...), password: Optional[str] = typer.Option(None, "--password")):
     """Set a user's password (asks for it when not given)."""
-    from sqlmodel import select
-
-    from app.accounts import services
-    from app.accounts.models import User
-
     if password is None:
         password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
     with _session() as session:
-        user = session.exec(select(User).where(User.username == username.lower())).first()
+        user = session.execute(select(User).where(User.username == username.lower())).scalars().first()
         if user is None:
             fail(f"no user named {username!r}")
         try:

@@ -28,6 +28,7 @@ from app.reports import api as reports_api
 from app.reports import views as reports_views
 from app.reviews import api as reviews_api
 from app.reviews import views as reviews_views
+from app.reviews.metrics import PendingSubmissions
 from app.units import api as units_api
 from app.units import views as units_views
 from app.core.config import get_settings
@@ -96,6 +97,7 @@ def create_app() -> FastAPI:
 
     app.include_router(probes.router)
     app.include_router(metrics.router)
+    metrics.count_on_scrape("loa_pending_submissions", PendingSubmissions())
 
     @app.get("/", include_in_schema=False)
     def home(user: OptionalUser):

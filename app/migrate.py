@@ -10,6 +10,8 @@ from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from app.core.config import get_settings
+from app.core.db import build_engine, normalise_url
 from app.core.paths import ROOT
 
 # pg_advisory_xact_lock takes a 64-bit key: this one stands for "Loa migrations".
@@ -41,9 +43,6 @@ def _file_lock(database: str | None):
 
 
 def upgrade(revision: str = "head", url: str | None = None) -> None:
-    from app.core.config import get_settings
-    from app.core.db import build_engine, normalise_url
-
     url = normalise_url(url or get_settings().database_url)
     config = alembic_config(url)
     if url.startswith("sqlite"):

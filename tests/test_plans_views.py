@@ -193,3 +193,18 @@ def test_a_document_of_the_wrong_kind_is_refused_beside_the_field_and_nothing_is
     assert missing.status_code == 422 and "Chọn tệp văn bản để đính kèm." in missing.text
     session.refresh(plan)
     assert plan.document_path is None
+
+
+def test_a_commune_officer_posting_the_task_forms_gets_403_and_nothing_changes(client, session):
+    p = people(session)
+    plan, task = _api_plan(client, p)
+    csrf = login(client, p["reporter"])
+    valid = {"csrf_token": csrf, "title": "Tổ chức đối thoại chính sách", "mode": "none", "report_frequency": "year",
+             "version": str(task["version"])}
+    for data in (valid, valid | {"title": ""}, valid | {"action": "add_target"}):  # saved, refused, a row added
+        assert client.post(f"/plans/{plan['id']}/tasks", data=data).status_code == 403
+        assert client.post(f"/tasks/{task['id']}/edit", data=data).status_code == 403
+    session.expire_all()
+    assert [t.title for t in session.query(Task).filter(Task.plan_id == plan["id"])] == [task["title"]]
+    assert client.post("/plans", data=PLAN_FORM | {"csrf_token": csrf}).status_code == 403
+    assert client.post("/plans", data=PLAN_FORM | {"csrf_token": csrf, "action": "add_basis"}).status_code == 403

@@ -4,7 +4,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from app.accounts import access
+from app import access
 from app.activities import services as activity_services
 from app.activities.models import Activity
 from app.audit.models import AuditEntry

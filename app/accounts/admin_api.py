@@ -4,7 +4,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from sqlmodel import Field, SQLModel
 
-from app.accounts import access, queries, services
+from app import access
+from app.accounts import queries, services
 from app.accounts.deps import ApiUser, DbSession
 from app.accounts.models import ApiTokenPublic, Role, UserCreate, UserPublic, UserUpdate
 from app.core.errors import ApiError, field_error, stale_error

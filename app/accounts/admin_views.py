@@ -6,7 +6,8 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
-from app.accounts import access, queries, services
+from app import access
+from app.accounts import queries, services
 from app.accounts.deps import DbSession, PageUser
 from app.accounts.models import ROLE_LABELS, ROLE_RANK, Role, User, UserCreate, UserUpdate
 from app.accounts.views import _safe_next

@@ -4,9 +4,10 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlmodel import Session
 
-from app.accounts import access
+from app import access
 from app.accounts.models import ApiToken, Role, User
 from app.agencies.models import Agency
+from app.core.clock import utcnow
 from app.core.pagination import DEFAULT_LIMIT, after_key, decode_cursor, fetch_page
 from app.core.text import search_key
 from app.units.models import Unit
@@ -79,7 +80,7 @@ def unit_options(session: Session, actor: User, q: str = "", selected: int | Non
 
 def agency_options(session: Session, actor: User, limit: int = 300) -> list[Agency]:
     query = select(Agency)
-    if actor.role != Role.admin or actor.unit_id is not None:
+    if not access.is_national_admin(actor):
         query = query.where(Agency.unit_id.in_(access.visible_unit_ids(session, actor)))
     if actor.agency_id is not None and actor.role != Role.admin:
         query = query.where(Agency.id == actor.agency_id)
@@ -96,8 +97,6 @@ class TokenFilter:
 
 def list_tokens(session: Session, actor: User, f: TokenFilter) -> tuple[list[tuple[ApiToken, str]], str | None]:
     """(token, owner's username) pairs the actor may see, newest first."""
-    from app.core.clock import utcnow
-
     query = (select(ApiToken, User.username).join(User, User.id == ApiToken.user_id)
              .where(access.token_scope_condition(actor)))
     if f.user_id is not None:

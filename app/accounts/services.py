@@ -8,7 +8,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app.accounts import access, throttle
+from app import access
+from app.accounts import throttle
 from app.accounts.models import ApiToken, AuthSession, Role, User, UserCreate, UserUpdate
 from app.accounts.security import hash_password, new_token, stand_in_hash, token_hash, verify_password
 from app.accounts.throttle import LoginThrottled  # noqa: F401  (raised by authenticate)
@@ -171,14 +172,14 @@ def create_user(session: Session, data: UserCreate, *, user: User | None) -> Use
     return new
 
 
-def _is_national_admin(role: Role, unit_id: int | None, is_active: bool) -> bool:
-    return role == Role.admin and unit_id is None and is_active
+def _is_active_national_admin(account: User) -> bool:
+    return account.is_active and access.is_national_admin(account)
 
 
 def _lock_national_admins(session: Session) -> None:
     """On PostgreSQL, makes changes to national admins wait for each other, so two admins
     removing each other at once cannot both succeed."""
-    session.execute(select(User.id).where(User.role == Role.admin, User.unit_id.is_(None), User.is_active.is_(True))
+    session.execute(select(User.id).where(access.national_admin_condition(), User.is_active.is_(True))
                     .order_by(User.id).with_for_update())
 
 
@@ -186,7 +187,7 @@ def _check_a_national_admin_remains(session: Session, field: str) -> None:
     """After the change is flushed (on SQLite the write lock is held from then on): refuses it
     when no active national admin would remain."""
     remaining = session.execute(select(func.count()).select_from(User).where(
-        User.role == Role.admin, User.unit_id.is_(None), User.is_active.is_(True))).scalar_one()
+        access.national_admin_condition(), User.is_active.is_(True))).scalar_one()
     if remaining == 0:
         session.rollback()
         raise LastNationalAdmin(field)
@@ -225,8 +226,8 @@ def update_user(session: Session, target: User, data: UserUpdate, *, user: User)
     _check_grant(session, user, role, unit_id, agency_id)
     require_version(target, data.version)
     with stale_is_conflict(session, target):
-        removes_national_admin = (_is_national_admin(target.role, target.unit_id, target.is_active)
-                                  and not _is_national_admin(role, unit_id, is_active))
+        changed = User(role=role, unit_id=unit_id, is_active=is_active)  # the account as the change leaves it
+        removes_national_admin = _is_active_national_admin(target) and not _is_active_national_admin(changed)
         if removes_national_admin:
             _lock_national_admins(session)
         for key, value in changes.items():
@@ -256,7 +257,7 @@ def deactivate_user(session: Session, target: User, *, user: User) -> User:
     if not target.is_active:
         return target
     before = snapshot(target)
-    removes_national_admin = _is_national_admin(target.role, target.unit_id, target.is_active)
+    removes_national_admin = _is_active_national_admin(target)
     if removes_national_admin:
         _lock_national_admins(session)
     target.is_active = False

@@ -16,6 +16,7 @@ from app.activities import queries, services
 from app.activities.evidence import MAX_BYTES
 from app.activities.models import Activity, ActivityCreate, ActivityPublic, ActivityUpdate, DeletedActivity
 from app.activities.queries import ActivityFilter, activity_cursor, activity_query, after_cursor, decode_activity_cursor
+from app.core.db import get_engine
 from app.core.errors import ApiError, api_body, field_error
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, fetch_page
 from app.core.uploads import MAX_FILES, TOO_MANY_MESSAGE
@@ -201,8 +202,6 @@ async def add_evidence(activity_id: uuid.UUID, request: Request, user: ApiUser):
 
 
 def _store_evidence(activity_id: uuid.UUID, files: list[tuple[bytes, str]], user) -> JSONResponse:
-    from app.core.db import get_engine
-
     with Session(get_engine(), expire_on_commit=False) as session:
         activity = queries.get_visible(session, user, activity_id)
         created = False

@@ -11,6 +11,7 @@ from app.activities import generate
 from app.activities.models import Activity
 from app.activities.queries import covering_unit_ids
 from app.core.clock import today, utcnow
+from app.plans.models import Plan, Task, TaskUnit
 from app.units.models import CURRENT_START, Unit
 
 START = date(2025, 1, 1)
@@ -28,10 +29,6 @@ def _communes(session: Session, ctx) -> tuple[list[Unit], list[Unit]]:
 def _tasks(session: Session, ctx):
     """(task id, plan start, plan end, assigned unit ids, plan unit id, expected types) of the demo
     province's plans."""
-    try:
-        from app.plans.models import Plan, Task, TaskUnit
-    except ImportError:
-        return []
     query = (select(Task.id, Plan.period_start, Plan.period_end, Plan.unit_id, Task.activity_types)
              .join(Plan, Plan.id == Task.plan_id).where(Plan.unit_id.in_(_province_unit_ids(session, ctx))))
     tasks = []

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from app.activities.errors import Invalid
 from app.core.clock import VN_TZ
 from app.core.errors import field_error
 from app.core.text import clean_text
@@ -63,9 +64,7 @@ class StoredFile:
     thumb_path: str | None = None
 
 
-def _invalid(message: str, code: str):
-    from app.activities.services import Invalid
-
+def _invalid(message: str, code: str) -> Invalid:
     return Invalid([field_error("evidence", code, message)])
 
 

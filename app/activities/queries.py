@@ -3,16 +3,19 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.sql import Select
 from sqlmodel import Session
 
-from app.accounts import access
+from app import access
 from app.accounts.models import User
-from app.core.pagination import after_key, decode_cursor
-from app.activities.models import Activity, ActivityTask
+from app.activities.models import Activity, ActivityTask, Evidence
+from app.agencies.models import Agency
 from app.audit.models import AuditEntry
-from app.units.models import Unit
+from app.core.pagination import after_key, decode_cursor
+from app.plans.models import Plan, Task, TaskUnit
+from app.units.models import Unit, UnitSuccessor
+from app.units.queries import valid_on
 
 
 @dataclass
@@ -50,8 +53,6 @@ def activity_query(session: Session, user: User, f: ActivityFilter) -> Select:
     if f.task_id:
         query = query.where(Activity.id.in_(select(ActivityTask.activity_id).where(ActivityTask.task_id == f.task_id)))
     if f.plan_id:
-        from app.plans.models import Task
-
         tasks = select(Task.id).where(Task.plan_id == f.plan_id)
         query = query.where(Activity.id.in_(select(ActivityTask.activity_id).where(ActivityTask.task_id.in_(tasks))))
     if f.updated_since:
@@ -105,8 +106,6 @@ def covering_unit_ids(unit: Unit) -> set[int]:
 
 def unit_choices(session: Session, user: User, day: date, limit: int = 400) -> list[Unit]:
     """Units of the user's scope that exist on `day` (a 2024 entry goes to a legacy commune)."""
-    from app.units.queries import valid_on
-
     query = (select(Unit).where(Unit.id.in_(access.visible_unit_ids(session, user)), valid_on(day),
                                 Unit.level != "district")
              .order_by(Unit.search_name).limit(limit))
@@ -124,8 +123,6 @@ def unit_choices(session: Session, user: User, day: date, limit: int = 400) -> l
 def default_unit(session: Session, user: User, day: date, choices: list[Unit]) -> Unit | None:
     """The user's own unit, or before 1/7/2025 the legacy commune it succeeds (the default one), or
     for the officer of a legacy commune after 1/7/2025 the commune it went into."""
-    from app.units.models import UnitSuccessor
-
     if not choices:
         return None
     ids = {u.id: u for u in choices}
@@ -153,10 +150,6 @@ def default_unit(session: Session, user: User, day: date, choices: list[Unit]) -
 def task_choices_query(unit: Unit, day: date):
     """Tasks of plans covering `day` that are assigned to the unit (or a unit above it); a task
     without assigned units covers the units under its plan's unit."""
-    from sqlalchemy import exists
-
-    from app.plans.models import Plan, Task, TaskUnit
-
     ids = covering_unit_ids(unit)
     assigned = select(TaskUnit.task_id).where(TaskUnit.unit_id.in_(ids))
     unassigned = ~exists(select(TaskUnit.task_id).where(TaskUnit.task_id == Task.id))
@@ -170,7 +163,6 @@ def task_choices(session: Session, unit: Unit | None, day: date, type_code: str 
     """Tasks the entry may serve: those expecting the entry's type first, then the rest."""
     if unit is None:
         return []
-    from app.plans.models import Task
 
     query = task_choices_query(unit, day).order_by(Task.plan_id.desc(), Task.position, Task.id).limit(limit)
     tasks = list(session.execute(query).scalars())
@@ -184,8 +176,6 @@ def task_expects(task, type_code: str | None) -> bool:
 def agency_choices(session: Session, user: User, unit: Unit | None, day: date) -> list:
     """Agencies existing on `day`: the commune's own bodies (UBND, officers, Mặt trận, đoàn thể)
     first, then those of the province (either era) and the user's own."""
-    from app.agencies.models import Agency
-
     unit_ids = covering_unit_ids(unit) if unit is not None else set()
     conditions = [Agency.unit_id.in_(unit_ids)] if unit_ids else []
     if user.agency_id is not None:
@@ -230,8 +220,6 @@ def task_ids_by_activity(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UU
 
 
 def evidence_by_activity(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, list]:
-    from app.activities.models import Evidence
-
     out: dict[uuid.UUID, list] = {i: [] for i in ids}
     if ids:
         query = select(Evidence).where(Evidence.activity_id.in_(ids)).order_by(Evidence.created_at, Evidence.id)

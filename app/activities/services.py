@@ -17,10 +17,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
-from app.accounts import access
+from app import access
 from app.accounts.models import User
 from app.activities import evidence as evidence_files
 from app.activities import queries
+from app.activities.errors import Invalid
 from app.activities.models import (
     Activity, ActivityCounts, ActivityCreate, ActivityPublic, ActivityStatus, ActivityTask, ActivityUpdate,
     Evidence, EvidencePublic,
@@ -34,6 +35,7 @@ from app.core.db import write_lock
 from app.core.errors import errors_from_pydantic, field_error
 from app.core.text import clean_text
 from app.core.versions import StaleVersion, stale_is_conflict
+from app.plans.models import Task
 from app.units.models import Unit
 
 COUNT_FIELDS = tuple(ActivityCounts.model_fields)
@@ -43,14 +45,6 @@ BULK_LIMIT = 1000
 T = TypeVar("T", ActivityCreate, ActivityUpdate)
 EARLIEST = date(2000, 1, 1)  # before any programme Loa serves: a mistyped year
 log = logging.getLogger("loa.activities")
-
-
-class Invalid(Exception):
-    """The data breaks a rule: 422 with one error per field."""
-
-    def __init__(self, errors: list[dict[str, str]]):
-        super().__init__(errors)
-        self.errors = errors
 
 
 class Conflict(Exception):
@@ -157,20 +151,14 @@ def check_rules(session: Session, user: User, data: ActivityCreate) -> list[dict
         _check_agency(session, data, unit, add)
     if unit is not None and data.task_ids:
         allowed = set(session.execute(
-            queries.task_choices_query(unit, data.start_date).with_only_columns(_task_id_column())
-            .where(_task_id_column().in_(data.task_ids))).scalars())
+            queries.task_choices_query(unit, data.start_date).with_only_columns(Task.id)
+            .where(Task.id.in_(data.task_ids))).scalars())
         for task_id in data.task_ids:
             if task_id not in allowed:
                 add("task_ids", "task_not_applicable",
                     "Nhiệm vụ không thuộc kế hoạch còn hiệu lực vào ngày này hoặc không giao cho đơn vị này.")
                 break
     return errors
-
-
-def _task_id_column():
-    from app.plans.models import Task
-
-    return Task.id
 
 
 def _check_unit(session: Session, user: User, data: ActivityCreate, add) -> Unit | None:

@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 from sqlmodel import Session
 from starlette.datastructures import FormData, UploadFile
 
-from app.accounts import access
+from app import access
 from app.accounts.deps import DbSession, PageUser, run_as_user
 from app.accounts.models import User
 from app.activities import evidence as evidence_files
@@ -36,6 +36,7 @@ from app.core.forms import Form
 from app.core.headers import uploaded_file_headers
 from app.core.pagination import fetch_page
 from app.core.templating import render
+from app.plans.models import Plan, Task
 from app.units import queries as unit_queries
 from app.units.models import CURRENT_START, Unit
 
@@ -395,8 +396,6 @@ def _filter_units(session: Session, user: User) -> list[Unit]:
 
 
 def _filter_tasks(session: Session, user: User) -> list:
-    from app.plans.models import Plan, Task
-
     query = select(Task).join(Plan, Plan.id == Task.plan_id).order_by(Plan.period_start.desc(), Task.position).limit(200)
     if user.unit_id is not None:
         root = session.get(Unit, user.unit_id)
@@ -419,8 +418,6 @@ DECIDED = {"approved": "Đã duyệt mục trước.", "returned": "Đã trả l
 
 def render_detail(request: Request, session: Session, user: User, activity: Activity, *, saved: str | None = None,
                   errors: dict[str, str] | None = None, review_comment: str = "", status_code: int = 200):
-    from app.plans.models import Task
-
     task_ids = queries.task_ids_by_activity(session, [activity.id])[activity.id]
     tasks = list(session.execute(select(Task).where(Task.id.in_(task_ids))).scalars()) if task_ids else []
     context = {

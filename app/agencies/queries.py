@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import and_, or_, select
 from sqlmodel import Session
 
-from app.accounts import access
+from app import access
 from app.agencies.models import Agency
 from app.core.pagination import DEFAULT_LIMIT, after_key, decode_cursor, fetch_page
 from app.core.text import search_key

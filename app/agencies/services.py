@@ -2,7 +2,7 @@
 from sqlalchemy import select
 from sqlmodel import Session
 
-from app.accounts import access
+from app import access
 from app.accounts.models import User
 from app.agencies.models import Agency, AgencyCreate
 from app.audit.services import record, snapshot

@@ -5,7 +5,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlmodel import Session
 
-from app.accounts import access
+from app import access
 from app.accounts.models import User
 from app.audit.models import AuditEntry
 from app.core.clock import VN_TZ

@@ -5,7 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 
-from app.accounts import access, queries as account_queries
+from app import access
+from app.accounts import queries as account_queries
 from app.accounts.deps import DbSession, PageUser
 from app.agencies.models import Agency
 from app.audit import formatting, queries

@@ -66,6 +66,7 @@ def write_lock(session: Session) -> Iterator[None]:
 
 @lru_cache
 def get_engine() -> Engine:
+    # Here, not on top: `loa` loads this module before `serve` prepares PROMETHEUS_MULTIPROC_DIR for metrics.
     from app.core.metrics import watch_pool
 
     engine = build_engine(get_settings().database_url)

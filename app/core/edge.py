@@ -19,6 +19,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.errors import api_body, field_error, is_api
+from app.core.templating import templates
 from app.core.text import UnpairedSurrogate, check_surrogates, clean_text, normalise_text
 
 RAW_FIELDS = frozenset({"password", "current_password", "new_password", "password_confirm"})
@@ -325,13 +327,10 @@ def _replay(body: bytes, receive: Receive, pending: Message | None) -> Receive:
 
 
 def _refuse(scope: Scope, paths: list[str]):
-    from app.core.errors import api_body, field_error, is_api
-
     request = Request(scope)
     if is_api(request):
         errors = [field_error(path, "invalid_character", SURROGATE_MESSAGE) for path in paths]
         return JSONResponse(api_body("validation_error", "Dữ liệu không hợp lệ.", errors), status_code=422)
-    from app.core.templating import templates
 
     return templates.TemplateResponse(request, "error.html", {"status": 422, "message": SURROGATE_MESSAGE},
                                       status_code=422)

@@ -15,7 +15,7 @@ from sqlalchemy.exc import DataError, StatementError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.accounts.access import Forbidden, NotFound
+from app.access import Forbidden, NotFound
 from app.core.text import format_number
 from app.core.uploads import TOO_LARGE_MESSAGE, RequestTooLarge
 from app.core.versions import STALE_MESSAGE, StaleVersion

@@ -4,11 +4,14 @@ and /healthz (the database answers; kept for existing checks)."""
 import logging
 from functools import lru_cache
 
+from alembic.script import ScriptDirectory
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from app.core import storage
 from app.core.db import get_engine
+from app.migrate import alembic_config
 
 router = APIRouter(tags=["health"])
 log = logging.getLogger("loa.probes")
@@ -16,10 +19,6 @@ log = logging.getLogger("loa.probes")
 
 @lru_cache
 def migration_heads() -> frozenset[str]:
-    from alembic.script import ScriptDirectory
-
-    from app.migrate import alembic_config
-
     return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
@@ -40,8 +39,6 @@ def healthz():
 
 @router.get("/readyz")
 def readyz():
-    from app.core.storage import get_storage
-
     checks = {"database": "ok", "migrations": "ok", "storage": "ok"}
     try:
         with get_engine().connect() as conn:
@@ -53,7 +50,7 @@ def readyz():
         checks["database"] = "unreachable"
         checks["migrations"] = "unknown"
     try:
-        get_storage().check_writable()
+        storage.get_storage().check_writable()
     except Exception as exc:  # noqa: BLE001
         log.warning("readiness: storage not writable: %s", exc)
         checks["storage"] = "not_writable"

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 from sqlalchemy import case, extract, func, select
 from sqlmodel import Session
 
-from app.accounts import access
+from app import access
 from app.accounts.models import User
 from app.activities.models import Activity
 from app.activities.types import TYPES

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from app.accounts.access import activity_scope_condition
+from app.access import activity_scope_condition
 from app.accounts.models import User
 from app.activities import queries as activity_queries
 from app.activities.models import Activity, ActivityStatus, ActivityTask

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DataError
 from sqlmodel import Session
 
-from app.accounts import access
+from app import access
 from app.accounts.deps import DbSession, PageUser
 from app.accounts.models import Role, User
 from app.activities.types import TYPES
@@ -152,7 +152,7 @@ def _unit_choices(session: Session, user: User, form: dict) -> list[Unit]:
     for value in [form.get("unit_id")] + form.get("unit_suggestions", []):
         if as_id(value) and as_id(value) not in ids:
             ids.append(as_id(value))
-    if user.role == Role.admin and user.unit_id is None:
+    if access.is_national_admin(user):
         provinces = session.execute(select(Unit.id).where(Unit.level == Level.province)
                                     .order_by(Unit.search_name)).scalars()
         ids.extend(i for i in provinces if i not in ids)

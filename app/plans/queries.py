@@ -8,7 +8,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement, Select
 from sqlmodel import Session
 
-from app.accounts import access
+from app import access
 from app.accounts.models import User
 from app.core.pagination import DEFAULT_LIMIT, after_key, decode_cursor, fetch_page
 from app.plans.models import Plan, Target, TargetPublic, Task, TaskPartner, TaskPublic, TaskUnit

@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import delete, func, select, update
 from sqlmodel import Session
 
-from app.accounts import access
+from app import access
 from app.accounts.models import User
 from app.activities.models import ActivityTask
 from app.activities.types import TYPES

@@ -15,7 +15,7 @@ from sqlalchemy import or_, select
 from sqlmodel import Session
 from starlette.datastructures import FormData, UploadFile
 
-from app.accounts import access
+from app import access
 from app.accounts.deps import DbSession, PageUser
 from app.accounts.models import Role, User
 from app.activities.types import TYPES
@@ -30,7 +30,7 @@ from app.core.versions import STALE_MESSAGE, StaleVersion
 from app.plans import queries, services
 from app.plans.models import (
     METRIC_LABELS, PLAN_STATUS_LABELS, TARGET_PERIOD_LABELS, Assignment, Metric, Plan, PlanCreate,
-    PlanStatus, PlanUpdate, TargetCreate, TargetPeriod, Task, TaskCreate, TaskUpdate,
+    PlanStatus, PlanUpdate, TargetCreate, TargetPeriod, Task, TaskCreate, TaskUnit, TaskUpdate,
 )
 from app.progress import progress as progress_queries
 from app.units.models import Unit
@@ -110,7 +110,7 @@ def agency_labels(session, ids) -> dict[int, Agency]:
 def plan_units(session, user: User) -> list[Unit]:
     """Units whose plans the user may list or create: provinces and districts of the scope."""
     query = select(Unit).where(Unit.level.in_(("province", "district")))
-    if not (user.role == Role.admin and user.unit_id is None):
+    if not access.is_national_admin(user):
         scope = access.scope_unit(session, user)
         if scope is None:
             return []
@@ -124,7 +124,7 @@ def plan_units(session, user: User) -> list[Unit]:
 
 def plan_agencies(session, user: User) -> list[Agency]:
     query = select(Agency)
-    if not (user.role == Role.admin and user.unit_id is None):
+    if not access.is_national_admin(user):
         scope = access.scope_unit(session, user)
         covering = covering_unit_ids(scope) if scope is not None else set()
         query = query.where(or_(Agency.unit_id.in_(access.visible_unit_ids(session, user)), Agency.unit_id.in_(covering)))
@@ -144,6 +144,14 @@ def _can_manage(session, user: User, plan: Plan) -> bool:
     return access.can_manage_plans_of(session, user, plan.unit_id)
 
 
+def _require_form(session, user: User, plan: Plan | None) -> None:
+    """The form of a new plan (`plan` None), or of `plan` and its tasks, is shown only to those who
+    may save it: 403 otherwise. The save itself is checked by the service."""
+    allowed = access.can_create_plans(user) if plan is None else _can_manage(session, user, plan)
+    if not allowed:
+        raise access.Forbidden()
+
+
 # --- list ----------------------------------------------------------------------------------------------
 
 @router.get("/plans")
@@ -160,7 +168,7 @@ def plans_page(request: Request, session: DbSession, user: PageUser, unit_id: st
         "filter": {"unit_id": unit_id, "year": year, "status": status},
         "units": plan_units(session, user), "years": list(range(this_year + 2, 2020, -1)),
         "status_labels": PLAN_STATUS_LABELS,
-        "can_create": user.role in (Role.admin, Role.reviewer),
+        "can_create": access.can_create_plans(user),
         "has_import": True,
     }
     return render(request, "plans/list.html", context, fragment="plans/_rows.html")
@@ -203,8 +211,6 @@ def _cascadable(session, user: User, plan: Plan, tasks) -> set[int]:
     ids = [t.id for t in tasks if t.unit_count]
     if scope is None or not ids or not services.is_below(scope, session.get(Unit, plan.unit_id)):
         return set()
-    from app.plans.models import TaskUnit
-
     query = (select(TaskUnit.task_id).join(Unit, Unit.id == TaskUnit.unit_id)
              .where(TaskUnit.task_id.in_(ids), queries.territory_condition(scope)).distinct())
     return set(session.execute(query).scalars())
@@ -296,9 +302,8 @@ def _basis_errors_by_row(raw_bases: list[dict], errors: dict[str, str]) -> dict[
 
 @router.get("/plans/new")
 def new_plan_page(request: Request, session: DbSession, user: PageUser):
+    _require_form(session, user, None)
     units = plan_units(session, user)
-    if user.role not in (Role.admin, Role.reviewer):
-        raise access.Forbidden()
     form = {"unit_id": str(user.unit_id or (units[0].id if units else "")), "status": "draft",
             "period_start": f"{today().year}-01-01", "period_end": f"{today().year}-12-31"}
     return render(request, "plans/form.html", _plan_context(session, user, form, {}))
@@ -306,20 +311,20 @@ def new_plan_page(request: Request, session: DbSession, user: PageUser):
 
 @router.post("/plans")
 def create_plan(request: Request, session: DbSession, user: PageUser, form: Form):
-    if user.role not in (Role.admin, Role.reviewer):
-        raise access.Forbidden()
     raw, values, errors = _parse_plan_form(form)
-    if form.get("action") == "add_basis" or errors:
-        return _plan_form_response(request, session, user, raw, errors, None, form.get("action"))
-    try:
-        plan = services.create_plan(session, PlanCreate(**values), user=user)
-    except ValidationError as exc:
-        _pydantic_errors(exc, errors)
-    except services.PlanInputError as exc:
-        errors.update(exc.errors)
-    else:
-        return RedirectResponse(f"/plans/{plan.id}?saved=1", status_code=303)
-    return _plan_form_response(request, session, user, raw, _basis_errors_by_row(raw["bases"], errors), None)
+    action = form.get("action")
+    if action != "add_basis" and not errors:
+        try:
+            plan = services.create_plan(session, PlanCreate(**values), user=user)  # checks who may create
+        except ValidationError as exc:
+            _pydantic_errors(exc, errors)
+        except services.PlanInputError as exc:
+            errors.update(exc.errors)
+        else:
+            return RedirectResponse(f"/plans/{plan.id}?saved=1", status_code=303)
+        errors = _basis_errors_by_row(raw["bases"], errors)
+    _require_form(session, user, None)
+    return _plan_form_response(request, session, user, raw, errors, None, action)
 
 
 def _plan_form_response(request, session, user, raw, errors, plan, action=None, status=None):
@@ -333,8 +338,7 @@ def _plan_form_response(request, session, user, raw, errors, plan, action=None, 
 @router.get("/plans/{plan_id:int}/edit")
 def edit_plan_page(plan_id: int, request: Request, session: DbSession, user: PageUser):
     plan = queries.get_plan(session, user, plan_id)
-    if not _can_manage(session, user, plan):
-        raise access.Forbidden()
+    _require_form(session, user, plan)
     return render(request, "plans/form.html", _plan_context(session, user, _plan_form(plan), {}, plan))
 
 
@@ -515,8 +519,7 @@ def _task_form_response(request, session, plan, raw, errors, task, action=None, 
 @router.get("/plans/{plan_id:int}/tasks/new")
 def new_task_page(plan_id: int, request: Request, session: DbSession, user: PageUser):
     plan = queries.get_plan(session, user, plan_id)
-    if not _can_manage(session, user, plan):
-        raise access.Forbidden()
+    _require_form(session, user, plan)
     form = {"mode": "every", "of_unit_id": str(plan.unit_id), "report_frequency": "year", "activity_types": [],
             "partner_agency_ids": [], "unit_ids": []}
     return render(request, "plans/task_form.html", _task_context(session, plan, form, {}))
@@ -525,28 +528,13 @@ def new_task_page(plan_id: int, request: Request, session: DbSession, user: Page
 @router.post("/plans/{plan_id:int}/tasks")
 def create_task(plan_id: int, request: Request, session: DbSession, user: PageUser, form: Form):
     plan = queries.get_plan(session, user, plan_id)
-    if not _can_manage(session, user, plan):
-        raise access.Forbidden()
-    raw, values, errors = _parse_task_form(form)
-    if form.get("action") == "add_target" or errors:
-        return _task_form_response(request, session, plan, raw, _task_errors_by_row(values, errors), None,
-                                   form.get("action"))
-    try:
-        services.create_task(session, plan, TaskCreate(**{k: v for k, v in values.items() if k[0] != "_"}), user=user)
-    except ValidationError as exc:
-        _pydantic_errors(exc, errors)
-    except services.PlanInputError as exc:
-        errors.update(exc.errors)
-    else:
-        return RedirectResponse(f"/plans/{plan.id}?saved=1", status_code=303)
-    return _task_form_response(request, session, plan, raw, _task_errors_by_row(values, errors), None)
+    return _save_task(request, session, user, plan, None, form)
 
 
 @router.get("/tasks/{task_id:int}/edit")
 def edit_task_page(task_id: int, request: Request, session: DbSession, user: PageUser):
     task, plan = queries.get_task(session, user, task_id)
-    if not _can_manage(session, user, plan):
-        raise access.Forbidden()
+    _require_form(session, user, plan)
     details = queries.task_details(session, [task], with_unit_ids=False)[0]
     return render(request, "plans/task_form.html", _task_context(session, plan, _task_form(task, details), {}, task))
 
@@ -554,30 +542,39 @@ def edit_task_page(task_id: int, request: Request, session: DbSession, user: Pag
 @router.post("/tasks/{task_id:int}/edit")
 def update_task(task_id: int, request: Request, session: DbSession, user: PageUser, form: Form):
     task, plan = queries.get_task(session, user, task_id)
-    if not _can_manage(session, user, plan):
-        raise access.Forbidden()
+    return _save_task(request, session, user, plan, task, form)
+
+
+def _save_task(request: Request, session: Session, user: User, plan: Plan, task: Task | None, form: FormData):
+    """Creates a task of `plan` (when `task` is None) or changes `task` from the posted form. The
+    service checks who may save; a refused save, or an added target row, shows the form again with
+    every typed value and an error beside its field (409 when the task changed since it was read)."""
     raw, values, errors = _parse_task_form(form)
-    raw["version"] = str(form.get("version") or "")
-    values["version"] = _int(raw["version"], "version", errors, STALE_MESSAGE)
-    if form.get("action") == "add_target" or errors:
-        return _task_form_response(request, session, plan, raw, _task_errors_by_row(values, errors), task,
-                                   form.get("action"))
-    status = None
-    try:
-        services.update_task(session, task, TaskUpdate(**{k: v for k, v in values.items() if k[0] != "_"}), user=user)
-    except ValidationError as exc:
-        _pydantic_errors(exc, errors)
-    except services.PlanInputError as exc:
-        errors.update(exc.errors)
-    except StaleVersion as exc:
-        # What was typed stays; saving again (now from the current version) overwrites.
-        task = _current_or_404(exc)
-        raw["version"], errors["version"], status = str(task.version), STALE_MESSAGE, 409
-    else:
-        return RedirectResponse(f"/plans/{plan.id}?saved=1", status_code=303)
-    session.refresh(task)
-    return _task_form_response(request, session, plan, raw, _task_errors_by_row(values, errors), task,
-                               status=status)
+    if task is not None:
+        raw["version"] = str(form.get("version") or "")
+        values["version"] = _int(raw["version"], "version", errors, STALE_MESSAGE)
+    action, status = form.get("action"), None
+    if action != "add_target" and not errors:
+        data = {k: v for k, v in values.items() if k[0] != "_"}
+        try:
+            if task is None:
+                services.create_task(session, plan, TaskCreate(**data), user=user)
+            else:
+                services.update_task(session, task, TaskUpdate(**data), user=user)
+        except ValidationError as exc:
+            _pydantic_errors(exc, errors)
+        except services.PlanInputError as exc:
+            errors.update(exc.errors)
+        except StaleVersion as exc:
+            # What was typed stays; saving again (now from the current version) overwrites.
+            task = _current_or_404(exc)
+            raw["version"], errors["version"], status = str(task.version), STALE_MESSAGE, 409
+        else:
+            return RedirectResponse(f"/plans/{plan.id}?saved=1", status_code=303)
+        if task is not None:
+            session.refresh(task)
+    _require_form(session, user, plan)
+    return _task_form_response(request, session, plan, raw, _task_errors_by_row(values, errors), task, action, status)
 
 
 @router.post("/tasks/{task_id:int}/delete")

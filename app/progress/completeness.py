@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, literal, select
 from sqlmodel import Session
 
-from app.accounts import access
+from app import access
 from app.accounts.models import User
 from app.activities.models import Activity, ActivityTask
 from app.core.clock import VN_TZ, today

@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import and_, func, select
 from sqlmodel import Session
 
-from app.accounts import access
+from app import access
 from app.accounts.models import User
 from app.activities.models import Activity, ActivityTask
 from app.core.clock import today

@@ -3,7 +3,7 @@ from sqlalchemy import select
 from sqlalchemy.sql import Select
 from sqlmodel import Session
 
-from app.accounts import access
+from app import access
 from app.accounts.models import User
 from app.plans import queries as plan_queries
 from app.plans.models import Plan, Task

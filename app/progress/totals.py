@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, select
 from sqlmodel import Session
 
-from app.accounts import access
+from app import access
 from app.accounts.models import User
 from app.activities.models import Activity, ActivityTask
 from app.activities.types import TYPES

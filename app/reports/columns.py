@@ -18,7 +18,8 @@ from app.activities.queries import ActivityFilter, activity_query
 from app.activities.types import COST_COLUMNS, PARTICIPANT_COLUMNS, STATUS_LABELS, TYPES, ActivityType
 from app.agencies.models import Agency
 from app.core.clock import VN_TZ
-from app.plans.models import METRIC_LABELS, Task
+from app.core.text import format_date
+from app.plans.models import METRIC_LABELS, Plan, Task
 from app.units.models import Unit
 
 CHUNK = 1000
@@ -191,9 +192,6 @@ def stream_values(session: Session, user: User, f: ActivityFilter, columns: tupl
 
 def describe_filter(session: Session, f: ActivityFilter, boundaries: str = "current", at: date | None = None) -> str:
     """The filters in words, for the first lines of every export."""
-    from app.core.text import format_date
-    from app.plans.models import Plan
-
     parts = []
     if f.unit_id:
         unit = session.get(Unit, f.unit_id)

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import and_, func, select
 from sqlmodel import Session
 
-from app.accounts import access
+from app import access
 from app.accounts.models import User
 from app.activities.models import Activity, ActivityTask
 from app.activities.types import TYPES
@@ -21,6 +21,7 @@ from app.plans.models import Plan, Task
 from app.progress import figures
 from app.progress.boundaries import subtree
 from app.progress.periods import parse as parse_period
+from app.reports import progress
 from app.units.models import Unit
 
 QUANTITY_COLUMNS = ("sessions", "airings", "minutes", "copies", "copies_distributed", "items", "places", "teams",
@@ -230,8 +231,6 @@ def type_totals_by_task(session: Session, user: User, plan: Plan, unit: Unit, st
 def build_plan_report(session: Session, user: User, plan_id: int, unit_id: int | None = None,
                       period: str | None = None, boundaries: str = "current", at: date | None = None,
                       now: datetime | None = None) -> PlanReport:
-    from app.reports import progress
-
     plan = session.get(Plan, plan_id)
     if plan is None:
         raise access.NotFound()

@@ -8,13 +8,17 @@ from fastapi.responses import FileResponse, StreamingResponse
 from sqlmodel import Session
 from starlette.background import BackgroundTask
 
-from app.accounts import access
+from app import access
 from app.accounts.models import User
 from app.core import metrics
 from app.core.clock import today, utcnow
 from app.core.db import get_engine
+from app.plans.models import Plan, Task
 from app.reports.csv import activity_csv
+from app.reports.data import build_plan_report
+from app.reports.docx import write_plan_docx
 from app.reports.params import ExportParams
+from app.reports.progress import plan_visible
 from app.reports.xlsx import write_activities_xlsx
 
 log = logging.getLogger("loa.reports")
@@ -35,9 +39,6 @@ def _exported(fmt: str, started: float, user: User, **fields) -> None:
 def _check_scope(session: Session, user: User, p: ExportParams) -> None:
     """A unit, plan or task outside the user's scope is 'not found' before any byte is sent (the
     export's first lines would otherwise name it)."""
-    from app.plans.models import Plan, Task
-    from app.reports.progress import plan_visible
-
     f = p.filter
     if f.unit_id is not None:
         access.require_visible_unit(session, user, f.unit_id)
@@ -83,9 +84,6 @@ def csv_response(session: Session, user: User, p: ExportParams) -> StreamingResp
 
 def docx_response(session: Session, user: User, plan_id: int, unit_id: int | None, period: str | None,
                   boundaries: str, at) -> FileResponse:
-    from app.reports.data import build_plan_report
-    from app.reports.docx import write_plan_docx
-
     started = time.perf_counter()
     report = build_plan_report(session, user, plan_id, unit_id, period, boundaries, at)
     handle = tempfile.NamedTemporaryFile(prefix="loa-", suffix=".docx", delete=False)

@@ -6,7 +6,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlmodel import Session
 
-from app.accounts import access
+from app import access
 from app.accounts.models import User
 from app.activities.types import TYPES
 from app.plans.models import Plan

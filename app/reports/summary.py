@@ -2,9 +2,14 @@
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from app import access
 from app.accounts.models import User
 from app.activities.queries import ActivityFilter
+from app.plans.models import Plan
 from app.progress import figures
+from app.progress.periods import Span
+from app.reports import progress
+from app.reports.columns import export_query
 
 TOTAL_COLUMNS = (
     ("participants", "Số người tham gia"),
@@ -36,8 +41,6 @@ def totals_by_type(session: Session, user: User, f: ActivityFilter,
                    boundaries: str = "current") -> dict[str, dict[str, int]]:
     """Per type: `activities` (every status in the filter), the count of each status, and the sums
     of the approved activities only (the report's definition, `figures.APPROVED`)."""
-    from app.reports.columns import export_query
-
     base = export_query(session, user, f, boundaries).subquery()
     columns = [name for name, _ in TOTAL_COLUMNS]
     query = (select(base.c.type, func.count().label("activities"), *figures.status_counts(base),
@@ -58,10 +61,6 @@ def progress_rows(session: Session, user: User, f: ActivityFilter, *, boundaries
     """The plan's targets table over its whole period, when the export is filtered by a plan."""
     if not f.plan_id:
         return []
-    from app.accounts import access
-    from app.progress.periods import Span
-    from app.plans.models import Plan
-    from app.reports import progress
 
     plan = session.get(Plan, f.plan_id)
     if plan is None:

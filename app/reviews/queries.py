@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import String, func, select
 from sqlmodel import Session
 
-from app.accounts import access
+from app import access
 from app.accounts.models import User
 from app.activities.models import Activity, Evidence
 from app.activities.queries import ActivityFilter, activity_query

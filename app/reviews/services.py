@@ -13,10 +13,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
-from app.accounts import access
+from app import access
 from app.accounts.models import User
 from app.activities import queries
 from app.activities.models import Activity, ActivityStatus
@@ -25,6 +26,7 @@ from app.core import metrics
 from app.core.clock import utcnow
 from app.core.errors import field_error
 from app.core.versions import StaleVersion, stale_is_conflict
+from app.units.models import Unit
 
 COMMENT_MAX = 2000
 BULK_LIMIT = 1000
@@ -174,10 +176,6 @@ def _approve_one(session: Session, user: User, raw: Any) -> dict[str, Any]:
 def approve_period(session: Session, unit_id: int, start: date, end: date, *, user: User) -> list[Activity]:
     """Approve everything a commune (and its villages) submitted for a period in one decision,
     recorded as one audit event that lists the entries (as DHIS2 approves a unit's month)."""
-    from sqlalchemy import select
-
-    from app.units.models import Unit
-
     unit = access.require_visible_unit(session, user, unit_id)
     if start > end:
         raise Invalid([field_error("end", "before_start", "Ngày cuối kỳ không được trước ngày đầu kỳ.")])

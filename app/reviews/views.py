@@ -10,11 +10,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from app.accounts import access
+from app import access
 from app.accounts.deps import DbSession, PageUser
 from app.activities import queries as activity_queries
 from app.activities.queries import ActivityFilter
 from app.activities.types import TYPES
+from app.activities.views import render_detail
 from app.core.errors import ApiError, field_error
 from app.core.forms import Form
 from app.core.templating import render, wants_fragment
@@ -216,8 +217,6 @@ def return_one(activity_id: uuid.UUID, request: Request, session: DbSession, use
             return _row_response(request, session, activity, state="open", comment=comment, errors=errors,
                                  status_code=422)
         if form.get("from") == "detail":
-            from app.activities.views import render_detail
-
             return render_detail(request, session, user, activity, errors=errors, review_comment=comment,
                                  status_code=422)
         return _queue_with_error(request, session, user, activity, comment, errors)
@@ -236,8 +235,6 @@ def return_one(activity_id: uuid.UUID, request: Request, session: DbSession, use
 @router.post("/reviews/{activity_id}/reopen")
 def reopen_one(activity_id: uuid.UUID, request: Request, session: DbSession, user: PageUser, form: Form):
     """Unlock an approved entry with a reason (from its own page)."""
-    from app.activities.views import render_detail
-
     activity = activity_queries.get_visible(session, user, activity_id)
     reason = str(form.get("reason") or "")
     try:
@@ -255,8 +252,6 @@ def reopen_one(activity_id: uuid.UUID, request: Request, session: DbSession, use
 def _detail_with_conflict(request: Request, session, user, activity_id: uuid.UUID, message: str):
     """Without JavaScript, from the entry's own page: the entry as it is now (another reviewer may
     have decided it meanwhile), with why nothing was done (409)."""
-    from app.activities.views import render_detail
-
     activity = activity_queries.get_visible(session, user, activity_id)
     return render_detail(request, session, user, activity, errors={"state": message}, status_code=409)
 

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlmodel import SQLModel
 
-from app.accounts import access
+from app import access
 from app.accounts.deps import ApiUser, DbSession
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from app.units import queries, services

@@ -1,8 +1,8 @@
 """Changes to units: users may add villages (thôn, tổ dân phố) under a commune."""
 from sqlmodel import Session
 
-from app.accounts import access
-from app.accounts.models import Role, User
+from app import access
+from app.accounts.models import User
 from app.audit.services import record, snapshot
 from app.core.text import search_key
 from app.units.models import Level, Unit, VillageCreate
@@ -11,7 +11,7 @@ from app.units.models import Level, Unit, VillageCreate
 def create_village(session: Session, commune: Unit, data: VillageCreate, *, user: User) -> Unit:
     if commune.level != Level.commune:
         raise access.Forbidden("Chỉ thêm thôn, tổ dân phố vào một xã, phường.")
-    if user.role not in (Role.admin, Role.reviewer, Role.reporter) or not access.can_see_unit(session, user, commune.id):
+    if not access.can_add_village(session, user, commune.id):
         raise access.Forbidden()
     village = Unit(
         code=data.code or "", name=data.name.strip(), short_name=data.name.strip(), level=Level.village,

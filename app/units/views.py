@@ -6,7 +6,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
-from app.accounts import access
+from app import access
 from app.accounts.deps import DbSession, PageUser
 from app.core.templating import render
 from app.units import queries, services
@@ -46,8 +46,7 @@ def unit_page(unit_id: int, request: Request, session: DbSession, user: PageUser
         "successors": queries.successors(session, unit),
         "predecessors": queries.predecessors(session, unit),
         "level_labels": LEVEL_LABELS,
-        "can_add_village": unit.level == "commune" and access.can_see_unit(session, user, unit.id)
-        and user.role != "viewer",
+        "can_add_village": unit.level == "commune" and access.can_add_village(session, user, unit.id),
         "errors": {}, "form": {},
     }
     return render(request, "units/detail.html", context)

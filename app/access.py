@@ -1,17 +1,22 @@
 """Who may see and do what: the one place for Loa's access rules.
 
 Every query of scoped data starts from these functions ("what may this user see"), every write
-asks one of the `can_*` functions. Reads outside the scope answer 404, forbidden writes 403.
+asks one of the `can_*` functions in its service (a page asks them only to decide what it shows).
+Reads outside the scope answer 404, forbidden writes 403. The module sits at the root of app/
+because it reads the tables of every domain; it imports no domain's logic.
 
 A scope is one administrative unit and everything below it. It follows the 2025 reorganisation:
 a current province also covers the legacy units that went into it, and a current commune covers
 its predecessor communes.
 """
-from sqlalchemy import and_, false, or_, select, true
+from sqlalchemy import and_, exists, false, or_, select, true
 from sqlalchemy.sql import ColumnElement, Select
 from sqlmodel import Session
 
-from app.accounts.models import ROLE_RANK, Role, User
+from app.accounts.models import ROLE_RANK, ApiToken, Role, User
+from app.activities.models import Activity
+from app.audit.models import AuditEntry
+from app.plans.models import Plan, Task, TaskUnit
 from app.units.models import Unit, UnitSuccessor
 
 READ_ROLES = {Role.admin, Role.reviewer, Role.reporter, Role.viewer}
@@ -30,9 +35,19 @@ class Forbidden(Exception):
         self.message = message
 
 
+def is_national_admin(user: User) -> bool:
+    """An admin tied to no unit: sees and manages the whole country."""
+    return user.role == Role.admin and user.unit_id is None
+
+
+def national_admin_condition() -> ColumnElement[bool]:
+    """`is_national_admin` as a condition on `User`."""
+    return and_(User.role == Role.admin, User.unit_id.is_(None))
+
+
 def unit_scope_condition(user: User, scope_unit: Unit | None) -> ColumnElement[bool]:
     """A condition on `Unit` true for the units inside the user's scope."""
-    if user.role == Role.admin and user.unit_id is None:
+    if is_national_admin(user):
         return true()
     if scope_unit is None:
         return false()
@@ -78,7 +93,7 @@ def subtree_unit_ids(root: Unit) -> Select:
 
 
 def can_see_unit(session: Session, user: User, unit_id: int) -> bool:
-    if user.role == Role.admin and user.unit_id is None:
+    if is_national_admin(user):
         return session.get(Unit, unit_id) is not None
     if unit_id == user.unit_id:
         return True  # every scope holds its own unit
@@ -96,13 +111,16 @@ def require_visible_unit(session: Session, user: User, unit_id: int) -> Unit:
     return unit
 
 
+def can_add_village(session: Session, user: User, commune_id: int) -> bool:
+    """Thôn and tổ dân phố under a commune: whoever may log work there."""
+    return user.role in LOG_ROLES and can_see_unit(session, user, commune_id)
+
+
 # --- activities -------------------------------------------------------------------------------
 
 def activity_scope_condition(session: Session, user: User):
     """A condition on `Activity` for the entries the user may see."""
-    from app.activities.models import Activity
-
-    if user.role == Role.admin and user.unit_id is None:
+    if is_national_admin(user):
         return true()
     conditions = [Activity.unit_id.in_(visible_unit_ids(session, user))]
     if user.agency_id is not None and user.role != Role.admin:
@@ -158,6 +176,11 @@ def can_review_activity(session: Session, user: User, activity) -> bool:
 
 # --- plans ------------------------------------------------------------------------------------
 
+def can_create_plans(user: User) -> bool:
+    """Admins and reviewers create plans (of the units `can_manage_plans_of` allows)."""
+    return user.role in (Role.admin, Role.reviewer)
+
+
 def can_manage_plans_of(session: Session, user: User, unit_id: int) -> bool:
     """Create or change plans and tasks of a unit: admins, and reviewers of that unit or above."""
     if user.role == Role.admin:
@@ -168,11 +191,7 @@ def can_manage_plans_of(session: Session, user: User, unit_id: int) -> bool:
 def plan_scope_condition(session: Session, user: User) -> ColumnElement[bool]:
     """A condition on `Plan`: its unit is visible, or one of its tasks is assigned to a visible
     unit (a commune officer sees the provincial plan that gives the commune tasks)."""
-    from sqlalchemy import exists
-
-    from app.plans.models import Plan, Task, TaskUnit
-
-    if user.role == Role.admin and user.unit_id is None:
+    if is_national_admin(user):
         return true()
     visible = visible_unit_ids(session, user)
     assigned = exists(select(TaskUnit.task_id).join(Task, Task.id == TaskUnit.task_id)
@@ -204,7 +223,7 @@ def can_read_audit(user: User) -> bool:
 def user_scope_condition(session: Session, actor: User) -> ColumnElement[bool]:
     """A condition on `User` for the accounts the actor may see: admins all, reviewers those of
     their scope (and agency), everyone else only themselves."""
-    if actor.role == Role.admin and actor.unit_id is None:
+    if is_national_admin(actor):
         return true()
     if actor.role in (Role.admin, Role.reviewer):
         conditions = [User.unit_id.in_(visible_unit_ids(session, actor))]
@@ -220,8 +239,6 @@ def can_list_users(actor: User) -> bool:
 
 def token_scope_condition(actor: User):
     """A condition on `ApiToken`: owners see theirs, admins every token."""
-    from app.accounts.models import ApiToken
-
     if actor.role == Role.admin:
         return true()
     return ApiToken.user_id == actor.id
@@ -233,9 +250,7 @@ def audit_scope_condition(session: Session, actor: User):
 
 
 def _audit_units_condition(session: Session, user: User):
-    from app.audit.models import AuditEntry
-
-    if user.role == Role.admin and user.unit_id is None:
+    if is_national_admin(user):
         return true()
     return AuditEntry.unit_id.in_(visible_unit_ids(session, user))
 
@@ -250,8 +265,6 @@ def reviewable_within_scope_condition(session: Session, user: User):
     """What `review_queue_condition` adds to `activity_scope_condition`, for a query that already
     holds the scope (stating the scope twice makes PostgreSQL expect far fewer rows than there
     are, and choose a plan that sorts the whole queue)."""
-    from app.activities.models import Activity
-
     if user.role == Role.admin:
         return true()
     if user.role != Role.reviewer or user.unit_id is None:
