@@ -1,6 +1,8 @@
 """The `loa` command: database, units, demo data, users and the web server."""
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Optional
 
 import typer
@@ -20,12 +22,17 @@ def fail(message: str) -> None:
     raise typer.Exit(1)
 
 
-def _session():
+@contextmanager
+def _session() -> Iterator:
+    """The command's unit of work: committed once when the command has done everything, rolled
+    back entirely when it fails."""
     from sqlmodel import Session
 
     from app.core.db import get_engine
 
-    return Session(get_engine(), expire_on_commit=False)
+    with Session(get_engine(), expire_on_commit=False) as session:
+        yield session
+        session.commit()
 
 
 @db_cli.command("upgrade")

@@ -4,10 +4,11 @@ from datetime import date
 from fastapi import APIRouter, Query
 
 from app.accounts.deps import ApiUser, DbSession
+from app.core.db import UnitOfWork
 from app.dashboards import queries
 from app.dashboards.queries import CompletenessReport, Dashboard, DashboardFilter, ProgressReport
 
-router = APIRouter(prefix="/api/v1", tags=["dashboards"])
+router = APIRouter(prefix="/api/v1", tags=["dashboards"], route_class=UnitOfWork)
 
 
 @router.get("/progress", response_model=ProgressReport)

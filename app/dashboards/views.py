@@ -7,13 +7,14 @@ from fastapi import APIRouter, Request
 from app.accounts.deps import DbSession, PageUser
 from app.activities.types import TYPES
 from app.core.clock import today
+from app.core.db import UnitOfWork
 from app.core.errors import ApiError, field_error
 from app.core.templating import render
 from app.dashboards import charts, periods, queries
 from app.dashboards.queries import CHILD_COLUMNS, DashboardFilter
 from app.plans.models import Task
 
-router = APIRouter(tags=["dashboards"], include_in_schema=False)
+router = APIRouter(tags=["dashboards"], include_in_schema=False, route_class=UnitOfWork)
 
 STATUS_CHOICES = (("", "Đã gửi và đã duyệt"), ("approved", "Đã duyệt"), ("submitted", "Chờ duyệt"),
                   ("returned", "Bị trả lại"), ("draft", "Nháp"))
