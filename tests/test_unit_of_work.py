@@ -33,14 +33,18 @@ def count(session: Session, model, *where) -> int:
     return session.exec(select(func.count()).select_from(model).where(*where)).one()
 
 
-def assert_no_trace_of_the_import(session: Session) -> None:
+def stored_documents() -> set[str]:
+    return {key for key in get_storage().keys() if key.startswith("plans/")}
+
+
+def assert_no_trace_of_the_import(session: Session, documents_before: set[str]) -> None:
     session.expire_all()
     assert count(session, Agency, Agency.name == "Báo Hải Dương") == 0
     assert count(session, Plan) == 0
     assert count(session, Task) == 0
     assert count(session, Target) == 0
     assert count(session, AuditEntry, AuditEntry.entity.in_(("plan", "task", "agency"))) == 0
-    assert [key for key in get_storage().keys() if key.startswith("plans/")] == []
+    assert stored_documents() == documents_before
 
 
 def test_a_plan_import_whose_document_cannot_be_stored_leaves_nothing_behind(app_client, session, monkeypatch):
@@ -53,10 +57,11 @@ def test_a_plan_import_whose_document_cannot_be_stored_leaves_nothing_behind(app
             raise OSError("No space left on device")
 
     monkeypatch.setattr(plan_services, "get_storage", lambda: FullDisk())
+    documents = stored_documents()
     response = app_client.post("/plans/import/save", data=as_data(fields), follow_redirects=False)
 
     assert response.status_code == 500
-    assert_no_trace_of_the_import(session)
+    assert_no_trace_of_the_import(session, documents)
 
 
 def test_a_plan_import_failing_after_its_document_was_stored_leaves_neither_rows_nor_file(app_client, session,
@@ -72,10 +77,11 @@ def test_a_plan_import_failing_after_its_document_was_stored_leaves_neither_rows
         return record(session, **kwargs)
 
     monkeypatch.setattr(plan_services, "record", failing_record)
+    documents = stored_documents()
     response = app_client.post("/plans/import/save", data=as_data(fields), follow_redirects=False)
 
     assert response.status_code == 500
-    assert_no_trace_of_the_import(session)
+    assert_no_trace_of_the_import(session, documents)
 
 
 def test_the_same_import_saves_everything_once_nothing_fails(app_client, session):

@@ -6,6 +6,7 @@ session is committed once by `UnitOfWork`, after the endpoint has answered and b
 is sent, so a commit that fails (a unique violation, a version conflict, a serialization error)
 becomes the error answer; an error answer (4xx, 5xx) or an exception rolls everything back.
 """
+import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
@@ -58,6 +59,7 @@ def build_engine(url: str) -> Engine:
                          max_overflow=settings.db_max_overflow, connect_args=connect_args)
 
 
+log = logging.getLogger("loa.db")
 _SQLITE_WRITER = threading.Lock()
 WRITER_WAIT_SECONDS = 30  # then SQLite's own busy timer takes over
 
@@ -111,7 +113,10 @@ def _transaction_ended(session, transaction) -> None:
     _release_writer(session)
     session.info.pop("on_commit", None)
     for undo in session.info.pop("on_rollback", []):
-        undo()
+        try:
+            undo()
+        except Exception:  # a leftover file is harmless; hiding the error that rolled back is not
+            log.exception("could not undo after a rollback")
 
 
 @lru_cache
