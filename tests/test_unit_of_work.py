@@ -16,8 +16,8 @@ from app.core.db import UnitOfWork, get_session
 from app.core.storage import get_storage
 from app.plans import services as plan_services
 from app.plans.models import Plan, PlanCreate, Target, Task, TaskCreate
-from tests.factories import HAI_DUONG, login, make_user, token
-from tests.test_plan_import import as_data, draft_fields, replace
+from tests.factories import HAI_DUONG, login, make_plan, make_user, token
+from tests.test_plan_import import as_data, draft_fields, form_values, replace, value_of
 
 
 @pytest.fixture
@@ -82,6 +82,25 @@ def test_a_plan_import_failing_after_its_document_was_stored_leaves_neither_rows
 
     assert response.status_code == 500
     assert_no_trace_of_the_import(session, documents)
+
+
+def test_an_import_refused_after_its_new_agency_was_written_shows_the_form_again_and_keeps_nothing(app_client,
+                                                                                                   session):
+    reviewer = make_user(session, "reviewer", HAI_DUONG)
+    make_plan(session, HAI_DUONG, number="12/KH-UBND")  # the number the draft carries is taken
+    csrf = login(app_client, reviewer)
+    fields = replace(draft_fields(app_client, csrf), "task-1-agency_id", "new")
+    documents = stored_documents()
+
+    response = app_client.post("/plans/import/save", data=as_data(fields))
+
+    assert response.status_code == 422
+    assert "Số hiệu 12/KH-UBND đã dùng" in response.text
+    assert value_of(form_values(response.text), "task-1-agency_id") == "new"  # to be created with the plan
+    session.expire_all()
+    assert count(session, Agency, Agency.name == "Báo Hải Dương") == 0
+    assert count(session, AuditEntry, AuditEntry.entity.in_(("plan", "task", "agency"))) == 0
+    assert stored_documents() == documents
 
 
 def test_the_same_import_saves_everything_once_nothing_fails(app_client, session):
