@@ -3,6 +3,8 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
@@ -41,8 +43,13 @@ def fail(message: str) -> None:
     raise typer.Exit(1)
 
 
-def _session():
-    return Session(get_engine(), expire_on_commit=False)
+@contextmanager
+def _session() -> Iterator:
+    """The command's unit of work: committed once when the command has done everything, rolled
+    back entirely when it fails."""
+    with Session(get_engine(), expire_on_commit=False) as session:
+        yield session
+        session.commit()
 
 
 @db_cli.command("upgrade")

@@ -124,7 +124,7 @@ def _load_agencies(session: Session, ctx: DemoContext) -> None:
             name = f"{prefix} {place}"
             session.add(Agency(name=name, short_name=short.replace(" xã", f" {word}"), kind=kind, unit_id=commune.id,
                                valid_from=commune.valid_from, valid_to=commune.valid_to, search_name=search_key(name)))
-    session.commit()
+    session.flush()
 
 
 def _load_users(session: Session, ctx: DemoContext) -> None:

@@ -45,6 +45,7 @@ def database():
     upgrade("head")
     with Session(engine) as session:
         load_units(session)
+        session.commit()
     yield engine
     engine.dispose()
     shutil.rmtree(_tmp, ignore_errors=True)

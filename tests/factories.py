@@ -42,7 +42,9 @@ def make_user(session: Session, role: str = "reporter", unit_id: int | None = No
     data = UserCreate(username=username, role=Role(role), unit_id=unit_id, agency_id=agency_id,
                       full_name=overrides.pop("full_name", f"Cán bộ {role}"), password=overrides.pop("password", PASSWORD),
                       **overrides)
-    return account_services.create_user(session, data, user=None)
+    user = account_services.create_user(session, data, user=None)
+    session.commit()  # the test is the unit of work
+    return user
 
 
 def make_agency(session: Session, unit_id: int, name: str = "Sở Lao động - Thương binh và Xã hội", **overrides) -> Agency:

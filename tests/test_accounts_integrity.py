@@ -151,6 +151,7 @@ def test_a_sign_in_checked_just_before_a_reset_gets_no_session_nor_token(session
         with Session(get_engine(), expire_on_commit=False) as admin:
             target = admin.get(User, p["reporter"].id)
             services.set_password(admin, target, "mat-khau-moi-9", user=admin.get(User, p["admin"].id))
+            admin.commit()  # the test is the unit of work
         with pytest.raises(services.CredentialsChanged):
             services.start_session(browser, by_browser)
         with pytest.raises(services.CredentialsChanged):

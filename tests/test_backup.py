@@ -47,6 +47,7 @@ def _populate(client, session) -> None:
     make_activity(session, current.id, user=reporter, status="submitted")
     plan = make_plan(session, current.parent_id)
     plan_services.attach_document(session, plan, "Kế hoạch số 12.pdf", pdf_scan(2), user=reviewer)
+    session.commit()  # the test is the unit of work
 
 
 def _tables(url: str) -> dict[str, list]:

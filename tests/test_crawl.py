@@ -100,6 +100,7 @@ def _crawl_everyone(session: Session, password: str) -> list[str]:
 
 def test_every_page_and_api_route_opens_for_every_demo_user_on_the_demo_data(session):
     load_demo(session)
+    session.commit()  # the test is the unit of work
     problems = _crawl_everyone(session, get_settings().demo_password)
     assert not problems, "\n".join(problems[:40])
 
@@ -216,6 +217,7 @@ def _generated_data(session: Session) -> None:
     ctx = load_demo(session)
     generate.generate_activities(session, 1500, seed=14)
     _every_type_and_status(session, ctx)
+    session.commit()  # the test is the unit of work
     with TestClient(create_app()) as client:
         _audit_of_every_kind(client, ctx, get_settings().demo_password)
     assert session.execute(select(func.count()).select_from(ActivityTask)).scalar_one() > 0

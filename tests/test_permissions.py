@@ -138,6 +138,7 @@ def build_scope(session, name: str, commune_id: int, province_id: int, marker: s
     p["viewer"] = _user(session, "viewer", commune_id, f"viewer.{name}", "Người xem")
     victim = _user(session, "reporter", commune_id, f"victim.{name}", f"Nạn nhân {marker}")
     _, api_token = account_services.issue_token(session, victim, f"token {marker}")
+    session.commit()  # the test is the unit of work
     agency = make_agency(session, province_id, name=f"Cơ quan {name}")
     plan = make_plan(session, commune_id, title=f"Kế hoạch {marker}", document_name=f"{marker}.txt",
                      document_path=_plan_document(marker))
@@ -211,8 +212,10 @@ def _as(client, session, user: User | None, api: bool) -> dict:
         return {}
     if api:
         raw, _ = account_services.issue_token(session, user, "suite")
+        session.commit()  # the test is the unit of work
         return {"Authorization": f"Bearer {raw}"}
     cookie, auth = account_services.start_session(session, user)
+    session.commit()
     client.cookies.set("loa_session", cookie)
     return {"X-CSRF-Token": auth.csrf_token}
 

@@ -44,6 +44,7 @@ def _attach_photo(session, activity, user):
         image.paste((230, 200, 40), (x, 300, x + 30, 600))
     image.save(buffer, "JPEG")
     services.add_evidence(session, activity, evidence.prepare(buffer.getvalue(), "buoi-phat-thanh.jpg"), user=user)
+    session.commit()  # the test is the unit of work
 
 
 @pytest.mark.browser

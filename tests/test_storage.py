@@ -185,6 +185,7 @@ def test_a_plan_document_is_kept_in_the_bucket_and_downloaded(client, session, s
     reviewer = make_user(session, "reviewer", current.parent_id, username="ke_hoach_s3")
     plan = make_plan(session, current.parent_id)
     plan_services.attach_document(session, plan, "Kế hoạch 12.docx", b"PK\x03\x04 noi dung", user=reviewer)
+    session.commit()  # the test is the unit of work
     assert plan.document_path.startswith(f"plans/{plan.id}/")
     assert plan.document_path in _bucket_keys(s3_settings.s3_endpoint_url, s3_settings.s3_prefix)
     login(client, reviewer)

@@ -8,11 +8,12 @@ from app import access
 from app.accounts import queries, services
 from app.accounts.deps import ApiUser, DbSession
 from app.accounts.models import ApiTokenPublic, Role, UserCreate, UserPublic, UserUpdate
+from app.core.db import UnitOfWork
 from app.core.errors import ApiError, field_error, stale_error
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from app.core.versions import StaleVersion
 
-router = APIRouter(prefix="/api/v1", tags=["users"])
+router = APIRouter(prefix="/api/v1", tags=["users"], route_class=UnitOfWork)
 
 
 def _input_error(exc: services.UserInputError) -> ApiError:

@@ -12,13 +12,14 @@ from app.accounts.deps import DbSession, PageUser
 from app.accounts.models import ROLE_LABELS, ROLE_RANK, Role, User, UserCreate, UserUpdate
 from app.accounts.views import _safe_next
 from app.core.clock import utcnow
+from app.core.db import UnitOfWork
 from app.core.templating import render, templates
 from app.core.versions import STALE_MESSAGE, StaleVersion
 from app.audit.formatting import format_time
 
 templates.env.filters["vntime"] = format_time
 
-router = APIRouter(tags=["pages"], include_in_schema=False)
+router = APIRouter(tags=["pages"], include_in_schema=False, route_class=UnitOfWork)
 
 FIELD_MESSAGES = {
     "username": "Tên đăng nhập 3–64 ký tự, chỉ gồm chữ không dấu, số và . _ -",

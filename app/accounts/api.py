@@ -8,9 +8,10 @@ from sqlmodel import SQLModel
 from app.accounts import services
 from app.accounts.deps import ApiUser, DbSession, client_address
 from app.accounts.models import UserPublic
+from app.core.db import UnitOfWork
 from app.core.errors import ApiError
 
-router = APIRouter(prefix="/api/v1", tags=["auth"])
+router = APIRouter(prefix="/api/v1", tags=["auth"], route_class=UnitOfWork)
 
 
 class TokenResponse(SQLModel):

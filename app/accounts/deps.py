@@ -20,7 +20,7 @@ from app.accounts.models import ApiToken, AuthSession, User
 from app.accounts.security import token_hash
 from app.core.clock import utcnow
 from app.core.config import get_settings
-from app.core.db import get_engine, get_session
+from app.core.db import finish, get_engine, get_session
 from app.core.errors import ApiError, LoginRequired
 
 SESSION_COOKIE = "loa_session"
@@ -58,7 +58,7 @@ def _user_from_token(session: Session, token: str) -> User | None:
         return None
     if last_used_at is None or now - last_used_at > timedelta(minutes=5):
         session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
-        session.commit()
+        session.commit()  # its own short transaction, before the request writes: kept even if the request fails
     return user
 
 
@@ -77,7 +77,7 @@ def session_from_cookie(session: Session, request: Request) -> AuthSession | Non
     if now - auth.last_seen_at > timedelta(minutes=1):
         auth.last_seen_at = now
         session.add(auth)
-        session.commit()
+        session.commit()  # its own short transaction, before the request writes: kept even if the request fails
     return auth
 
 
@@ -171,7 +171,8 @@ def _busy_write_threads() -> anyio.CapacityLimiter:
 
 async def run_as_user(request: Request, work: Callable[[Session, User], T], *, page: bool = False) -> T:
     """Identifies the caller and runs `work(session, user)` in a single trip to the thread pool,
-    on a session of its own that is closed before the trip ends.
+    on a session of its own that is closed before the trip ends: its unit of work, committed
+    there unless `work` answers an error (see `app.core.db.finish`).
 
     For the busiest writes (logging an activity, by API or by form): `DbSession` + `ApiUser` cost
     one trip to identify and another to run the endpoint, and the connection is held in between.
@@ -187,5 +188,7 @@ async def run_as_user(request: Request, work: Callable[[Session, User], T], *, p
                 _check_csrf(request, auth, sent)
                 request.state.auth_session = auth
             request.state.user = user
-            return work(session, _signed_in(user, page=page))
+            result = work(session, _signed_in(user, page=page))
+            finish(session, getattr(result, "status_code", 200))
+            return result
     return await anyio.to_thread.run_sync(job, limiter=_busy_write_threads())

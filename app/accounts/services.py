@@ -1,4 +1,5 @@
-"""Every change to users, sessions and tokens. Each function checks, audits and commits once."""
+"""Every change to users, sessions and tokens. Each function checks and audits; the unit of work commits
+(app/core/db.py)."""
 import logging
 import re
 import secrets
@@ -59,7 +60,6 @@ def authenticate(session: Session, username: str, password: str, *, address: str
         log.warning("login failed", extra={"username": username, "known_user": user is not None})
         return None
     throttle.give_back(session, slots)
-    session.commit()
     return user
 
 
@@ -86,7 +86,6 @@ def start_session(session: Session, user: User) -> tuple[str, AuthSession]:
     record(session, user=user, entity="session", entity_id=user.id, action="login", unit_id=user.unit_id)
     session.flush()
     _check_credentials_unchanged(session, user)
-    session.commit()
     return cookie, auth
 
 
@@ -94,7 +93,6 @@ def end_session(session: Session, auth: AuthSession, *, user: User) -> None:
     auth.ended_at = utcnow()
     session.add(auth)
     record(session, user=user, entity="session", entity_id=user.id, action="logout", unit_id=user.unit_id)
-    session.commit()
 
 
 def issue_token(session: Session, user: User, name: str = "", request_id: str | None = None
@@ -118,7 +116,6 @@ def issue_token(session: Session, user: User, name: str = "", request_id: str | 
     record(session, user=user, entity="api_token", entity_id=row.id, action="create",
            after={"name": row.name, "prefix": row.prefix}, unit_id=user.unit_id)
     _check_credentials_unchanged(session, user)
-    session.commit()
     return raw, row
 
 
@@ -135,7 +132,6 @@ def revoke_token(session: Session, token: ApiToken, *, user: User) -> ApiToken:
         session.add(token)
         record(session, user=user, entity="api_token", entity_id=token.id, action="revoke",
                after={"revoked_at": token.revoked_at.isoformat()}, unit_id=user.unit_id)
-        session.commit()
     return token
 
 
@@ -168,7 +164,6 @@ def create_user(session: Session, data: UserCreate, *, user: User | None) -> Use
     session.flush()
     record(session, user=user, entity="user", entity_id=new.id, action="create", after=snapshot(new),
            unit_id=new.unit_id)
-    session.commit()
     return new
 
 
@@ -243,7 +238,6 @@ def update_user(session: Session, target: User, data: UserUpdate, *, user: User)
             after.update(_end_credentials(session, target))
         record(session, user=user, entity="user", entity_id=target.id, action="update", before=before,
                after=after, unit_id=target.unit_id)
-        session.commit()
     return target
 
 
@@ -269,7 +263,6 @@ def deactivate_user(session: Session, target: User, *, user: User) -> User:
     after = snapshot(target) | _end_credentials(session, target)
     record(session, user=user, entity="user", entity_id=target.id, action="deactivate", before=before,
            after=after, unit_id=target.unit_id)
-    session.commit()
     return target
 
 
@@ -289,5 +282,5 @@ def set_password(session: Session, target: User, password: str, *, user: User | 
     throttle.forget_user(session, target.username)
     record(session, user=user, entity="user", entity_id=target.id, action="set_password",
            after={"password_changed": True, **ended}, unit_id=target.unit_id)
-    session.commit()
+    session.flush()
     return target

@@ -119,6 +119,8 @@ def take_slots(session: Session, username: str, address: str | None) -> list[Slo
             slots.append(Slot(limit, key, window_start))
             if attempts > limit.attempts:
                 full.append((window_start + limit.window - now, limit))
+        # Their own short transaction, committed before the password is checked: a refused or
+        # failed sign-in (whose unit of work is rolled back) still counts.
         if full:
             session.rollback()
         else:
@@ -131,7 +133,8 @@ def take_slots(session: Session, username: str, address: str | None) -> list[Slo
 
 def give_back(session: Session, slots: list[Slot]) -> None:
     """After a successful sign-in: its slots are returned and the username-and-address counter
-    starts again. Counters whose window is over are deleted. The caller commits."""
+    starts again. Counters whose window is over are deleted. Committed at once, like `take_slots`:
+    the shared counters are never held locked while the sign-in goes on."""
     table = LoginThrottle.__table__
     for slot in slots:
         if slot.limit is USER_AT_ADDRESS:
@@ -140,9 +143,10 @@ def give_back(session: Session, slots: list[Slot]) -> None:
             session.execute(update(table).where(table.c.key == slot.key, table.c.window_start == slot.window_start,
                                                 table.c.attempts > 0).values(attempts=table.c.attempts - 1))
     session.execute(delete(table).where(table.c.window_start < utcnow() - LONGEST_WINDOW))
+    session.commit()
 
 
 def forget_user(session: Session, username: str) -> None:
-    """Clears every counter of a username (after its password was reset). The caller commits."""
+    """Clears every counter of a username (after its password was reset), with the reset."""
     table = LoginThrottle.__table__
     session.execute(delete(table).where(table.c.username == counter_name(username)))

@@ -8,9 +8,10 @@ from fastapi.responses import RedirectResponse
 from app.accounts import services
 from app.accounts.deps import SESSION_COOKIE, DbSession, OptionalUser, PageUser, client_address
 from app.core.config import get_settings
+from app.core.db import UnitOfWork
 from app.core.templating import render
 
-router = APIRouter(tags=["pages"], include_in_schema=False)
+router = APIRouter(tags=["pages"], include_in_schema=False, route_class=UnitOfWork)
 
 
 def _safe_next(target: str | None) -> str:

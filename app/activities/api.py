@@ -16,12 +16,12 @@ from app.activities import queries, services
 from app.activities.evidence import MAX_BYTES
 from app.activities.models import Activity, ActivityCreate, ActivityPublic, ActivityUpdate, DeletedActivity
 from app.activities.queries import ActivityFilter, activity_cursor, activity_query, after_cursor, decode_activity_cursor
-from app.core.db import get_engine
+from app.core.db import UnitOfWork, finish, get_engine
 from app.core.errors import ApiError, api_body, field_error
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, fetch_page
 from app.core.uploads import MAX_FILES, TOO_MANY_MESSAGE
 
-router = APIRouter(prefix="/api/v1/activities", tags=["activities"])
+router = APIRouter(prefix="/api/v1/activities", tags=["activities"], route_class=UnitOfWork)
 
 
 def _schema(model) -> dict:
@@ -213,5 +213,7 @@ def _store_evidence(activity_id: uuid.UUID, files: list[tuple[bytes, str]], user
             for file in prepared:
                 created = services.add_evidence(session, activity, file, user=user)[1] or created
             return activity_response(session, activity, 201 if created else 200)
-        return _answer(session, action)
+        response = _answer(session, action)
+        finish(session, response.status_code)
+        return response
 

@@ -142,14 +142,14 @@ def make_row(rng: random.Random, unit_id: int, day: date, *, kind: str | None = 
 
 
 def insert_rows(session: Session, rows: Iterable[dict]) -> int:
-    """Inserts rows in batches: COPY on PostgreSQL, executemany elsewhere. Commits each batch."""
+    """Inserts rows in batches (COPY on PostgreSQL, executemany elsewhere) into the caller's
+    transaction: the batches bound the memory, the command that loads commits once."""
     count = 0
     for batch in _batches(rows, BATCH):
         if session.get_bind().dialect.name == "postgresql":
             _copy(session, batch)
         else:
             session.execute(insert(Activity.__table__), batch)
-        session.commit()
         count += len(batch)
     return count
 
@@ -209,24 +209,20 @@ def generate_activities(session: Session, n: int, *, seed: int = 2025, start: da
 
 @contextmanager
 def _indexes_rebuilt_after(session: Session):
-    """Large loads go faster into a table whose secondary indexes are built once at the end."""
+    """Large loads go faster into a table whose secondary indexes are built once at the end. All
+    in the caller's transaction (DDL is transactional on SQLite and PostgreSQL): a failed load
+    rolls back to the table and indexes as they were."""
     indexes = list(Activity.__table__.indexes)
     for index in indexes:
         index.drop(session.connection(), checkfirst=True)
-    session.commit()
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET synchronous_commit TO OFF"))
-    try:
-        yield
-    finally:
-        session.rollback()
-        for index in indexes:
-            index.create(session.connection(), checkfirst=True)
-        session.commit()
+        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+    yield
+    for index in indexes:
+        index.create(session.connection(), checkfirst=True)
 
 
 def link_tasks(session: Session, links: list[tuple[uuid.UUID, int]]) -> None:
     if links:
         session.execute(insert(ActivityTask.__table__), [{"activity_id": a, "task_id": t} for a, t in links])
-        session.commit()
 

@@ -1,7 +1,7 @@
 """Changes to activities: log, edit, submit, delete, attach evidence, and bulk import.
 
 Every function takes the acting user, checks access, validates the rules of the domain, writes
-the audit trail and commits once. Validation errors are a list of
+the audit trail; the unit of work commits (app/core/db.py). Validation errors are a list of
 {"path": <field name>, "code": ..., "message": <Vietnamese>} shared by the HTML form and the API.
 """
 import logging
@@ -31,7 +31,7 @@ from app.agencies.models import Agency
 from app.audit.services import audit_row, record, record_many, snapshot
 from app.core import metrics
 from app.core.clock import today, utcnow
-from app.core.db import write_lock
+from app.core.db import on_commit, on_rollback, write_lock
 from app.core.errors import errors_from_pydantic, field_error
 from app.core.text import clean_text
 from app.core.versions import StaleVersion, stale_is_conflict
@@ -315,7 +315,6 @@ def create_activity(session: Session, data: ActivityCreate, *, user: User) -> tu
     try:
         with write_lock(session):
             _insert(session, [row], {row["id"]: data.task_ids}, user=user)
-            session.commit()
         metrics.ACTIVITIES_LOGGED.inc()
     except IntegrityError:
         # The id is taken: a retry of a stored entry (perhaps racing its twin), or someone else's id.
@@ -380,7 +379,6 @@ def bulk_create(session: Session, rows: list[Any], *, user: User, dry_run: bool 
     if new_rows and not dry_run:
         with write_lock(session):
             _insert(session, new_rows, task_ids, user=user)
-            session.commit()
         metrics.ACTIVITIES_LOGGED.inc(len(new_rows))
     log.info("bulk import", extra={"rows": len(rows), "rows_created": 0 if dry_run else len(new_rows), "dry_run": dry_run,
                                    "rows_refused": sum(1 for r in results if r["status"] == "error"), "user_id": user.id})
@@ -444,7 +442,6 @@ def update_activity(session: Session, activity: Activity, data: ActivityUpdate, 
                 session.add(ActivityTask(activity_id=activity.id, task_id=task_id))
         record(session, user=user, entity="activity", entity_id=activity.id, action="update", before=before,
                after=snapshot(activity), unit_id=activity.unit_id)
-        session.commit()
     return activity
 
 
@@ -467,7 +464,7 @@ def submit_activity(session: Session, activity: Activity, *, user: User, version
         _touch(activity, user)
         record(session, user=user, entity="activity", entity_id=activity.id, action="submit", before=before,
                after=snapshot(activity), unit_id=activity.unit_id)
-        session.commit()
+        session.flush()
     return activity
 
 
@@ -483,8 +480,8 @@ def delete_activity(session: Session, activity: Activity, *, user: User) -> None
         session.execute(delete(Evidence).where(Evidence.activity_id == activity.id))
         session.execute(delete(ActivityTask).where(ActivityTask.activity_id == activity.id))
         session.delete(activity)
-        session.commit()
-    evidence_files.remove(files)
+        session.flush()
+    on_commit(session, lambda: evidence_files.remove(files))
 
 
 # --- evidence --------------------------------------------------------------------------------
@@ -500,6 +497,7 @@ def add_evidence(session: Session, activity: Activity, file: evidence_files.Prep
     if existing is not None:
         return existing, False
     stored = evidence_files.store(activity.id, file)
+    on_rollback(session, lambda: evidence_files.remove([stored]))
     evidence = Evidence(id=stored.id, activity_id=activity.id, kind=file.kind, filename=file.filename,
                         content_type=file.content_type, size_bytes=len(file.data), width=file.width,
                         height=file.height, captured_at=file.captured_at, path=stored.path,
@@ -512,7 +510,6 @@ def add_evidence(session: Session, activity: Activity, file: evidence_files.Prep
     set_committed_value(activity, "updated_at", now)
     record(session, user=user, entity="evidence", entity_id=evidence.id, action="create",
            after=snapshot(evidence), unit_id=activity.unit_id, note=str(activity.id))
-    session.commit()
     return evidence, True
 
 

@@ -24,6 +24,7 @@ from app.activities import evidence as evidence_files
 from app.activities import queries, services
 from app.activities.api import conflict_response, invalid_response
 from app.activities.evidence import MAX_BYTES
+from app.core.db import UnitOfWork
 from app.core.storage import get_storage
 from app.activities.models import Activity, ActivityCounts, ActivityStatus, Evidence
 from app.activities.queries import ActivityFilter, activity_cursor, activity_query, after_cursor, decode_activity_cursor, list_order
@@ -40,7 +41,7 @@ from app.plans.models import Plan, Task
 from app.units import queries as unit_queries
 from app.units.models import CURRENT_START, Unit
 
-router = APIRouter(tags=["pages"], include_in_schema=False)
+router = APIRouter(tags=["pages"], include_in_schema=False, route_class=UnitOfWork)
 
 INT_FIELDS = tuple(ActivityCounts.model_fields)
 LIST_TYPES = ("topics", "audiences")

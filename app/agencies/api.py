@@ -7,10 +7,11 @@ from fastapi import APIRouter, Query
 from app.accounts.deps import ApiUser, DbSession
 from app.agencies import queries, services
 from app.agencies.models import AgencyCreate, AgencyPublic
+from app.core.db import UnitOfWork
 from app.core.errors import ApiError, field_error
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 
-router = APIRouter(prefix="/api/v1/agencies", tags=["agencies"])
+router = APIRouter(prefix="/api/v1/agencies", tags=["agencies"], route_class=UnitOfWork)
 
 
 @router.get("", response_model=Page[AgencyPublic])

@@ -36,5 +36,4 @@ def create_agency(session: Session, data: AgencyCreate, *, user: User) -> Agency
     session.flush()
     record(session, user=user, entity="agency", entity_id=agency.id, action="create", after=snapshot(agency),
            unit_id=agency.unit_id)
-    session.commit()
     return agency

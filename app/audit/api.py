@@ -7,10 +7,11 @@ from fastapi import APIRouter, Query
 from app.accounts.deps import ApiUser, DbSession
 from app.audit import queries
 from app.audit.models import AuditEntryPublic
+from app.core.db import UnitOfWork
 from app.core.errors import ApiError, field_error
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 
-router = APIRouter(prefix="/api/v1", tags=["audit"])
+router = APIRouter(prefix="/api/v1", tags=["audit"], route_class=UnitOfWork)
 
 
 @router.get("/audit", response_model=Page[AuditEntryPublic])

@@ -10,9 +10,10 @@ from app.accounts import queries as account_queries
 from app.accounts.deps import DbSession, PageUser
 from app.agencies.models import Agency
 from app.audit import formatting, queries
+from app.core.db import UnitOfWork
 from app.core.templating import render, templates
 
-router = APIRouter(tags=["pages"], include_in_schema=False)
+router = APIRouter(tags=["pages"], include_in_schema=False, route_class=UnitOfWork)
 templates.env.filters["vntime"] = formatting.format_time
 
 

@@ -1,9 +1,20 @@
-"""Database engine and sessions. The same code runs on SQLite (default) and PostgreSQL."""
+"""Database engine, sessions and the unit of work. The same code runs on SQLite (default) and PostgreSQL.
+
+One unit of work per request (and per CLI command): services take the session, write, record the
+audit and flush when they need ids or must surface a conflict, but never commit. A request's
+session is committed once by `UnitOfWork`, after the endpoint has answered and before the answer
+is sent, so a commit that fails (a unique violation, a version conflict, a serialization error)
+becomes the error answer; an error answer (4xx, 5xx) or an exception rolls everything back.
+"""
+import logging
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import Any
 
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
@@ -48,20 +59,64 @@ def build_engine(url: str) -> Engine:
                          max_overflow=settings.db_max_overflow, connect_args=connect_args)
 
 
+log = logging.getLogger("loa.db")
 _SQLITE_WRITER = threading.Lock()
+WRITER_WAIT_SECONDS = 30  # then SQLite's own busy timer takes over
 
 
 @contextmanager
 def write_lock(session: Session) -> Iterator[None]:
-    """Wrap a busy write (its inserts and commit) so that on SQLite, which takes one writer at a
-    time, this process's threads queue on a lock and are woken the moment it is free, instead of
-    sleeping on SQLite's busy timer (which lets some requests lose again and again). Nothing
-    on PostgreSQL."""
-    if session.get_bind().dialect.name != "sqlite":
+    """Wrap a busy write so that on SQLite, which takes one writer at a time, this process's
+    threads queue on a lock and are woken the moment it is free, instead of sleeping on SQLite's
+    busy timer (which lets some requests lose again and again). Like SQLite's own lock, it is held
+    until the session's transaction ends (the unit of work's commit or rollback). Nothing on
+    PostgreSQL."""
+    if session.get_bind().dialect.name != "sqlite" or session.info.get("holds_writer"):
         yield
         return
-    with _SQLITE_WRITER:
+    session.info["holds_writer"] = _SQLITE_WRITER.acquire(timeout=WRITER_WAIT_SECONDS)
+    try:
         yield
+    finally:
+        if not session.in_transaction():
+            _release_writer(session)
+
+
+def _release_writer(session: Session) -> None:
+    if session.info.pop("holds_writer", False):
+        _SQLITE_WRITER.release()
+
+
+def on_rollback(session: Session, undo: Callable[[], Any]) -> None:
+    """Runs `undo` when the session's transaction ends without a commit (e.g. removes a file that
+    was stored for a row the unit of work then rolled back)."""
+    session.info.setdefault("on_rollback", []).append(undo)
+
+
+def on_commit(session: Session, then: Callable[[], Any]) -> None:
+    """Runs `then` once the session's transaction is committed (e.g. removes the files of a
+    deleted row, which a rollback must still find)."""
+    session.info.setdefault("on_commit", []).append(then)
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session) -> None:
+    session.info.pop("on_rollback", None)
+    for then in session.info.pop("on_commit", []):
+        then()
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _transaction_ended(session, transaction) -> None:
+    if transaction.parent is not None:
+        return
+    _release_writer(session)
+    session.info.pop("on_commit", None)
+    for undo in session.info.pop("on_rollback", []):
+        try:
+            undo()
+        except Exception:  # a leftover file is harmless; hiding the error that rolled back is not
+            log.exception("could not undo after a rollback")
 
 
 @lru_cache
@@ -74,10 +129,12 @@ def get_engine() -> Engine:
     return engine
 
 
-async def get_session() -> AsyncIterator[Session]:
-    """One session per request. Opening it does no I/O; closing it gives a connection back to the
-    pool (a rollback) only when a transaction is still open, and only then leaves the event loop."""
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One session per request, committed by `UnitOfWork`. Opening it does no I/O; closing it gives
+    a connection back to the pool (a rollback of whatever was not committed) only when a
+    transaction is still open, and only then leaves the event loop."""
     session = Session(get_engine(), expire_on_commit=False)
+    request.state.db_session = session
     try:
         yield session
     finally:
@@ -85,3 +142,36 @@ async def get_session() -> AsyncIterator[Session]:
             await run_in_threadpool(session.close)
         else:
             session.close()
+
+
+def finish(session: Session, status_code: int) -> None:
+    """Ends a unit of work: commits what a successful answer (below 400) reports, rolls back
+    everything behind an error answer. A failing commit is rolled back and raised."""
+    if not session.in_transaction():
+        return
+    if status_code >= 400:
+        session.rollback()
+        return
+    try:
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+class UnitOfWork(APIRoute):
+    """The route class of every router: the request's session (`get_session`) is committed once,
+    after the endpoint has built its answer and before a byte of it is sent. Streaming answers
+    read with sessions of their own, so no write transaction stays open while they are sent."""
+
+    def get_route_handler(self) -> Callable[[Request], Any]:
+        handler = super().get_route_handler()
+
+        async def run(request: Request) -> Response:
+            response = await handler(request)
+            session = getattr(request.state, "db_session", None)
+            if session is not None and session.in_transaction():
+                await run_in_threadpool(finish, session, response.status_code)
+            return response
+
+        return run

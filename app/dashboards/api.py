@@ -4,13 +4,14 @@ from datetime import date
 from fastapi import APIRouter, Query
 
 from app.accounts.deps import ApiUser, DbSession
+from app.core.db import UnitOfWork
 from app.dashboards import queries
 from app.dashboards.queries import Dashboard, DashboardFilter
 from app.progress import completeness as completeness_queries
 from app.progress import progress as progress_queries
 from app.progress.schemas import CompletenessReport, ProgressReport
 
-router = APIRouter(prefix="/api/v1", tags=["dashboards"])
+router = APIRouter(prefix="/api/v1", tags=["dashboards"], route_class=UnitOfWork)
 
 
 @router.get("/progress", response_model=ProgressReport)

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from app.accounts.deps import DbSession, PageUser
 from app.activities.types import TYPES
 from app.core.clock import today
+from app.core.db import UnitOfWork
 from app.core.errors import ApiError, field_error
 from app.core.templating import render
 from app.dashboards import charts, queries
@@ -18,7 +19,7 @@ from app.progress import periods
 from app.progress import progress as progress_queries
 from app.progress.selection import root_unit
 
-router = APIRouter(tags=["dashboards"], include_in_schema=False)
+router = APIRouter(tags=["dashboards"], include_in_schema=False, route_class=UnitOfWork)
 
 STATUS_CHOICES = (("", "Đã gửi và đã duyệt"), ("approved", "Đã duyệt"), ("submitted", "Chờ duyệt"),
                   ("returned", "Bị trả lại"), ("draft", "Nháp"))

@@ -10,12 +10,13 @@ from fastapi.responses import JSONResponse, Response
 
 from app.accounts.deps import DbSession, OptionalUser, PageUser
 from app.activities.types import QUICK_TYPES, STATUS_LABELS, TYPES
+from app.core.db import UnitOfWork
 from app.core.errors import api_body
 from app.core.static import STATIC_DIR, static_url
 from app.core.templating import render
 from app.offline.queries import bootstrap, own_activities
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWork)
 
 THEME = "#0b6e4f"
 HOME = "/activities/home"

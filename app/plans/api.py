@@ -6,13 +6,14 @@ from fastapi import APIRouter, Query, Response
 from sqlmodel import SQLModel
 
 from app.accounts.deps import ApiUser, DbSession
+from app.core.db import UnitOfWork
 from app.core.errors import ApiError, field_error, stale_error
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from app.core.versions import StaleVersion
 from app.plans import queries, services
 from app.plans.models import Plan, PlanCreate, PlanPublic, PlanStatus, PlanUpdate, TaskCreate, TaskPublic, TaskUpdate
 
-router = APIRouter(prefix="/api/v1", tags=["plans"])
+router = APIRouter(prefix="/api/v1", tags=["plans"], route_class=UnitOfWork)
 
 
 class CascadeRequest(SQLModel):

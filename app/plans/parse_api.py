@@ -3,10 +3,11 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from app.accounts.deps import ApiUser
+from app.core.db import UnitOfWork
 from app.core.errors import ApiError, field_error
 from app.plans.parser import MAX_TEXT_BYTES, PlanDraft, parse_plan_text
 
-router = APIRouter(prefix="/api/v1/plans", tags=["plans"])
+router = APIRouter(prefix="/api/v1/plans", tags=["plans"], route_class=UnitOfWork)
 
 
 class ParseRequest(BaseModel):

@@ -3,6 +3,7 @@
 The form keeps every value as typed (strings) so a refused save shows exactly what was sent.
 """
 import base64
+import copy
 import logging
 import re
 from datetime import date
@@ -21,6 +22,7 @@ from app.activities.types import TYPES
 from app.agencies import queries as agency_queries
 from app.agencies import services as agency_services
 from app.agencies.models import Agency, AgencyCreate, AgencyKind
+from app.core.db import UnitOfWork
 from app.core.forms import Form
 from app.core.templating import render
 from app.core.text import clean_text, search_key
@@ -31,7 +33,7 @@ from app.plans.models import (
 from app.plans.parser import GROUP, MAX_TEXT_BYTES, docx_to_text, parse_plan_text
 from app.units.models import Level, Unit
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWork)
 log = logging.getLogger("loa.plans")
 
 MAX_UPLOAD_BYTES = 5_000_000
@@ -568,9 +570,10 @@ def _agency_id(session: Session, user: User, unit_id: int, choice: str, name: st
 
 
 def save(session: Session, user: User, form: dict):
-    """Creates the agencies the reviewer asked for, then the plan with its tasks in one transaction.
-
-    New agencies are written into the form, so a refused plan does not create them twice."""
+    """Creates the agencies the reviewer asked for, then the plan with its tasks and its document,
+    all in the request's one unit of work: a refused plan leaves no agency behind, and the form
+    shown again is the one posted (a copy takes the new agencies' ids)."""
+    form = copy.deepcopy(form)
     unit_id = int(form["unit_id"])
     created: dict[str, int] = {}
     issuer_id = _agency_id(session, user, unit_id, form["agency_id"], form["issuer"], created)
@@ -644,4 +647,4 @@ def _attach(session: Session, user: User, plan, form: dict) -> None:
     try:
         plan_services.attach_document(session, plan, name or "ke-hoach.txt", content, user=user)
     except plan_services.PlanInputError:
-        session.rollback()
+        pass  # refused before anything was written: the plan is saved without its document

@@ -1,5 +1,5 @@
 """Every change to plans and tasks. Each function checks access, validates with messages meant
-for the field concerned, writes the audit trail and commits once."""
+for the field concerned and writes the audit trail; the unit of work commits (app/core/db.py)."""
 import mimetypes
 import re
 from pathlib import Path
@@ -14,6 +14,7 @@ from app.activities.types import TYPES
 from app.agencies.models import Agency
 from app.audit.services import record, snapshot
 from app.core.clock import utcnow
+from app.core.db import on_rollback
 from app.core.storage import get_storage
 from app.core.text import clean_text
 from app.core.versions import require_version, stale_is_conflict
@@ -214,7 +215,6 @@ def create_plan(session: Session, data: PlanCreate, *, user: User) -> Plan:
         if task.position is None:
             task = task.model_copy(update={"position": position})
         _insert_task(session, plan, task, user=user)
-    session.commit()
     return plan
 
 
@@ -255,7 +255,6 @@ def update_plan(session: Session, plan: Plan, data: PlanUpdate, *, user: User) -
                     _write_assignment(session, plan, task, Assignment(**task.assignment))
         record(session, user=user, entity="plan", entity_id=plan.id, action="update", before=before,
                after=snapshot(plan), unit_id=plan.unit_id)
-        session.commit()
     return plan
 
 
@@ -287,7 +286,7 @@ def delete_plan(session: Session, plan: Plan, *, user: User) -> None:
     record(session, user=user, entity="plan", entity_id=plan.id, action="delete", before=before,
            unit_id=plan.unit_id)
     session.delete(plan)
-    session.commit()
+    session.flush()
 
 
 def attach_document(session: Session, plan: Plan, filename: str, content: bytes, *, user: User) -> Plan:
@@ -302,7 +301,9 @@ def attach_document(session: Session, plan: Plan, filename: str, content: bytes,
     if not content or len(content) > MAX_DOCUMENT_BYTES:
         raise PlanInputError({"document": "Tệp rỗng hoặc lớn hơn 20 MB."})
     key = f"plans/{plan.id}/{utcnow():%Y%m%d%H%M%S}{suffix}"
-    get_storage().save(key, content, mimetypes.guess_type(name)[0] or "application/octet-stream")
+    storage = get_storage()
+    storage.save(key, content, mimetypes.guess_type(name)[0] or "application/octet-stream")
+    on_rollback(session, lambda: storage.delete(key))
     before = snapshot(plan)
     plan.document_name = clean_text(name).strip()[:255] or suffix
     plan.document_path = key
@@ -310,7 +311,6 @@ def attach_document(session: Session, plan: Plan, filename: str, content: bytes,
     session.add(plan)
     record(session, user=user, entity="plan", entity_id=plan.id, action="attach_document", before=before,
            after=snapshot(plan), unit_id=plan.unit_id)
-    session.commit()
     return plan
 
 
@@ -321,9 +321,7 @@ def create_task(session: Session, plan: Plan, data: TaskCreate, *, user: User) -
     errors: dict[str, str] = {}
     _check_task(session, session.get(Unit, plan.unit_id), data, "", errors)
     _raise_if(errors)
-    task = _insert_task(session, plan, data, user=user)
-    session.commit()
-    return task
+    return _insert_task(session, plan, data, user=user)
 
 
 def update_task(session: Session, task: Task, data: TaskUpdate, *, user: User) -> Task:
@@ -359,7 +357,6 @@ def update_task(session: Session, task: Task, data: TaskUpdate, *, user: User) -
             _write_targets(session, task, data.targets or [])
         record(session, user=user, entity="task", entity_id=task.id, action="update", before=before,
                after=snapshot(task), unit_id=plan.unit_id)
-        session.commit()
     return task
 
 
@@ -371,7 +368,6 @@ def delete_task(session: Session, task: Task, *, user: User) -> None:
     _delete_tasks(session, [task.id])
     record(session, user=user, entity="task", entity_id=task.id, action="delete", before=before,
            unit_id=plan.unit_id)
-    session.commit()
 
 
 # --- cascade -------------------------------------------------------------------------------------
@@ -415,7 +411,6 @@ def cascade_plan(session: Session, parent_task: Task, unit_id: int, *, user: Use
                       report_deadline=parent_task.report_deadline, report_frequency=parent_task.report_frequency,
                       assignment=assignment, targets=targets, position=0)
     _insert_task(session, plan, data, user=user, parent_task_id=parent_task.id)
-    session.commit()
     return plan
 
 

@@ -22,6 +22,7 @@ from app.activities.types import TYPES
 from app.agencies.models import Agency
 from app.agencies.queries import agencies_for_unit, covering_unit_ids
 from app.core.clock import today
+from app.core.db import UnitOfWork
 from app.core.forms import Form
 from app.core.headers import uploaded_file_headers
 from app.core.storage import get_storage
@@ -35,7 +36,7 @@ from app.plans.models import (
 from app.progress import progress as progress_queries
 from app.units.models import Unit
 
-router = APIRouter(tags=["pages"], include_in_schema=False)
+router = APIRouter(tags=["pages"], include_in_schema=False, route_class=UnitOfWork)
 
 FREQUENCY_LABELS = {"year": "Hằng năm", "half": "6 tháng", "quarter": "Hằng quý", "month": "Hằng tháng", "once": "Một lần"}
 FIELD_MESSAGES = {

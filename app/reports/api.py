@@ -4,10 +4,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from app.accounts.deps import ApiUser, DbSession
+from app.core.db import UnitOfWork
 from app.reports import downloads
 from app.reports.params import ExportParams, ReportParams, export_params, report_params
 
-router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+router = APIRouter(prefix="/api/v1/reports", tags=["reports"], route_class=UnitOfWork)
 Params = Annotated[ExportParams, Depends(export_params)]
 Report = Annotated[ReportParams, Depends(report_params)]
 

@@ -6,13 +6,14 @@ from fastapi import APIRouter, Depends, Request
 
 from app.accounts.deps import DbSession, PageUser
 from app.core.clock import today
+from app.core.db import UnitOfWork
 from app.core.templating import render
 from app.progress.periods import choices as period_choices
 from app.reports import downloads
 from app.reports.data import build_plan_report
 from app.reports.params import ExportParams, ReportParams, export_params, report_params
 
-router = APIRouter(prefix="/reports", include_in_schema=False)
+router = APIRouter(prefix="/reports", include_in_schema=False, route_class=UnitOfWork)
 Params = Annotated[ExportParams, Depends(export_params)]
 Report = Annotated[ReportParams, Depends(report_params)]
 

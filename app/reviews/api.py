@@ -11,10 +11,11 @@ from app.accounts.deps import ApiUser, DbSession
 from app.activities import queries
 from app.activities.models import ActivityPublic
 from app.activities.services import to_public
+from app.core.db import UnitOfWork
 from app.core.errors import api_body, field_error
 from app.reviews import services
 
-router = APIRouter(prefix="/api/v1/activities", tags=["reviews"])
+router = APIRouter(prefix="/api/v1/activities", tags=["reviews"], route_class=UnitOfWork)
 
 ERRORS = {403: {"description": "Not a reviewer of a unit above the entry's unit"},
           404: {"description": "No such activity in your scope"},

@@ -113,7 +113,7 @@ def approve_activity(session: Session, activity: Activity, *, user: User) -> Act
     """Submitted → approved (locked)."""
     with _one_reviewer(session, activity):
         _approve(session, activity, user)
-        session.commit()
+        session.flush()
     return activity
 
 
@@ -124,7 +124,7 @@ def return_activity(session: Session, activity: Activity, comment: str | None, *
     _require_state(activity, ActivityStatus.submitted, "Chỉ trả lại được hoạt động đã gửi.")
     with _one_reviewer(session, activity):
         _transition(session, activity, ActivityStatus.returned, "return", user=user, comment=text, note=text[:1000])
-        session.commit()
+        session.flush()
     return activity
 
 
@@ -135,7 +135,7 @@ def reopen_activity(session: Session, activity: Activity, reason: str | None, *,
     _require_state(activity, ActivityStatus.approved, "Chỉ mở lại được hoạt động đã duyệt.")
     with _one_reviewer(session, activity):
         _transition(session, activity, ActivityStatus.returned, "reopen", user=user, comment=text, note=text[:1000])
-        session.commit()
+        session.flush()
     return activity
 
 
@@ -146,7 +146,7 @@ def approve_many(session: Session, ids: list[Any], *, user: User) -> list[dict[s
     for _ in range(BULK_ATTEMPTS):
         try:
             results = [_approve_one(session, user, raw) for raw in ids]
-            session.commit()
+            session.flush()
             return results
         except StaleDataError:
             # Another reviewer acted on one of these meanwhile: read them again and retry, so what
@@ -204,5 +204,5 @@ def approve_period(session: Session, unit_id: int, start: date, end: date, *, us
                   "activity_ids": [str(a.id) for a in activities]},
            unit_id=unit.id, note=f"Duyệt {len(activities)} hoạt động của {unit.name} "
                                  f"từ {start:%d/%m/%Y} đến {end:%d/%m/%Y}."[:1000])
-    session.commit()
+    session.flush()
     return activities

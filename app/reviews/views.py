@@ -16,6 +16,7 @@ from app.activities import queries as activity_queries
 from app.activities.queries import ActivityFilter
 from app.activities.types import TYPES
 from app.activities.views import render_detail
+from app.core.db import UnitOfWork
 from app.core.errors import ApiError, field_error
 from app.core.forms import Form
 from app.core.templating import render, wants_fragment
@@ -25,7 +26,7 @@ from app.plans.models import Plan, Task
 from app.reviews import queries, services
 from app.units.models import Unit
 
-router = APIRouter(tags=["reviews"], include_in_schema=False)
+router = APIRouter(tags=["reviews"], include_in_schema=False, route_class=UnitOfWork)
 FILTER_KEYS = ("unit_id", "type", "plan_id", "task_id", "date_from", "date_to")
 QUEUE_KEYS = FILTER_KEYS + ("sort",)
 

@@ -7,11 +7,12 @@ from sqlmodel import SQLModel
 
 from app import access
 from app.accounts.deps import ApiUser, DbSession
+from app.core.db import UnitOfWork
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from app.units import queries, services
 from app.units.models import Level, Unit, UnitDetail, UnitPublic, UnitRef, VillageCreate
 
-router = APIRouter(prefix="/api/v1/units", tags=["units"])
+router = APIRouter(prefix="/api/v1/units", tags=["units"], route_class=UnitOfWork)
 
 
 @router.get("", response_model=Page[UnitPublic])

@@ -137,5 +137,4 @@ def load_units(session: Session) -> LoadResult:
     session.execute(delete(UnitSuccessor).where(UnitSuccessor.predecessor_id >= LEGACY))
     for start in range(0, len(successor_rows), 2000):
         session.execute(insert(UnitSuccessor), successor_rows[start:start + 2000])
-    session.commit()
     return LoadResult(len(new_rows), len(old_rows), len(successor_rows), time.perf_counter() - started)

@@ -24,5 +24,4 @@ def create_village(session: Session, commune: Unit, data: VillageCreate, *, user
     session.flush()
     record(session, user=user, entity="unit", entity_id=village.id, action="create", after=snapshot(village),
            unit_id=village.id)
-    session.commit()
     return village

@@ -8,11 +8,12 @@ from pydantic import ValidationError
 
 from app import access
 from app.accounts.deps import DbSession, PageUser
+from app.core.db import UnitOfWork
 from app.core.templating import render
 from app.units import queries, services
 from app.units.models import CURRENT_START, LEVEL_LABELS, Unit, VillageCreate
 
-router = APIRouter(tags=["pages"], include_in_schema=False)
+router = APIRouter(tags=["pages"], include_in_schema=False, route_class=UnitOfWork)
 
 
 def _parse_date(value: str | None) -> date | None:
