@@ -146,3 +146,20 @@ def test_a_decision_from_the_entrys_page_on_an_entry_already_decided_shows_the_e
     assert late.status_code == 409
     assert "Mục đã có người duyệt" in late.text and "Đã duyệt" in late.text
     assert "Chỉ trả lại được hoạt động đã gửi" in late.text or "người khác" in late.text
+
+
+def test_an_entry_approved_with_its_communes_month_shows_that_approval_in_its_own_history(session, client):
+    commune, reviewer, csrf = _setup(session, client)
+    october = [_submitted(session, commune.id, date(2026, 10, d), title=f"Phát thanh ngày {d}") for d in (3, 9)]
+    done = client.post("/reviews/period", data={"csrf_token": csrf, "period_unit_id": str(commune.id),
+                                                "month": "2026-10", "confirm": "1"}, follow_redirects=False)
+    assert done.status_code == 303
+    entry = client.get(f"/activities/{october[0].id}").text
+    history_link = f'/audit?entity=activity&amp;entity_id={october[0].id}'
+    assert history_link in entry, "the entry's page links to its history"
+    history = client.get(history_link.replace("&amp;", "&")).text
+    assert f"Duyệt theo kỳ: duyệt cùng 2 hoạt động của {commune.name} tháng 10/2026" in history
+    assert re.search(r"Trạng thái:</span>\s*<del[^>]*>Đã gửi</del> → <ins[^>]*>Đã duyệt</ins>", history)
+    # The other entry's history holds only its own decision.
+    other = client.get(f"/audit?entity=activity&entity_id={october[1].id}").text
+    assert other.count("Duyệt theo kỳ") == 1

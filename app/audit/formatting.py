@@ -15,6 +15,7 @@ ACTION_LABELS = {
     "create": "Tạo mới", "update": "Sửa", "delete": "Xóa", "login": "Đăng nhập", "logout": "Đăng xuất",
     "revoke": "Thu hồi", "set_password": "Đặt mật khẩu", "deactivate": "Khóa", "activate": "Mở khóa",
     "submit": "Gửi duyệt", "approve": "Duyệt", "return": "Trả lại", "reopen": "Mở lại", "upload": "Tải lên",
+    "approve_period": "Duyệt theo kỳ",
 }
 FIELD_LABELS = {
     "username": "Tên đăng nhập", "full_name": "Họ tên", "phone": "Điện thoại", "email": "Email", "role": "Vai trò",
