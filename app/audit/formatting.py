@@ -34,7 +34,7 @@ FIELD_LABELS = {
     "budget_central_vnd": "Kinh phí NSTW (đồng)", "budget_local_vnd": "Kinh phí NSĐP (đồng)",
     "budget_mobilised_vnd": "Kinh phí huy động (đồng)", "metric": "Chỉ tiêu", "quantity": "Số lượng",
     "period": "Kỳ", "per_unit": "Mỗi đơn vị", "activity_type": "Loại hoạt động", "reason": "Lý do",
-    "review_comment": "Nhận xét", "airings": "Số lần phát", "minutes": "Số phút", "sessions": "Số buổi/lớp",
+    "review_comment": "Nhận xét", "reviewed_at": "Thẩm định lúc", "reviewed_by_id": "Người thẩm định", "airings": "Số lần phát", "minutes": "Số phút", "sessions": "Số buổi/lớp",
     "copies": "Số bản in", "items": "Số tin, bài", "version": "Phiên bản", "of_unit_id": "đơn vị",
     "unit_ids": "Đơn vị", "every": "mọi",
 }
