@@ -2,7 +2,8 @@
 crawl reaches for each demo role, opened in Chromium on a 375×812 phone. Every button, link shown
 as a button, input, select and textarea is at least 44 px tall; a checkbox or radio counts with its
 clickable label. Links are held to it too, except WCAG 2.5.8's exception: a link inside a sentence
-(inline, with text of its own line around it), whose size the line of text sets."""
+(inline, with text of its own line around it), whose size the line of text sets. And no page is
+wider than the phone."""
 import time
 
 import pytest
@@ -106,6 +107,10 @@ def test_every_target_of_every_page_is_44_px_tall_on_a_phone_for_every_role(sess
             opened += 1
             if small:
                 problems.append(f"{username} {url}: " + "; ".join(small[:8]))
+            # Nothing pushes the page sideways (wide tables scroll in their own frame).
+            wide = page.evaluate("document.documentElement.scrollWidth")
+            if wide > 375:
+                problems.append(f"{username} {url}: the page is {wide} px wide")
         screenshot(page, f"targets-{username}-last-page-phone")
     seconds = time.monotonic() - started
     print(f"{opened} pages in {seconds:.0f} s")
