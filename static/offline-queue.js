@@ -247,7 +247,10 @@
       if (r.kind === "sent") {
         await settle(entry, r);
         const id = r.data.id || entry.id;
-        location.assign(form.dataset.next || (entry.url === "/activities" ? "/activities/home?saved=" + id : entry.url + "?saved=1"));
+        // An edit says what the server's redirect says: sent (again) for review, or only saved.
+        const sent = r.data && r.data.status === "submitted";
+        const word = sent ? ("returned" in form.dataset ? "resent" : "sent") : "1";
+        location.assign(form.dataset.next || (entry.url === "/activities" ? "/activities/home?saved=" + id : entry.url + "?saved=" + word));
       } else if (r.kind === "invalid") {
         showErrors(form, r.data);
       } else if (r.kind === "conflict") {

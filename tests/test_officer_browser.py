@@ -100,3 +100,61 @@ def test_the_broadcast_form_offers_the_channels_and_units_of_the_entrys_date_in_
     offered = page.locator("select[name=unit_id] option").all_inner_texts()
     assert legacy.name in offered and current.name not in offered
     screenshot(page, "officer-broadcast-2024-phone")
+
+
+@pytest.mark.browser
+def test_a_training_form_offers_its_tasks_and_the_communes_own_bodies_first_on_a_phone(live_server, session, phone):
+    from datetime import timedelta
+
+    from app.agencies.models import AgencyKind
+    from tests.factories import make_agency
+
+    _, current = commune_pair(session)
+    make_user(session, "reporter", current.id, username="to_ha")
+    plan = make_plan(session, HAI_PHONG, period_start=today() - timedelta(days=60),
+                     period_end=today() + timedelta(days=60))
+    loudspeaker = make_task(session, plan, unit_ids=(current.id,), title="Phát thanh trên loa truyền thanh xã",
+                            activity_types=["broadcast"])
+    training = make_task(session, plan, unit_ids=(current.id,), title="Tập huấn cán bộ giảm nghèo",
+                         activity_types=["training", "dialogue"], position=1)
+    make_agency(session, HAI_PHONG, "Sở Nông nghiệp và Môi trường thành phố Hải Phòng", short_name="Sở NN&MT")
+    make_agency(session, current.id, "Ủy ban Mặt trận Tổ quốc " + current.name, short_name="Mặt trận xã",
+                kind=AgencyKind.mass_organisation)
+    page = phone.new_page()
+    _login(page, live_server, "to_ha")
+    page.goto(f"{live_server}/activities/new?type=training")
+    assert page.get_by_role("radio", name=training.title).is_checked()
+    assert not page.locator(f"input[name=task_ids][value='{loudspeaker.id}']").is_checked()
+    text = page.locator("main").text_content()
+    assert text.index(training.title) < text.index("Nhiệm vụ khác") < text.index(loudspeaker.title)
+    groups = page.locator("select[name=agency_id] optgroup").evaluate_all("gs => gs.map(g => g.label)")
+    assert groups[0] == "Của xã, phường" and "Cấp tỉnh, thành phố" in groups
+    first_group = page.locator("select[name=agency_id] optgroup").first.locator("option").all_inner_texts()
+    assert "Mặt trận xã" in " ".join(first_group)
+    for target in page.locator("input[name=task_ids]:visible").all():
+        label = target.locator("xpath=ancestor::label[1]")
+        assert label.bounding_box()["height"] >= 44
+    screenshot(page, "officer-training-form-tasks-agencies-phone")
+
+
+@pytest.mark.browser
+def test_a_returned_entry_sent_again_says_it_went_for_review_on_a_phone(live_server, session, phone):
+    _, current = commune_pair(session)
+    user = make_user(session, "reporter", current.id, username="to_ha")
+    entry = make_activity(session, current.id, user=user, start_date=today(), status="returned", airings=2,
+                          minutes_per_airing=10, review_comment="Sai số phút mỗi lần phát",
+                          details={"channel": "commune_loudspeaker"})
+    page = phone.new_page()
+    _login(page, live_server, "to_ha")
+    page.goto(f"{live_server}/activities/{entry.id}/edit")
+    page.fill("input[name=minutes_per_airing]", "15")
+    page.get_by_role("button", name="Gửi lại", exact=True).click()
+    from playwright.sync_api import expect
+
+    expect(page.get_by_role("status")).to_contain_text("Đã gửi lại để duyệt")
+    body = page.inner_text("main")
+    assert "Đã gửi lại để duyệt" in body and "Đã lưu." not in body
+    assert "2 lần × 15 phút = 30 phút" in body
+    again = page.get_by_role("link", name="Ghi thêm giống mục này")
+    assert again.is_visible() and again.bounding_box()["height"] >= 44
+    screenshot(page, "officer-resubmitted-phone")

@@ -96,3 +96,58 @@ def test_a_reviewer_sees_many_rows_decides_on_the_entry_page_and_moves_to_the_ne
     expect(page.locator(".alert.ok")).to_contain_text("Đã duyệt 10 hoạt động")
     session.expire_all()
     assert [session.get(Activity, e.id).status for e in entries[:3]] == ["approved", "returned", "approved"]
+
+
+@pytest.mark.browser
+def test_a_reviewer_pages_the_queue_sorts_it_approves_a_communes_month_and_reopens_an_entry(session, live_server,
+                                                                                          desktop):
+    from playwright.sync_api import expect
+
+    commune = other_current_commune(session)
+    reporter = make_user(session, "reporter", commune.id, username="ghi_xa", full_name="Vũ Thị Mai")
+    reviewer = make_user(session, "reviewer", HAI_PHONG, username="duyet_hp", full_name="Nguyễn Thị Hồng Nhung")
+    entries = _entries(session, commune, reporter, 55)  # 1/10 … 24/11, submitted one a minute in that order
+    # Submitted last but done first: first in the order of the activity's date.
+    early = make_activity(session, commune.id, user=reporter, status="submitted", title="Phát thanh đầu tháng chín",
+                          start_date=date(2026, 9, 1), submitted_at=datetime(2026, 11, 21, tzinfo=timezone.utc))
+    page = desktop.new_page()
+    page.set_viewport_size({"width": 1366, "height": 768})
+    _sign_in(page, live_server, reviewer)
+    page.goto(f"{live_server}/reviews")
+    rows = page.locator("table.queue tbody tr")
+    expect(rows).to_have_count(50)
+    assert "56 hoạt động chờ duyệt" in page.locator(".queue-head").inner_text()
+    months = page.locator(".periods tbody tr").all_inner_texts()
+    assert len(months) == 2 and "10/2026" in months[0] and "11/2026" in months[1]
+    page.get_by_role("link", name="Trang sau →").click()
+    expect(rows).to_have_count(6)
+    assert early.title in page.locator("table.queue").inner_text()
+    screenshot(page, "reviewer-queue-page-2-1366")
+
+    page.goto(f"{live_server}/reviews")
+    page.select_option("select[name=sort]", "date")
+    expect(page.locator(".queue-head")).to_contain_text("sắp xếp theo ngày thực hiện, cũ nhất trước")
+    expect(rows.first).to_contain_text(early.title)
+    screenshot(page, "reviewer-queue-by-date-1366")
+
+    october = page.locator(".periods tbody tr", has_text="10/2026")
+    count = october.locator("td.num").inner_text()
+    october.get_by_role("button", name="Duyệt cả tháng…").click()
+    expect(page.get_by_role("heading", name=f"Duyệt {count} hoạt động?")).to_be_visible()
+    assert f"{commune.name}, tháng 10/2026" in page.locator("main").inner_text()
+    screenshot(page, "reviewer-period-confirm-1366")
+    page.get_by_role("button", name=f"Duyệt {count} hoạt động").click()
+    expect(page.locator(".alert.ok")).to_contain_text(f"Đã duyệt {count} hoạt động")
+
+    page.goto(f"{live_server}/activities/{entries[0].id}")
+    page.get_by_role("link", name="Lịch sử thay đổi").click()
+    expect(page.locator("table.audit")).to_contain_text(f"Duyệt theo kỳ: duyệt cùng {count} hoạt động của "
+                                                        f"{commune.name} tháng 10/2026")
+    screenshot(page, "reviewer-entry-history-1366")
+    page.go_back()
+    page.fill("textarea[name=reason]", "Số lần phát chưa khớp lịch phát của đài xã")
+    page.get_by_role("button", name="Mở lại để sửa").click()
+    expect(page.get_by_role("status")).to_be_visible()
+    session.expire_all()
+    assert session.get(Activity, entries[0].id).status == "returned"
+    screenshot(page, "reviewer-reopened-1366")

@@ -146,3 +146,63 @@ def test_a_decision_from_the_entrys_page_on_an_entry_already_decided_shows_the_e
     assert late.status_code == 409
     assert "Mục đã có người duyệt" in late.text and "Đã duyệt" in late.text
     assert "Chỉ trả lại được hoạt động đã gửi" in late.text or "người khác" in late.text
+
+
+def test_an_entry_approved_with_its_communes_month_shows_that_approval_in_its_own_history(session, client):
+    commune, reviewer, csrf = _setup(session, client)
+    october = [_submitted(session, commune.id, date(2026, 10, d), title=f"Phát thanh ngày {d}") for d in (3, 9)]
+    done = client.post("/reviews/period", data={"csrf_token": csrf, "period_unit_id": str(commune.id),
+                                                "month": "2026-10", "confirm": "1"}, follow_redirects=False)
+    assert done.status_code == 303
+    entry = client.get(f"/activities/{october[0].id}").text
+    history_link = f'/audit?entity=activity&amp;entity_id={october[0].id}'
+    assert history_link in entry, "the entry's page links to its history"
+    history = client.get(history_link.replace("&amp;", "&")).text
+    assert f"Duyệt theo kỳ: duyệt cùng 2 hoạt động của {commune.name} tháng 10/2026" in history
+    assert re.search(r"Trạng thái:</span>\s*<del[^>]*>Đã gửi</del> → <ins[^>]*>Đã duyệt</ins>", history)
+    # The other entry's history holds only its own decision.
+    other = client.get(f"/audit?entity=activity&entity_id={october[1].id}").text
+    assert other.count("Duyệt theo kỳ") == 1
+
+
+def _period_rows(html: str) -> list[tuple[str, str, str]]:
+    section = html.split('id="h-periods"', 1)[1] if 'id="h-periods"' in html else ""
+    return re.findall(r"<tr><td>([^<]+)</td><td>(\d\d/\d{4})</td><td class=\"num\">([^<]+)</td>", section)
+
+
+def test_the_months_to_approve_are_those_of_the_entries_on_the_page_counted_in_full(session, client):
+    from tests.dashboards_helpers import make_village
+
+    commune, _, _ = _setup(session, client)
+    second = other_current_commune(session, commune.id)
+    village = make_village(session, commune)
+    # Page 1 (the 50 submitted first): the commune's October, partly from its village; 40 more of the
+    # same October come later, and the second commune's months only after the first page.
+    for i in range(50):
+        _submitted(session, village.id if i % 5 == 0 else commune.id, date(2026, 10, 1 + i % 28),
+                   submitted_minutes_ago=500 - i)
+    for i in range(40):
+        _submitted(session, commune.id, date(2026, 10, 2), submitted_minutes_ago=300 - i)
+    for i in range(5):
+        _submitted(session, second.id, date(2026, 9, 10), submitted_minutes_ago=100 - i)
+    first = client.get("/reviews").text
+    assert _period_rows(first) == [(commune.name, "10/2026", "90")], "the page's commune-month, every entry counted"
+    second_page = re.search(r'href="/reviews\?([^"]*cursor=[^"]+)">Trang sau', first).group(1).replace("&amp;", "&")
+    rows = _period_rows(client.get(f"/reviews?{second_page}").text)
+    assert rows == [(second.name, "09/2026", "5"), (commune.name, "10/2026", "90")]
+
+
+def test_the_months_to_approve_read_no_more_than_the_pages_communes_whatever_the_queue_holds(session, client):
+    """The months list counts each commune-month of the page up to the most one decision approves,
+    so its cost is bounded by the page, not by the length of the queue."""
+    from app.reviews import queries
+
+    commune, reviewer, _ = _setup(session, client)
+    for i in range(12):
+        _submitted(session, commune.id, date(2026, 10, 5), submitted_minutes_ago=i)
+    from app.activities.queries import ActivityFilter
+
+    rows, _, _ = queries.queue(session, reviewer, ActivityFilter(), limit=5)
+    groups = queries.period_groups(session, reviewer, ActivityFilter(), rows, count_limit=10)
+    assert [(g.unit.id, g.month, g.count, g.more) for g in groups] == [(commune.id, "2026-10", 10, True)]
+    assert "hơn 10" == groups[0].count_text

@@ -15,6 +15,7 @@ ACTION_LABELS = {
     "create": "Tạo mới", "update": "Sửa", "delete": "Xóa", "login": "Đăng nhập", "logout": "Đăng xuất",
     "revoke": "Thu hồi", "set_password": "Đặt mật khẩu", "deactivate": "Khóa", "activate": "Mở khóa",
     "submit": "Gửi duyệt", "approve": "Duyệt", "return": "Trả lại", "reopen": "Mở lại", "upload": "Tải lên",
+    "approve_period": "Duyệt theo kỳ",
 }
 FIELD_LABELS = {
     "username": "Tên đăng nhập", "full_name": "Họ tên", "phone": "Điện thoại", "email": "Email", "role": "Vai trò",
@@ -33,7 +34,7 @@ FIELD_LABELS = {
     "budget_central_vnd": "Kinh phí NSTW (đồng)", "budget_local_vnd": "Kinh phí NSĐP (đồng)",
     "budget_mobilised_vnd": "Kinh phí huy động (đồng)", "metric": "Chỉ tiêu", "quantity": "Số lượng",
     "period": "Kỳ", "per_unit": "Mỗi đơn vị", "activity_type": "Loại hoạt động", "reason": "Lý do",
-    "review_comment": "Nhận xét", "airings": "Số lần phát", "minutes": "Số phút", "sessions": "Số buổi/lớp",
+    "review_comment": "Nhận xét", "reviewed_at": "Thẩm định lúc", "reviewed_by_id": "Người thẩm định", "airings": "Số lần phát", "minutes": "Số phút", "sessions": "Số buổi/lớp",
     "copies": "Số bản in", "items": "Số tin, bài", "version": "Phiên bản", "of_unit_id": "đơn vị",
     "unit_ids": "Đơn vị", "every": "mọi",
 }

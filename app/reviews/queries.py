@@ -123,15 +123,41 @@ class PeriodGroup:
     unit: Unit
     month: str          # YYYY-MM
     count: int
+    more: bool = False  # more than `count` wait (beyond what one period decision approves)
+
+    @property
+    def count_text(self) -> str:
+        number = f"{self.count:,}".replace(",", ".")
+        return f"hơn {number}" if self.more else number
 
 
-def period_groups(session: Session, user: User, f: ActivityFilter, limit: int = 30) -> list[PeriodGroup]:
-    """What communes submitted, by month, counted in SQL: the units a reviewer approves a month of at once."""
-    month = func.substr(func.cast(Activity.start_date, String), 1, 7)
-    commune = func.coalesce(Unit.commune_id, Unit.id)
-    base = queue_query(session, user, f).join(Unit, Unit.id == Activity.unit_id)
-    query = (base.with_only_columns(commune.label("commune"), month.label("month"), func.count().label("n"))
-             .group_by(commune, month).order_by(month, commune).limit(limit))
-    found = session.execute(query).all()
-    units = {u.id: u for u in session.execute(select(Unit).where(Unit.id.in_({r.commune for r in found}))).scalars()}
-    return [PeriodGroup(units[r.commune], r.month, r.n) for r in found if r.commune in units]
+def _month_bounds(month: str) -> tuple[date, date]:
+    year, number = int(month[:4]), int(month[5:])
+    following = date(year + number // 12, number % 12 + 1, 1)
+    return date(year, number, 1), date.fromordinal(following.toordinal() - 1)
+
+
+def period_groups(session: Session, user: User, f: ActivityFilter, rows: list[QueueRow], limit: int = 30,
+                  count_limit: int = BULK_LIMIT) -> list[PeriodGroup]:
+    """The communes and months of the page's entries, each with what it has waiting in the filtered
+    queue (counted up to `count_limit`, the most one period decision approves): what a reviewer
+    approves a month of at once. Its cost is bounded by the page, whatever the queue's length."""
+    unit_ids = {r.activity.unit_id for r in rows}
+    if not unit_ids:
+        return []
+    communes = dict(session.execute(select(Unit.id, func.coalesce(Unit.commune_id, Unit.id))
+                                    .where(Unit.id.in_(unit_ids))).all())
+    pairs = sorted({(r.activity.start_date.strftime("%Y-%m"), communes[r.activity.unit_id])
+                    for r in rows if r.activity.unit_id in communes})[:limit]
+    units = {u.id: u for u in session.execute(select(Unit).where(Unit.id.in_({c for _, c in pairs}))).scalars()}
+    counts = []
+    for month, commune in pairs:
+        start, end = _month_bounds(month)
+        in_commune = select(Unit.id).where((Unit.id == commune) | (Unit.commune_id == commune))
+        ids = (queue_query(session, user, f).with_only_columns(Activity.id)
+               .where(Activity.unit_id.in_(in_commune), Activity.start_date >= start, Activity.start_date <= end)
+               .limit(count_limit + 1))
+        counts.append(select(func.count()).select_from(ids.subquery()))
+    found = [session.execute(query).scalar_one() for query in counts]
+    return [PeriodGroup(units[commune], month, min(n, count_limit), n > count_limit)
+            for (month, commune), n in zip(pairs, found) if commune in units and n]

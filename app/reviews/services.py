@@ -21,7 +21,7 @@ from app import access
 from app.accounts.models import User
 from app.activities import queries
 from app.activities.models import Activity, ActivityStatus
-from app.audit.services import record, snapshot
+from app.audit.services import audit_row, record, record_many, snapshot
 from app.core import metrics
 from app.core.clock import utcnow
 from app.core.errors import field_error
@@ -192,13 +192,24 @@ def approve_period(session: Session, unit_id: int, start: date, end: date, *, us
     for activity in activities:
         _require_reviewer(session, user, activity)
     now = utcnow()
+    # Each entry's own history shows the approval too, naming the period decision it was part of.
+    in_period = (f"Duyệt theo kỳ: duyệt cùng {len(activities)} hoạt động của {unit.name} tháng {start:%m/%Y}"
+                 if (start.year, start.month) == (end.year, end.month) else
+                 f"Duyệt theo kỳ: duyệt cùng {len(activities)} hoạt động của {unit.name} "
+                 f"từ {start:%d/%m/%Y} đến {end:%d/%m/%Y}")
+    entry_rows = []
     for activity in activities:
+        before = snapshot(activity)
         activity.status = ActivityStatus.approved
         activity.review_comment = None
         activity.reviewed_at = activity.updated_at = now
         activity.reviewed_by_id = activity.updated_by_id = user.id
         activity.version += 1
         session.add(activity)
+        entry_rows.append(audit_row(user=user, entity="activity", entity_id=activity.id, action="approve",
+                                    before=before, after=snapshot(activity), unit_id=activity.unit_id,
+                                    note=f"{in_period}."[:1000]))
+    record_many(session, entry_rows)
     record(session, user=user, entity="unit", entity_id=unit.id, action="approve_period", before={},
            after={"period_start": start.isoformat(), "period_end": end.isoformat(), "approved": len(activities),
                   "activity_ids": [str(a.id) for a in activities]},

@@ -96,7 +96,7 @@ def _queue_context(request: Request, session, user, values, **extra) -> dict:
            "unit": session.get(Unit, f.unit_id) if f.unit_id else None, "sort": sort, "sorts": queries.SORTS,
            "cursor": cursor, "next_cursor": next_cursor, "count_limit": queries.COUNT_LIMIT,
            "next_query": urlencode({**queue_params, "cursor": next_cursor}) if next_cursor else None,
-           "groups": queries.period_groups(session, user, f) if not cursor else [],
+           "groups": queries.period_groups(session, user, f, rows),
            "approved": values.get("approved"), "refused": values.get("refused"), "decided": values.get("decided"),
            "comment": "", "errors": {}}
     ctx.update(extra)
