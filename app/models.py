@@ -4,4 +4,5 @@ from app.activities.models import Activity, ActivityTask, Evidence  # noqa: F401
 from app.agencies.models import Agency  # noqa: F401
 from app.audit.models import AuditEntry  # noqa: F401
 from app.plans.models import Plan, Target, Task, TaskPartner, TaskUnit  # noqa: F401
+from app.progress.models import ActivitySummary  # noqa: F401
 from app.units.models import Unit, UnitSuccessor  # noqa: F401
