@@ -373,3 +373,55 @@ def test_concurrent_writers_keep_the_summary_exact(database, session):
     assert summary.check(session) == []
     every = [v for k, v in summary.stored(session).items() if k[:2] == (0, 0)]
     assert sum(v[0] for v in every) == 48
+
+
+@pytest.mark.parametrize("year", ["2025", "2026"])
+def test_the_summary_answers_the_progress_figures_of_the_demo_province(session, year):
+    """The next step reads progress from the summary: on the demo data, for the Hải Phòng reviewer
+    and the national admin, both boundary choices, the summary gives what the activities give."""
+    from sqlalchemy import and_
+
+    from app.dashboards import queries as dq
+    from app.dashboards.periods import parse
+    from app.demo import load_demo
+
+    ctx = load_demo(session)
+    reviewer, admin = ctx.users["reviewer"], ctx.users["admin"]
+    span = parse(year, today=today())
+    task_ids = sorted(session.execute(select(Task.id)).scalars())
+    compared = 0
+    for user in (reviewer, admin):
+        root = dq.root_unit(session, user, ctx.current_province.id)
+        for boundaries in dq.BOUNDARIES:
+            for level in ("province", "district", "commune"):
+                for typed in (False, True):
+                    rows = dq._actuals(session, user, task_ids, level, boundaries, span, root, typed)
+                    read = summary.progress_amounts(
+                        session, task_ids=task_ids, key=dq.activity_key(level, boundaries), start=span.start,
+                        end=span.end, statuses=dq.COUNTED, metrics=dq.METRICS, typed=typed,
+                        where=and_(dq.subtree(root, boundaries), summary.scope_condition(session, user)))
+                    as_tuples = lambda found: sorted(tuple(str(v) if isinstance(v, str) else int(v) for v in r)  # noqa: E731
+                                                     for r in found)
+                    assert as_tuples(read) == as_tuples(rows), (user.username, boundaries, level, typed)
+                    compared += len(rows)
+        # End to end: every target row of the progress report, from the summary.
+        report = dq.progress(session, user, unit_id=ctx.current_province.id, period=year)
+        for r in report.rows:
+            level = "commune" if r.unit_level == "village" else r.unit_level
+            amounts = summary.progress_amounts(
+                session, task_ids=[r.task_id], key=dq.activity_key(level, "current"), start=span.start, end=span.end,
+                statuses=dq.COUNTED, metrics=dq.METRICS, typed=True,
+                where=and_(dq.subtree(root, "current"), summary.scope_condition(session, user)))
+            total = lambda status: sum(int(getattr(a, r.metric)) for a in amounts  # noqa: E731
+                                       if a.key == r.unit_id and a.status == status
+                                       and r.activity_type in (None, a.type))
+            assert (total("approved"), total("submitted")) == (r.approved, r.submitted), r
+    assert compared > 0
+
+
+def test_a_span_that_cuts_a_month_is_not_read_from_the_summary():
+    assert summary.month_range(date(2026, 1, 1), date(2026, 12, 31)) == (202601, 202612)
+    assert summary.month_range(date(2024, 2, 1), date(2024, 2, 29)) == (202402, 202402)
+    for start, end in ((date(2026, 1, 15), date(2026, 3, 31)), (date(2026, 1, 1), date(2026, 3, 30))):
+        with pytest.raises(summary.CutMonth):
+            summary.month_range(start, end)

@@ -148,6 +148,14 @@ def _chunks(ids: list, size: int = CHUNK) -> Iterator[list]:
         yield ids[i:i + size]
 
 
+# Built once: constructing these statements costs more than running them.
+_SNAPSHOT = (select(*[ACTIVITY.c[c] for c in ROW_COLUMNS], TASK.c.plan_id, TASK.c.id.label("task_id"))
+             .select_from(ACTIVITY.outerjoin(LINK, LINK.c.activity_id == ACTIVITY.c.id)
+                          .outerjoin(TASK, TASK.c.id == LINK.c.task_id))
+             .where(ACTIVITY.c.id.in_(bindparam("ids", expanding=True))).order_by(ACTIVITY.c.id))
+_SNAPSHOT_LOCKED = _SNAPSHOT.with_for_update(of=ACTIVITY)
+
+
 def snapshot(connection, ids: Iterable[Any], *, lock: bool = False) -> Deltas:
     """The summary contributions of the activities `ids` as stored now (locked when `lock`, on
     PostgreSQL, in id order, until the transaction ends)."""
@@ -155,13 +163,8 @@ def snapshot(connection, ids: Iterable[Any], *, lock: bool = False) -> Deltas:
     rows: dict[Any, Any] = {}
     links: dict[Any, set[tuple[int, int]]] = {}
     for chunk in _chunks(ids):
-        query = (select(*[ACTIVITY.c[c] for c in ROW_COLUMNS], TASK.c.plan_id, TASK.c.id.label("task_id"))
-                 .select_from(ACTIVITY.outerjoin(LINK, LINK.c.activity_id == ACTIVITY.c.id)
-                              .outerjoin(TASK, TASK.c.id == LINK.c.task_id))
-                 .where(ACTIVITY.c.id.in_(chunk)).order_by(ACTIVITY.c.id))
-        if lock:
-            query = query.with_for_update(of=ACTIVITY)
-        for row in connection.execute(query).mappings():
+        query = _SNAPSHOT_LOCKED if lock else _SNAPSHOT
+        for row in connection.execute(query, {"ids": chunk}).mappings():
             rows[row["id"]] = row
             if row["task_id"] is not None:
                 links.setdefault(row["id"], set()).add((row["plan_id"], row["task_id"]))
@@ -178,13 +181,20 @@ def _keep(session: Session, deltas: Deltas) -> None:
         _add(pending, key, values)
 
 
-def _upsert(connection):
-    dialect = connection.dialect.name
+def _upsert_statement(dialect: str):
     if dialect == "postgresql":
-        return pg_insert(SUMMARY)
-    if dialect == "sqlite":
-        return sqlite_insert(SUMMARY)
-    raise NotImplementedError(f"the activity summary has no upsert for {dialect}")
+        statement = pg_insert(SUMMARY)
+    elif dialect == "sqlite":
+        statement = sqlite_insert(SUMMARY)
+    else:
+        raise NotImplementedError(f"the activity summary has no upsert for {dialect}")
+    return statement.on_conflict_do_update(index_elements=list(KEY_COLUMNS),
+                                           set_={c: SUMMARY.c[c] + statement.excluded[c] for c in VALUE_COLUMNS})
+
+
+_UPSERTS = {name: _upsert_statement(name) for name in ("postgresql", "sqlite")}
+_DELETE_EMPTIED = delete(SUMMARY).where(*[SUMMARY.c[c] == bindparam(f"k_{c}") for c in KEY_COLUMNS],
+                                        SUMMARY.c.activities == 0)
 
 
 def apply(connection, deltas: Deltas) -> None:
@@ -192,17 +202,14 @@ def apply(connection, deltas: Deltas) -> None:
     changed = sorted((k, v) for k, v in deltas.items() if any(v))
     if not changed:
         return
-    statement = _upsert(connection)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(KEY_COLUMNS),
-        set_={c: SUMMARY.c[c] + statement.excluded[c] for c in VALUE_COLUMNS})
+    statement = _UPSERTS.get(connection.dialect.name)
+    if statement is None:
+        statement = _upsert_statement(connection.dialect.name)
     connection.execute(statement, [dict(zip(KEY_COLUMNS + VALUE_COLUMNS, key + tuple(values)))
                                    for key, values in changed])
-    emptied = [dict(zip(KEY_COLUMNS, key)) for key, values in changed if values[0] < 0]
+    emptied = [{f"k_{c}": v for c, v in zip(KEY_COLUMNS, key)} for key, values in changed if values[0] < 0]
     if emptied:
-        condition = and_(*[SUMMARY.c[c] == bindparam(f"k_{c}") for c in KEY_COLUMNS], SUMMARY.c.activities == 0)
-        connection.execute(delete(SUMMARY).where(condition),
-                           [{f"k_{c}": v for c, v in row.items()} for row in emptied])
+        connection.execute(_DELETE_EMPTIED, emptied)
 
 
 @contextmanager
