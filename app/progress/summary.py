@@ -56,6 +56,15 @@ with the activity tables, see the end of `app.activities.models`):
 - Writes that bypass the session (COPY in `app.activities.generate`) add the rows they wrote with
   `count_new_rows`; `suspended` turns maintenance off for a bulk load that ends with `rebuild`.
 
+The writes this follows today, all without a line of their own: logging and bulk import (INSERT
+of rows and of their task links), an edit (the versioned UPDATE, then the task links deleted and
+added: a move between units, months, types, tasks or agencies is one delta out and one in),
+submit, approve, return, reopen, bulk approve and `approve_period` (versioned UPDATEs), deleting a
+draft (links deleted by a statement, then the row: a hard delete, Loa keeps no deleted rows),
+attaching evidence (an UPDATE of `updated_at`: no delta), the demo data (`insert_rows`, whose COPY
+is counted by `count_new_rows`, and `link_tasks`). Tasks with activities cannot be deleted and a
+task never changes plan, so no write of the plans moves a summary row.
+
 `rebuild` recomputes the summary from scratch with one INSERT … SELECT … GROUP BY; `check` compares
 it with a recount, row by row, in one statement (one snapshot on PostgreSQL).
 """
@@ -280,7 +289,8 @@ def _written_ids(state, table: str) -> list:
         return [row[column] for row in rows]
     source = ACTIVITY.c.id if table == ACTIVITY.name else LINK.c.activity_id
     query = select(source).where(statement.whereclause) if statement.whereclause is not None else select(source)
-    return list(state.session.connection().execute(query, rows[0] if rows else {}).scalars())
+    connection = state.session.connection()
+    return [i for params in (rows or [{}]) for i in connection.execute(query, params).scalars()]
 
 
 @event.listens_for(Session, "do_orm_execute")
