@@ -375,6 +375,10 @@ def test_concurrent_writers_keep_the_summary_exact(database, session):
     assert sum(v[0] for v in every) == 48
 
 
+def _plain(rows) -> list[tuple]:
+    return sorted(tuple(v if isinstance(v, str) else int(v) for v in r) for r in rows)
+
+
 @pytest.mark.parametrize("year", ["2025", "2026"])
 def test_the_summary_answers_the_progress_figures_of_the_demo_province(session, year):
     """The next step reads progress from the summary: on the demo data, for the Hải Phòng reviewer
@@ -400,9 +404,7 @@ def test_the_summary_answers_the_progress_figures_of_the_demo_province(session, 
                         session, task_ids=task_ids, key=dq.activity_key(level, boundaries), start=span.start,
                         end=span.end, statuses=dq.COUNTED, metrics=dq.METRICS, typed=typed,
                         where=and_(dq.subtree(root, boundaries), summary.scope_condition(session, user)))
-                    as_tuples = lambda found: sorted(tuple(str(v) if isinstance(v, str) else int(v) for v in r)  # noqa: E731
-                                                     for r in found)
-                    assert as_tuples(read) == as_tuples(rows), (user.username, boundaries, level, typed)
+                    assert _plain(read) == _plain(rows), (user.username, boundaries, level, typed)
                     compared += len(rows)
         # End to end: every target row of the progress report, from the summary.
         report = dq.progress(session, user, unit_id=ctx.current_province.id, period=year)
@@ -425,3 +427,22 @@ def test_a_span_that_cuts_a_month_is_not_read_from_the_summary():
     for start, end in ((date(2026, 1, 15), date(2026, 3, 31)), (date(2026, 1, 1), date(2026, 3, 30))):
         with pytest.raises(summary.CutMonth):
             summary.month_range(start, end)
+
+
+def test_a_rolled_back_savepoint_takes_its_deltas_with_it(session):
+    world = _world(session)
+
+    def entry(participants: int) -> Activity:
+        return Activity(type="talk", title="Nói chuyện chuyên đề", unit_id=world["units"][1][0],
+                        start_date=date(2025, 9, 3), participants=participants)
+
+    session.add(entry(3))
+    session.flush()
+    savepoint = session.begin_nested()
+    session.add(entry(5))
+    session.flush()
+    savepoint.rollback()
+    session.add(entry(7))
+    session.commit()
+    assert summary.check(session) == []
+    assert [v[VALUE_INDEX["participants"]] for k, v in summary.stored(session).items()] == [10]

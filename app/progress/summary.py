@@ -339,18 +339,17 @@ def _savepoint_begins(session: Session, transaction) -> None:
 @event.listens_for(Session, "after_soft_rollback")
 def _rolled_back(session: Session, previous_transaction) -> None:
     session.info.pop(FLUSH, None)
-    saved = session.info.get(SAVED, {}).pop(id(previous_transaction), None)
-    if previous_transaction.nested and saved is not None:
-        session.info[PENDING] = saved
+    if previous_transaction.nested:
+        saved = session.info.get(SAVED, {}).pop(id(previous_transaction), None)
+        if saved is not None:
+            session.info[PENDING] = saved
     else:
         session.info.pop(PENDING, None)
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _transaction_ends(session: Session, transaction) -> None:
-    if transaction.nested:
-        session.info.get(SAVED, {}).pop(id(transaction), None)
-    elif transaction.parent is None:
+    if not transaction.nested and transaction.parent is None:
         session.info.pop(PENDING, None)
         session.info.pop(FLUSH, None)
         session.info.pop(SAVED, None)

@@ -61,7 +61,8 @@ def _recount():
                      sa.cast(activity.c.status, sa.String).label('status'),
                      sa.func.coalesce(activity.c.agency_id, 0).label('agency_id'),
                      *[activity.c[c] for c in SUMMED]).subquery('a')
-    plans = sa.select(link.c.activity_id, task.c.plan_id).join(task, task.c.id == link.c.task_id).distinct().subquery('p')
+    plans = (sa.select(link.c.activity_id, task.c.plan_id).join(task, task.c.id == link.c.task_id)
+             .distinct().subquery('p'))
     tasks = sa.select(link.c.activity_id, task.c.plan_id, task.c.id.label('task_id')).join(
         task, task.c.id == link.c.task_id).subquery('t')
     keys = [base.c[c] for c in KEYS[2:]]
@@ -72,7 +73,8 @@ def _recount():
         sa.select(plans.c.plan_id, zero, *keys, *values).select_from(base.join(plans, plans.c.activity_id == base.c.id))
         .group_by(plans.c.plan_id, *keys),
         sa.select(tasks.c.plan_id, tasks.c.task_id, *keys, *values)
-        .select_from(base.join(tasks, tasks.c.activity_id == base.c.id)).group_by(tasks.c.plan_id, tasks.c.task_id, *keys),
+        .select_from(base.join(tasks, tasks.c.activity_id == base.c.id))
+        .group_by(tasks.c.plan_id, tasks.c.task_id, *keys),
     )
 
 
