@@ -25,6 +25,7 @@ from app.core.config import InsecureSettings, get_settings
 from app.core.db import get_engine
 from app.core.storage import get_storage
 from app.migrate import upgrade
+from app.progress import summary as activity_summary
 from app.units.loader import load_units
 from app.units.models import Unit
 
@@ -33,9 +34,11 @@ cli = typer.Typer(help="Loa: communication work of the sustainable poverty-reduc
 db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
 units_cli = typer.Typer(help="Administrative units.", no_args_is_help=True)
 user_cli = typer.Typer(help="User accounts.", no_args_is_help=True)
+summary_cli = typer.Typer(help="The activity summary that figures are read from.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(units_cli, name="units")
 cli.add_typer(user_cli, name="user")
+cli.add_typer(summary_cli, name="summary")
 
 
 def fail(message: str) -> None:
@@ -97,6 +100,37 @@ def demo(if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing whe
                 typer.echo(f"Generated {count} activities in {time.perf_counter() - started:.1f} s.")
     except Exception as exc:  # noqa: BLE001
         fail(f"demo data failed: {exc}")
+
+
+@summary_cli.command("rebuild")
+def summary_rebuild():
+    """Recompute the activity summary from the activities (a repair; writers wait meanwhile)."""
+    started = time.perf_counter()
+    try:
+        with _session() as session:
+            rows = activity_summary.rebuild(session)
+            session.commit()
+    except Exception as exc:  # noqa: BLE001
+        fail(f"rebuilding the summary failed: {exc}")
+    typer.echo(f"Activity summary rebuilt: {rows} rows in {time.perf_counter() - started:.1f} s.")
+
+
+@summary_cli.command("check")
+def summary_check(limit: int = typer.Option(50, "--limit", help="Rows of drift to print at most.")):
+    """Compare the activity summary with a recount of the activities; exit 1 on any drift."""
+    try:
+        with _session() as session:
+            drift = activity_summary.check(session)
+    except Exception as exc:  # noqa: BLE001
+        fail(f"checking the summary failed: {exc}")
+    if not drift:
+        typer.echo("Activity summary is exact.")
+        return
+    for row in drift[:limit]:
+        typer.echo(row.describe())
+    more = f" (first {limit} shown)" if len(drift) > limit else ""
+    typer.echo(f"Activity summary drifts on {len(drift)} rows{more}: run `loa summary rebuild`.", err=True)
+    raise typer.Exit(1)
 
 
 @cli.command("serve")

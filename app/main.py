@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import RedirectResponse
 
+import app.models  # noqa: F401 - every table, and the hooks that keep the activity summary exact
 from app.accounts import admin_api, admin_views
 from app.accounts import api as accounts_api
 from app.accounts import views as accounts_views

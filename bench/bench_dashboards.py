@@ -41,6 +41,7 @@ from app.accounts import services as accounts
 from app.accounts.models import Role, UserCreate
 from app.activities.generate import generate_activities
 from app.activities.models import Activity, ActivityTask
+from app.progress import summary
 from app.plans.models import Plan, Target, Task, TaskUnit
 from app.units.models import Unit
 
@@ -73,7 +74,9 @@ with Session(engine) as s:
     linked = (select(Activity.id, Task.id).select_from(Activity).join(Unit, Unit.id == Activity.unit_id)
               .join(Plan, Plan.unit_id == Unit.current_province_id).join(Task, (Task.plan_id == Plan.id) & (Task.position == position))
               .where(Activity.start_date >= date(2025, 1, 1)))
-    s.execute(insert(ActivityTask.__table__).from_select(["activity_id", "task_id"], linked))
+    with summary.suspended(s):  # links of every activity at once: the summary is rebuilt after
+        s.execute(insert(ActivityTask.__table__).from_select(["activity_id", "task_id"], linked))
+    summary.rebuild(s)
     s.commit()
     s.execute(text("ANALYZE"))
     s.commit()

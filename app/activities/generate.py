@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from app.activities.models import Activity, ActivityCounts, ActivityTask
 from app.core.clock import today, utcnow
+from app.progress import summary
 from app.units.models import CURRENT_START, Unit
 
 BATCH = 20_000
@@ -143,11 +144,13 @@ def make_row(rng: random.Random, unit_id: int, day: date, *, kind: str | None = 
 
 def insert_rows(session: Session, rows: Iterable[dict]) -> int:
     """Inserts rows in batches (COPY on PostgreSQL, executemany elsewhere) into the caller's
-    transaction: the batches bound the memory, the command that loads commits once."""
+    transaction: the batches bound the memory, the command that loads commits once. COPY bypasses
+    the session, so the activity summary is told of each batch here."""
     count = 0
     for batch in _batches(rows, BATCH):
         if session.get_bind().dialect.name == "postgresql":
             _copy(session, batch)
+            summary.count_new_rows(session, batch)
         else:
             session.execute(insert(Activity.__table__), batch)
         count += len(batch)
@@ -201,10 +204,16 @@ def generate_activities(session: Session, n: int, *, seed: int = 2025, start: da
             row["id"] = uuid.UUID(int=prefix | (i << 16) | rng.getrandbits(16), version=4)
             yield row
 
-    if n < 50_000:
-        return insert_rows(session, rows())
-    with _indexes_rebuilt_after(session):
-        return insert_rows(session, rows())
+    # The summary is built once at the end: one GROUP BY instead of an upsert per batch.
+    with summary.suspended(session):
+        if n < 50_000:
+            count = insert_rows(session, rows())
+        else:
+            with _indexes_rebuilt_after(session):
+                count = insert_rows(session, rows())
+    summary.rebuild(session)
+    session.commit()
+    return count
 
 
 @contextmanager

@@ -1,0 +1,75 @@
+"""The activity summary: every figure of the activities, added up ahead of time.
+
+See `app.progress.summary` for its grain, why, and how it is kept exact.
+"""
+from sqlalchemy import BigInteger, Index
+from sqlmodel import Field, SQLModel
+
+# Every summable column of an activity, in the order the reports name them (the same list as the
+# figures' definition, `app.dashboards.figures.SUMMED_COLUMNS`).
+SUMMED_COLUMNS = (
+    "sessions", "participants", "participants_women", "participants_ethnic", "participants_poor",
+    "participants_near_poor", "participants_escaped", "participants_officials", "copies", "copies_distributed",
+    "airings", "minutes", "items", "places", "teams", "audience", "reach", "questions_raised", "questions_answered",
+    "commended_collectives", "commended_individuals", "cost_central_vnd", "cost_local_vnd", "cost_mobilised_vnd",
+    "cost_vnd",
+)
+# The key of a summary row, in the order deltas are applied (and rows are locked).
+KEY_COLUMNS = ("plan_id", "task_id", "unit_id", "month", "type", "status", "agency_id")
+# The numbers of a summary row: how many activities, and the sum of each summable column.
+VALUE_COLUMNS = ("activities",) + SUMMED_COLUMNS
+NO_PLAN = 0    # plan_id of the rows that count every activity, linked to a task or not
+NO_TASK = 0    # task_id of the rows that count an activity once per plan (or once in all)
+NO_AGENCY = 0  # agency_id of activities logged without an agency
+
+
+def _sum() -> int:
+    return Field(default=0, sa_column_kwargs={"nullable": False}, sa_type=BigInteger)
+
+
+class ActivitySummary(SQLModel, table=True):
+    """Activities of one unit, month, type, status and agency, counted three ways:
+    plan_id = task_id = 0: every activity; plan_id = P, task_id = 0: the activities linked to
+    some task of plan P (once each); plan_id = P, task_id = T: the activities linked to task T."""
+
+    __tablename__ = "activity_summary"
+    __table_args__ = (
+        # A period of the whole country (or of a plan, a task) across units: by month first.
+        Index("ix_activity_summary_month", "plan_id", "task_id", "month", "unit_id"),
+    )
+    plan_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    task_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    unit_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    month: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})  # year × 100 + month: 202603
+    type: str = Field(primary_key=True, max_length=32)
+    status: str = Field(primary_key=True, max_length=16)
+    agency_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    activities: int = _sum()
+    sessions: int = _sum()
+    participants: int = _sum()
+    participants_women: int = _sum()
+    participants_ethnic: int = _sum()
+    participants_poor: int = _sum()
+    participants_near_poor: int = _sum()
+    participants_escaped: int = _sum()
+    participants_officials: int = _sum()
+    copies: int = _sum()
+    copies_distributed: int = _sum()
+    airings: int = _sum()
+    minutes: int = _sum()
+    items: int = _sum()
+    places: int = _sum()
+    teams: int = _sum()
+    audience: int = _sum()
+    reach: int = _sum()
+    questions_raised: int = _sum()
+    questions_answered: int = _sum()
+    commended_collectives: int = _sum()
+    commended_individuals: int = _sum()
+    cost_central_vnd: int = _sum()
+    cost_local_vnd: int = _sum()
+    cost_mobilised_vnd: int = _sum()
+    cost_vnd: int = _sum()
+
+
+assert tuple(c for c in ActivitySummary.model_fields if c not in KEY_COLUMNS) == VALUE_COLUMNS
