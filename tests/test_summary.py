@@ -229,6 +229,7 @@ def test_the_summary_counts_each_activity_once_in_all_once_per_plan_and_once_per
     a1, a2 = world["tasks_a"]
     body = _body(world, 1, 0.99, "talk", [], 3, False) | {"task_ids": [a1, a2, world["task_b"]]}
     services.create_activity(session, ActivityCreate(**body), user=world["admin"])
+    session.commit()
     rows = summary.stored(session)
     by_level = {(k[0], k[1]): v[:2] for k, v in rows.items()}  # (activities, sessions)
     plan_a, plan_b = session.get(Task, a1).plan_id, session.get(Task, world["task_b"]).plan_id
@@ -253,6 +254,7 @@ def test_a_write_the_summary_cannot_follow_is_refused(session):
     session.rollback()
     created, _ = services.create_activity(session, ActivityCreate(**_body(world, 1, .5, "talk", [0], 2, False)),
                                           user=world["admin"])
+    session.commit()
     # A plain UPDATE statement on the table is followed, whatever it changes.
     session.execute(update(Activity.__table__).where(Activity.__table__.c.id == created.id)
                     .values(participants=99, start_date=date(2025, 8, 1)))
@@ -264,6 +266,7 @@ def test_a_write_the_summary_cannot_follow_is_refused(session):
 def test_a_rolled_back_write_leaves_the_summary_as_it_was(session):
     world = _world(session)
     services.create_activity(session, ActivityCreate(**_body(world, 1, .5, "talk", [0], 2, False)), user=world["admin"])
+    session.commit()
     before = summary.stored(session)
     with Session(session.get_bind()) as other:
         other.execute(update(Activity.__table__).values(participants=50))
@@ -277,6 +280,7 @@ def _drifted(session, world) -> None:
     for share in (.2, .6):
         services.create_activity(session, ActivityCreate(**_body(world, 1, share, "talk", [0], 2, False)),
                                  user=world["admin"])
+        session.commit()
     table = ActivitySummary.__table__
     first = session.execute(select(table).order_by(*table.primary_key.columns).limit(1)).mappings().one()
     with session.get_bind().begin() as conn:  # behind the application's back
@@ -314,6 +318,7 @@ def test_the_migration_fills_the_summary_from_the_stored_activities(session):
     for share, tasks in ((.1, [0]), (.9, [0, 1, 2]), (.95, [])):
         body = _body(world, 1, share, "visual", tasks, 4, True)
         services.create_activity(session, ActivityCreate(**body), user=world["admin"])
+        session.commit()
     path = next(Path("migrations/versions").glob("*_0011_activity_summary.py"))
     spec = importlib.util.spec_from_file_location("migration_0011", path)
     migration = importlib.util.module_from_spec(spec)
@@ -393,6 +398,7 @@ def test_the_summary_answers_the_progress_figures_of_the_demo_province(session, 
     from app.demo import load_demo
 
     ctx = load_demo(session)
+    session.commit()
     reviewer, admin = ctx.users["reviewer"], ctx.users["admin"]
     span = parse(year, today=today())
     task_ids = sorted(session.execute(select(Task.id)).scalars())
