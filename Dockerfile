@@ -1,7 +1,9 @@
 # Loa's production image: the locked dependencies and Loa's own wheel (not an editable checkout),
 # run as a non-root user. Migrations are a separate one-shot step (`loa db upgrade`, see compose.yaml).
+# PYTHON_IMAGE may name the same Python 3.11 base in an internal registry (--build-arg PYTHON_IMAGE=...).
+ARG PYTHON_IMAGE=python:3.11-slim
 
-FROM python:3.11-slim AS build
+FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /src
 COPY requirements.lock ./
@@ -13,7 +15,7 @@ COPY templates ./templates
 COPY static ./static
 RUN /opt/loa/bin/pip wheel --no-deps --wheel-dir /dist . && /opt/loa/bin/pip install --no-deps /dist/loa-*.whl
 
-FROM python:3.11-slim
+FROM ${PYTHON_IMAGE}
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PATH=/opt/loa/bin:$PATH \
     LOA_ENV=production PORT=8000 WEB_CONCURRENCY=2 LOA_MEDIA_DIR=/srv/loa/media
 RUN useradd --create-home --uid 10001 loa && mkdir -p /srv/loa/media && chown loa /srv/loa/media
