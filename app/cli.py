@@ -109,7 +109,6 @@ def summary_rebuild():
     try:
         with _session() as session:
             rows = activity_summary.rebuild(session)
-            session.commit()
     except Exception as exc:  # noqa: BLE001
         fail(f"rebuilding the summary failed: {exc}")
     typer.echo(f"Activity summary rebuilt: {rows} rows in {time.perf_counter() - started:.1f} s.")

@@ -212,7 +212,6 @@ def generate_activities(session: Session, n: int, *, seed: int = 2025, start: da
             with _indexes_rebuilt_after(session):
                 count = insert_rows(session, rows())
     summary.rebuild(session)
-    session.commit()
     return count
 
 
