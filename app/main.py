@@ -15,7 +15,9 @@ from app.activities import views as activities_views
 from app.agencies import api as agencies_api
 from app.audit import api as audit_api
 from app.audit import views as audit_views
-from app.core import errors, logs, metrics, probes
+from app.accounts.deps import api_user
+from app.activities.schemas import activity_schemas
+from app.core import errors, logs, metrics, openapi, probes
 from app.core.edge import TextEdge
 from app.core.request_context import RequestContext
 from app.dashboards import api as dashboards_api
@@ -88,6 +90,7 @@ def create_app() -> FastAPI:
     app.add_middleware(UploadLimit)
     app.add_middleware(SecurityHeaders)
     errors.install(app)
+    openapi.install(app, api_user, activity_schemas)
     templates.env.globals["static_url"] = static_url
     app.mount("/static", CachedStaticFiles(directory=str(STATIC_DIR)), name="static")
 

@@ -8,7 +8,7 @@ from sqlmodel import SQLModel
 from app.accounts import services
 from app.accounts.deps import ApiUser, DbSession, client_address
 from app.accounts.models import UserPublic
-from app.core.errors import ApiError
+from app.core.errors import ApiError, TooMany, errors_doc
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
@@ -19,7 +19,8 @@ class TokenResponse(SQLModel):
     expires_at: datetime
 
 
-@router.post("/auth/token", response_model=TokenResponse)
+@router.post("/auth/token", response_model=TokenResponse,
+             responses=errors_doc(401, 422, 429, unauthorized="Wrong username or password"))
 def create_token(request: Request, session: DbSession, username: Annotated[str, Form()],
                  password: Annotated[str, Form()], name: Annotated[str, Form()] = ""):
     """OAuth2 password flow: form fields `username` and `password`. Too many failed attempts (for
@@ -28,8 +29,7 @@ def create_token(request: Request, session: DbSession, username: Annotated[str, 
     try:
         user = services.authenticate(session, username, password, address=client_address(request))
     except services.LoginThrottled as exc:
-        raise ApiError(429, "login_throttled", exc.message, headers={"Retry-After": str(exc.retry_after)},
-                       retry_after=exc.retry_after)
+        raise TooMany(exc.message, exc.retry_after, code="login_throttled")
     raw = None
     if user is not None:
         try:

@@ -483,7 +483,7 @@ def update(activity_id: uuid.UUID, request: Request, session: DbSession, user: P
         session.rollback()
         if wants_json(request):
             return conflict_response(session, exc)
-        if exc.code == "stale_version":
+        if exc.reason == "stale_version":
             # Keep what was typed; saving again (now against the current version) overwrites.
             values["version"] = str(activity.version)
             message = ("Hoạt động đã được sửa ở nơi khác sau khi bạn mở. Nội dung bạn nhập vẫn được giữ: "
