@@ -1,7 +1,7 @@
 """JSON API for activities: log (idempotent on the client's id), list with a change feed, edit,
 submit, delete drafts, attach evidence, and bulk import with per-row results."""
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request, Response
@@ -15,7 +15,8 @@ from app.activities import evidence as evidence_files
 from app.activities import queries, services
 from app.activities.evidence import MAX_BYTES
 from app.activities.models import MAX_ID, Activity, ActivityPublic, ActivityUpdate, DeletedActivity
-from app.activities.queries import ActivityFilter, activity_cursor, activity_query, after_cursor, decode_activity_cursor
+from app.activities.filters import ActivityFeedQuery, IsoDateTime
+from app.activities.queries import activity_cursor, activity_query, after_cursor, decode_activity_cursor
 from app.core.errors import ApiError, FieldError, Invalid, api_error_response, errors_doc, field_error, prefixed
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, fetch_page
 from app.core.uploads import MAX_FILES, TOO_MANY_MESSAGE
@@ -27,6 +28,9 @@ def _body(schema: dict) -> dict:
     """The request body as documented in OpenAPI, for the handlers that read it themselves: logging
     identifies the caller first (401 before any 422), and a bulk import answers each row."""
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+TOKEN = {"security": [{"bearer": []}]}  # identifies its caller inside (see `run_as_user`)
 
 
 CREATE = {"$ref": "#/components/schemas/ActivityCreate"}
@@ -68,7 +72,7 @@ def _answer(session: Session, action, version_in: str = "body"):
 @router.post("", status_code=201, response_model=ActivityPublic,
              responses={200: {"model": ActivityPublic, "description": "The same id was sent before with the same body"},
                         **errors_doc(401, 403, 409, 422, conflict="The id exists with a different body (`current` holds it)")},
-             openapi_extra=_body(CREATE))
+             openapi_extra=_body(CREATE) | TOKEN)
 async def create(request: Request, payload: Annotated[Any, Body()]):
     """Log an activity. Send your own `id` (UUID) so that a retry answers 200 with the stored record.
     The fields an activity takes depend on its `type` (see `ActivityCreate`)."""
@@ -83,17 +87,13 @@ async def create(request: Request, payload: Annotated[Any, Body()]):
 
 @router.get("", response_model=Page[ActivityPublic])
 def list_activities(
-    session: DbSession, user: ApiUser,
-    unit_id: int | None = None, type: str | None = None, status: str | None = None,
-    date_from: date | None = None, date_to: date | None = None, task_id: int | None = None,
-    plan_id: int | None = None, agency_id: int | None = None,
-    updated_since: Annotated[datetime | None, Query(description="Change feed: ordered by updated_at, id")] = None,
+    session: DbSession, user: ApiUser, q: Annotated[ActivityFeedQuery, Query()],
     cursor: str | None = None, limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ):
     """Activities in your scope, newest first; with `updated_since`, every change after that time,
     oldest first (follow `next_cursor` until it is null)."""
-    f = ActivityFilter(unit_id=unit_id, type=type, status=status, date_from=date_from, date_to=date_to,
-                       task_id=task_id, plan_id=plan_id, agency_id=agency_id, updated_since=updated_since)
+    updated_since = q.updated_since
+    f = q.to_filter(updated_since=updated_since)
     feed = updated_since is not None
     after = decode_activity_cursor(cursor, by_update=feed)
     query = after_cursor(activity_query(session, user, f), after, by_update=feed)
@@ -105,7 +105,7 @@ def list_activities(
 @router.get("/deleted", response_model=Page[DeletedActivity])
 def deleted_activities(
     session: DbSession, user: ApiUser,
-    since: Annotated[datetime, Query(description="Deletions after this time (use the time of your last sync)")],
+    since: Annotated[IsoDateTime, Query(description="Deletions after this time (use the time of your last sync)")],
     cursor: str | None = None, limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ):
     """The other half of the change feed: drafts deleted after `since`, oldest first. Together with
@@ -152,12 +152,12 @@ def bulk(session: DbSession, user: ApiUser, payload: Annotated[Any, Body()], dry
     return {"dry_run": dry_run, **counts, "results": results}
 
 
-@router.get("/{activity_id}", response_model=ActivityPublic)
+@router.get("/{activity_id:uuid}", response_model=ActivityPublic)
 def read(activity_id: uuid.UUID, session: DbSession, user: ApiUser):
     return services.to_public(session, queries.get_visible(session, user, activity_id))
 
 
-@router.patch("/{activity_id}", response_model=ActivityPublic,
+@router.patch("/{activity_id:uuid}", response_model=ActivityPublic,
               responses=errors_doc(conflict="`version` is older than the stored one (`current` holds it)"))
 def update(activity_id: uuid.UUID, session: DbSession, user: ApiUser, payload: ActivityUpdate):
     """Change some fields. Send the `version` you last read: an older one answers 409."""
@@ -169,7 +169,7 @@ def update(activity_id: uuid.UUID, session: DbSession, user: ApiUser, payload: A
     return _answer(session, action)
 
 
-@router.delete("/{activity_id}", status_code=204)
+@router.delete("/{activity_id:uuid}", status_code=204)
 def remove(activity_id: uuid.UUID, session: DbSession, user: ApiUser):
     """Delete a draft (anything submitted stays)."""
     activity = queries.get_visible(session, user, activity_id)
@@ -180,7 +180,7 @@ def remove(activity_id: uuid.UUID, session: DbSession, user: ApiUser):
     return _answer(session, action)
 
 
-@router.post("/{activity_id}/submit", response_model=ActivityPublic, responses=errors_doc(409))
+@router.post("/{activity_id:uuid}/submit", response_model=ActivityPublic, responses=errors_doc(409))
 def submit(activity_id: uuid.UUID, session: DbSession, user: ApiUser,
            version: Annotated[int | None, Query(ge=1, le=MAX_ID, description="The version you last read")] = None):
     """Send a draft (or a returned entry) for review."""
@@ -202,12 +202,12 @@ async def uploaded_files(request: Request) -> list[tuple[bytes, str]]:
     return [(await value.read(MAX_BYTES + 1), value.filename or "") for value in uploads]
 
 
-@router.post("/{activity_id}/evidence", status_code=201, response_model=ActivityPublic,
+@router.post("/{activity_id:uuid}/evidence", status_code=201, response_model=ActivityPublic,
              responses={200: {"model": ActivityPublic, "description": "Every file was stored before"},
                         **errors_doc(409, 413)},
              openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {
                  "type": "object", "required": ["file"], "properties": {"file": {
-                     "type": "array", "minItems": 1, "maxItems": MAX_FILES,
+                     "type": "array", "minItems": 1, "description": f"At most {MAX_FILES} files (413 above)",
                      "items": {"type": "string", "format": "binary"}}}}}}}})
 async def add_evidence(activity_id: uuid.UUID, request: Request, user: ApiUser):
     """Attach photos (JPEG, PNG, WebP, HEIC; resized to ≤ 1600 px) or PDF scans, ≤ 10 MB each,

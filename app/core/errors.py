@@ -359,4 +359,6 @@ def install(app) -> None:
             headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
         if is_api(request):
             return JSONResponse(api_body(code, message), status_code=exc.status_code, headers=headers)
-        return _html_error(request, exc.status_code, message)
+        response = _html_error(request, exc.status_code, message)
+        response.headers.update(headers or {})
+        return response

@@ -48,14 +48,21 @@ def _error_response(status: int) -> dict[str, Any]:
     return response
 
 
+def needs_token(route, operation: dict[str, Any], authenticated) -> bool:
+    """`api_user` among the dependencies, or an operation that identifies its caller itself and
+    says so with `openapi_extra={"security": ...}`."""
+    return _calls(route.dependant, authenticated) or "security" in operation
+
+
 def _statuses(route, method: str, operation: dict[str, Any], authenticated) -> set[int]:
     params = operation.get("parameters", [])
     statuses: set[int] = set()
-    needs_token = _calls(route.dependant, authenticated) or "401" in operation["responses"]
-    if needs_token:
+    if needs_token(route, operation, authenticated):
         statuses |= {401, 403}
     if params or "requestBody" in operation:
         statuses.add(422)
+    if "requestBody" in operation:
+        statuses.add(400)  # a body that is not text (bytes that are not UTF-8)
     if any(p["in"] == "path" for p in params) or any(p["in"] == "query" and p["name"].endswith("_id") for p in params):
         statuses.add(404)
     if any(p["in"] == "query" and p["name"] == "cursor" for p in params):
@@ -93,7 +100,7 @@ def build(app: FastAPI, authenticated, extra: dict[str, Any]) -> dict[str, Any]:
                     if response.get("description") not in (None, "", "Validation Error"):
                         documented["description"] = response["description"]
                     responses[status] = documented
-            if "401" in responses:
+            if needs_token(route, operation, authenticated):
                 operation["security"] = [{BEARER: []}]
             operation["responses"] = dict(sorted(responses.items()))
     return schema

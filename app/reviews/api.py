@@ -80,20 +80,20 @@ def approve_bulk(session: DbSession, user: ApiUser, payload: ApproveManyRequest)
     return {"approved": sum(1 for r in results if r["ok"]), "results": results}
 
 
-@router.post("/{activity_id}/approve", response_model=ActivityPublic, responses=ERRORS)
+@router.post("/{activity_id:uuid}/approve", response_model=ActivityPublic, responses=ERRORS)
 def approve(activity_id: uuid.UUID, session: DbSession, user: ApiUser,
             payload: Annotated[ApproveRequest | None, Body()] = None):
     return _run(session, user, activity_id, lambda a: services.approve_activity(session, a, user=user))
 
 
-@router.post("/{activity_id}/return", response_model=ActivityPublic, responses=ERRORS)
+@router.post("/{activity_id:uuid}/return", response_model=ActivityPublic, responses=ERRORS)
 def return_(activity_id: uuid.UUID, session: DbSession, user: ApiUser, payload: ReturnRequest):
     """Send back to the author with a comment (required)."""
     return _run(session, user, activity_id,
                 lambda a: services.return_activity(session, a, payload.comment, user=user))
 
 
-@router.post("/{activity_id}/reopen", response_model=ActivityPublic, responses=ERRORS)
+@router.post("/{activity_id:uuid}/reopen", response_model=ActivityPublic, responses=ERRORS)
 def reopen(activity_id: uuid.UUID, session: DbSession, user: ApiUser, payload: ReopenRequest):
     """Unlock an approved entry: it goes back to its author as returned, with a reason (required)."""
     return _run(session, user, activity_id, lambda a: services.reopen_activity(session, a, payload.reason, user=user))

@@ -1,0 +1,65 @@
+"""The one filter of the activity list, read from the query string by the JSON list, the exports
+and their HTML downloads alike: the same names, the same bounds, the same refusals (422).
+
+An empty value (as an HTML filter form sends it) means "not filtered". Dates and times must be
+ISO 8601 text: a number such as `0.5` is not a time (pydantic would read it as seconds since 1970).
+"""
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, Field, field_validator
+from pydantic_core import PydanticCustomError
+
+from app.activities.models import MAX_ID, ActivityStatus
+from app.activities.queries import ActivityFilter
+from app.activities.types import TYPES
+
+
+def _iso_text(kind: str):
+    def check(value: Any) -> Any:
+        if value is None or isinstance(value, (date, datetime)):
+            return value
+        if not isinstance(value, str) or not value[:4].isdigit() or "-" not in value:
+            raise PydanticCustomError(f"{kind}_parsing", "An ISO 8601 {kind} is expected", {"kind": kind})
+        return value
+    return BeforeValidator(check)
+
+
+IsoDate = Annotated[date, _iso_text("date"), Field(description="YYYY-MM-DD")]
+IsoDateTime = Annotated[datetime, _iso_text("datetime"), Field(description="ISO 8601, e.g. 2026-03-02T08:00:00Z")]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+TypeCode = Literal[tuple(TYPES)]  # type: ignore[valid-type]
+
+
+class ActivityQuery(BaseModel):
+    """The list filter: `unit_id` keeps that unit and every unit below it."""
+
+    unit_id: Id | None = None
+    type: TypeCode | None = None
+    status: ActivityStatus | None = None
+    date_from: IsoDate | None = None
+    date_to: IsoDate | None = None
+    task_id: Id | None = None
+    plan_id: Id | None = None
+    agency_id: Id | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    def to_filter(self, **more) -> ActivityFilter:
+        return ActivityFilter(unit_id=self.unit_id, type=self.type, status=self.status, date_from=self.date_from,
+                              date_to=self.date_to, task_id=self.task_id, plan_id=self.plan_id,
+                              agency_id=self.agency_id, **more)
+
+
+class ActivityFeedQuery(ActivityQuery):
+    updated_since: IsoDateTime | None = Field(default=None, description="Change feed: ordered by updated_at, id")
+
+
+class ExportQuery(ActivityQuery):
+    boundaries: Literal["current", "as_of"] | None = None
+    at: IsoDate | None = None
+    period: str | None = Field(default=None, max_length=16,
+                               description="as on the dashboard: 2026, 2026-H1, 2026-Q1, 2026-03")
