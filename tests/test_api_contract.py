@@ -104,3 +104,19 @@ def test_every_operation_keeps_its_contract_for_the_national_admin(case, actors)
 @SETTINGS
 def test_every_operation_keeps_its_contract_for_a_commune_reporter(case, actors):
     _call(case, actors["reporter"])
+
+
+def test_a_number_is_not_a_time_in_the_change_feed(client, actors):
+    response = client.get("/api/v1/activities", params={"updated_since": "0.5"}, headers=actors["admin"])
+    assert response.status_code == 422
+    assert [(e["path"], e["code"]) for e in response.json()["errors"]] == [("query.updated_since", "datetime_parsing")]
+    ok = client.get("/api/v1/activities", params={"updated_since": "2026-01-01T00:00:00Z"}, headers=actors["admin"])
+    assert ok.status_code == 200
+
+
+def test_an_unsupported_method_names_every_method_the_path_serves(client):
+    response = client.request("TRACE", "/api/v1/activities")
+    assert response.status_code == 405 and response.headers["Allow"] == "GET, POST"
+    assert response.json()["code"] == "method_not_allowed"
+    patch_bulk = client.patch("/api/v1/activities/bulk", json=[])
+    assert patch_bulk.status_code == 405 and patch_bulk.headers["Allow"] == "POST"
