@@ -4,29 +4,16 @@ and their HTML downloads alike: the same names, the same bounds, the same refusa
 An empty value (as an HTML filter form sends it) means "not filtered". Dates and times must be
 ISO 8601 text: a number such as `0.5` is not a time (pydantic would read it as seconds since 1970).
 """
-from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, Field, field_validator
 
 from app.activities.models import MAX_ID, ActivityStatus
 from app.activities.queries import ActivityFilter
 from app.activities.types import TYPES
+from app.core.types import IsoDate, IsoDateTime
 
 
-def _iso_text(kind: str):
-    def check(value: Any) -> Any:
-        if value is None or isinstance(value, (date, datetime)):
-            return value
-        if not isinstance(value, str) or not value[:4].isdigit() or "-" not in value:
-            raise PydanticCustomError(f"{kind}_parsing", "An ISO 8601 {kind} is expected", {"kind": kind})
-        return value
-    return BeforeValidator(check)
-
-
-IsoDate = Annotated[date, _iso_text("date"), Field(description="YYYY-MM-DD")]
-IsoDateTime = Annotated[datetime, _iso_text("datetime"), Field(description="ISO 8601, e.g. 2026-03-02T08:00:00Z")]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 TypeCode = Literal[tuple(TYPES)]  # type: ignore[valid-type]
 

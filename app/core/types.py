@@ -1,5 +1,9 @@
-"""Column types that behave the same on SQLite and PostgreSQL."""
-from datetime import datetime, timezone
+"""Column types that behave the same on SQLite and PostgreSQL, and the date types of query parameters."""
+from datetime import date, datetime, timezone
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
@@ -27,3 +31,19 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+
+# Dates and times sent as text (query parameters): ISO 8601 only. Pydantic would also read a number
+# as seconds since 1970 (`at=0`, `updated_since=0.5`), which no client means.
+def _iso_text(kind: str):
+    def check(value: Any) -> Any:
+        if value is None or isinstance(value, (date, datetime)):
+            return value
+        if not isinstance(value, str) or not value[:4].isdigit() or "-" not in value:
+            raise PydanticCustomError(f"{kind}_parsing", "An ISO 8601 {kind} is expected", {"kind": kind})
+        return value
+    return BeforeValidator(check)
+
+
+IsoDate = Annotated[date, _iso_text("date"), Field(description="YYYY-MM-DD")]
+IsoDateTime = Annotated[datetime, _iso_text("datetime"), Field(description="ISO 8601, e.g. 2026-03-02T08:00:00Z")]
