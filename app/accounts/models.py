@@ -2,6 +2,8 @@
 from datetime import datetime
 from enum import StrEnum
 
+from pydantic import field_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import Column, Index
 from sqlmodel import Field, SQLModel
 
@@ -47,8 +49,16 @@ class User(UserBase, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 
 
+def _yes_no_only(value):
+    """`is_active` is true or false: a number (`0`) is not read as one."""
+    if value is not None and not isinstance(value, bool):
+        raise PydanticCustomError("bool_type", "A yes/no value is expected")
+    return value
+
+
 class UserCreate(UserBase):
     password: str = Field(min_length=8, max_length=200)
+    yes_no_only = field_validator("is_active", mode="before")(_yes_no_only)
 
 
 class UserUpdate(SQLModel):
@@ -60,6 +70,7 @@ class UserUpdate(SQLModel):
     unit_id: int | None = None
     agency_id: int | None = None
     is_active: bool | None = None
+    yes_no_only = field_validator("is_active", mode="before")(_yes_no_only)
 
 
 class UserPublic(UserBase):
