@@ -10,6 +10,7 @@ from app.accounts.models import ApiTokenPublic, Role, UserCreate, UserPublic, Us
 from app.core.errors import ApiError, field_error, stale_error
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from app.core.versions import StaleVersion
+from app.core.schemas import STRICT, read_only_ignored
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
 
@@ -71,6 +72,7 @@ def deactivate_user(user_id: int, session: DbSession, user: ApiUser):
 
 
 class PasswordReset(SQLModel):
+    model_config = STRICT
     password: str = Field(min_length=8, max_length=200)
 
 

@@ -21,8 +21,9 @@ class TokenResponse(SQLModel):
 
 @router.post("/auth/token", response_model=TokenResponse,
              responses=errors_doc(401, 422, 429, unauthorized="Wrong username or password"))
-def create_token(request: Request, session: DbSession, username: Annotated[str, Form()],
-                 password: Annotated[str, Form()], name: Annotated[str, Form()] = ""):
+def create_token(request: Request, session: DbSession, username: Annotated[str, Form(min_length=1, max_length=64)],
+                 password: Annotated[str, Form(min_length=1, max_length=200)],
+                 name: Annotated[str, Form(max_length=100)] = ""):
     """OAuth2 password flow: form fields `username` and `password`. Too many failed attempts (for
     the username from this address, from this address, or for the username from anywhere) answer
     429 `login_throttled` with `Retry-After` in seconds."""

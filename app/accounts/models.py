@@ -10,6 +10,7 @@ from sqlmodel import Field, SQLModel
 from app.core.clock import utcnow
 from app.core.types import UTCDateTime
 from app.core.versions import version_checked
+from app.core.schemas import STRICT, read_only_ignored
 
 
 class Role(StrEnum):
@@ -57,11 +58,14 @@ def _yes_no_only(value):
 
 
 class UserCreate(UserBase):
+    model_config = STRICT
     password: str = Field(min_length=8, max_length=200)
     yes_no_only = field_validator("is_active", mode="before")(_yes_no_only)
 
 
 class UserUpdate(SQLModel):
+    model_config = STRICT
+    read_only_ignored = read_only_ignored(lambda: UserPublic)
     version: int = Field(description="The version you last read: an older one is refused (409 with the current record)")
     full_name: str | None = Field(default=None, max_length=200)
     phone: str | None = Field(default=None, max_length=32)

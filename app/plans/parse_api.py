@@ -1,6 +1,6 @@
 """JSON API: a plan draft read from the plan's text (nothing is saved)."""
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from app.accounts.deps import ApiUser
 from app.core.errors import ApiError, field_error
@@ -10,6 +10,7 @@ router = APIRouter(prefix="/api/v1/plans", tags=["plans"])
 
 
 class ParseRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     text: str
 
 
