@@ -7,7 +7,7 @@ from pydantic import ConfigDict
 from sqlmodel import Field, SQLModel
 
 from app.accounts.deps import ApiUser, DbSession
-from app.core.errors import Conflict, Invalid, errors_doc, field_error, stale_error
+from app.core.errors import Conflict, Invalid, field_error, stale_error
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from app.core.versions import StaleVersion
 from app.plans import queries, services

@@ -8,7 +8,6 @@ from fastapi import Query
 from app.activities.filters import ExportQuery
 from app.activities.queries import ActivityFilter
 from app.core.clock import today
-from app.core.errors import ApiError, field_error
 from app.dashboards.periods import parse as parse_period
 
 
