@@ -1,13 +1,15 @@
 """Query parameters of the exports, shared by the browser downloads and the API."""
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Query
+from pydantic import BaseModel, Field, field_validator
 
-from app.activities.filters import ExportQuery
+from app.activities.filters import ExportQuery, Id
 from app.activities.queries import ActivityFilter
 from app.core.clock import today
+from app.core.types import IsoDate
 from app.dashboards.periods import parse as parse_period
 
 
@@ -41,11 +43,19 @@ class ReportParams:
     at: date | None
 
 
-def report_params(
-    unit_id: Annotated[str | None, Query()] = None,
-    period: Annotated[str | None, Query()] = None,
-    boundaries: Annotated[str | None, Query()] = None,
-    at: Annotated[str | None, Query()] = None,
-) -> ReportParams:
-    p = export_params(unit_id=unit_id, boundaries=boundaries, at=at, period=None)
-    return ReportParams(unit_id=p.filter.unit_id, period=_empty_to_none(period), boundaries=p.boundaries, at=p.at)
+class ReportQuery(BaseModel):
+    """A plan's report: the unit (default: the user's), the period and the boundaries."""
+
+    unit_id: Id | None = None
+    period: str | None = Field(default=None, max_length=16)
+    boundaries: Literal["current", "as_of"] | None = None
+    at: IsoDate | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value):
+        return None if value == "" else value
+
+
+def report_params(q: Annotated[ReportQuery, Query()]) -> ReportParams:
+    return ReportParams(unit_id=q.unit_id, period=q.period, boundaries=q.boundaries or "current", at=q.at)
