@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import JSONResponse
-from sqlmodel import Session, SQLModel
+from sqlmodel import Field, Session, SQLModel
 from starlette.datastructures import UploadFile
 
 from app.accounts.deps import ApiUser, DbSession, run_as_user
@@ -119,7 +119,7 @@ def deleted_activities(
 
 class BulkRow(SQLModel):
     index: int
-    id: uuid.UUID | None = None
+    id: str | None = Field(default=None, description="The row's id as sent (or as given to it)")
     status: Literal["created", "unchanged", "error"]
     errors: list[FieldError] = []
 

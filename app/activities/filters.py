@@ -16,19 +16,20 @@ from app.core.types import IsoDate, IsoDateTime
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 TypeCode = Literal[tuple(TYPES)]  # type: ignore[valid-type]
+Empty = Literal[""]  # what an HTML filter form sends for "any": read as not filtered
 
 
 class ActivityQuery(BaseModel):
     """The list filter: `unit_id` keeps that unit and every unit below it."""
 
-    unit_id: Id | None = None
-    type: TypeCode | None = None
-    status: ActivityStatus | None = None
-    date_from: IsoDate | None = None
-    date_to: IsoDate | None = None
-    task_id: Id | None = None
-    plan_id: Id | None = None
-    agency_id: Id | None = None
+    unit_id: Id | Empty | None = None
+    type: TypeCode | Empty | None = None
+    status: ActivityStatus | Empty | None = None
+    date_from: IsoDate | Empty | None = None
+    date_to: IsoDate | Empty | None = None
+    task_id: Id | Empty | None = None
+    plan_id: Id | Empty | None = None
+    agency_id: Id | Empty | None = None
 
     @field_validator("*", mode="before")
     @classmethod
@@ -42,11 +43,11 @@ class ActivityQuery(BaseModel):
 
 
 class ActivityFeedQuery(ActivityQuery):
-    updated_since: IsoDateTime | None = Field(default=None, description="Change feed: ordered by updated_at, id")
+    updated_since: IsoDateTime | Empty | None = Field(default=None, description="Change feed: ordered by updated_at, id")
 
 
 class ExportQuery(ActivityQuery):
-    boundaries: Literal["current", "as_of"] | None = None
-    at: IsoDate | None = None
+    boundaries: Literal["current", "as_of"] | Empty | None = None
+    at: IsoDate | Empty | None = None
     period: str | None = Field(default=None, max_length=16,
                                description="as on the dashboard: 2026, 2026-H1, 2026-Q1, 2026-03")
