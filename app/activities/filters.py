@@ -16,20 +16,28 @@ from app.core.types import IsoDate, IsoDateTime
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 TypeCode = Literal[tuple(TYPES)]  # type: ignore[valid-type]
-Empty = Literal[""]  # what an HTML filter form sends for "any": read as not filtered
+
+
+def _blank_allowed(schema: dict) -> None:
+    """An HTML filter form sends "" for "any": the document says so (the value reads as not filtered)."""
+    schema.setdefault("anyOf", []).append({"type": "string", "const": ""})
+
+
+def blank(**kwargs):
+    return Field(default=None, json_schema_extra=_blank_allowed, **kwargs)
 
 
 class ActivityQuery(BaseModel):
     """The list filter: `unit_id` keeps that unit and every unit below it."""
 
-    unit_id: Id | Empty | None = None
-    type: TypeCode | Empty | None = None
-    status: ActivityStatus | Empty | None = None
-    date_from: IsoDate | Empty | None = None
-    date_to: IsoDate | Empty | None = None
-    task_id: Id | Empty | None = None
-    plan_id: Id | Empty | None = None
-    agency_id: Id | Empty | None = None
+    unit_id: Id | None = blank()
+    type: TypeCode | None = blank()
+    status: ActivityStatus | None = blank()
+    date_from: IsoDate | None = blank()
+    date_to: IsoDate | None = blank()
+    task_id: Id | None = blank()
+    plan_id: Id | None = blank()
+    agency_id: Id | None = blank()
 
     @field_validator("*", mode="before")
     @classmethod
@@ -43,11 +51,11 @@ class ActivityQuery(BaseModel):
 
 
 class ActivityFeedQuery(ActivityQuery):
-    updated_since: IsoDateTime | Empty | None = Field(default=None, description="Change feed: ordered by updated_at, id")
+    updated_since: IsoDateTime | None = blank(description="Change feed: ordered by updated_at, id")
 
 
 class ExportQuery(ActivityQuery):
-    boundaries: Literal["current", "as_of"] | Empty | None = None
-    at: IsoDate | Empty | None = None
+    boundaries: Literal["current", "as_of"] | None = blank()
+    at: IsoDate | None = blank()
     period: str | None = Field(default=None, max_length=16,
                                description="as on the dashboard: 2026, 2026-H1, 2026-Q1, 2026-03")

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from fastapi import Query
 from pydantic import BaseModel, Field, field_validator
 
-from app.activities.filters import Empty, ExportQuery, Id
+from app.activities.filters import ExportQuery, Id, blank
 from app.activities.queries import ActivityFilter
 from app.core.clock import today
 from app.core.types import IsoDate
@@ -46,10 +46,10 @@ class ReportParams:
 class ReportQuery(BaseModel):
     """A plan's report: the unit (default: the user's), the period and the boundaries."""
 
-    unit_id: Id | Empty | None = None
+    unit_id: Id | None = blank()
     period: str | None = Field(default=None, max_length=16)
-    boundaries: Literal["current", "as_of"] | Empty | None = None
-    at: IsoDate | Empty | None = None
+    boundaries: Literal["current", "as_of"] | None = blank()
+    at: IsoDate | None = blank()
 
     @field_validator("*", mode="before")
     @classmethod
