@@ -16,23 +16,12 @@ from sqlmodel import Session
 from app.accounts.models import ROLE_RANK, ApiToken, Role, User
 from app.activities.models import Activity
 from app.audit.models import AuditEntry
+from app.core.errors import Forbidden, NotFound  # noqa: F401 (the access rules raise them; callers import them here)
 from app.plans.models import Plan, Task, TaskUnit
 from app.units.models import Unit, UnitSuccessor
 
 READ_ROLES = {Role.admin, Role.reviewer, Role.reporter, Role.viewer}
 LOG_ROLES = {Role.admin, Role.reviewer, Role.reporter}
-
-
-class NotFound(Exception):
-    """The thing does not exist for this user (missing or outside the scope): 404."""
-
-
-class Forbidden(Exception):
-    """The user sees the thing but the role does not allow this action: 403."""
-
-    def __init__(self, message: str = "Bạn không có quyền thực hiện thao tác này."):
-        super().__init__(message)
-        self.message = message
 
 
 def is_national_admin(user: User) -> bool:

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import RedirectResponse
 
-import app.models  # noqa: F401 - every table, and the hooks that keep the activity summary exact
+from app import models as _tables  # noqa: F401 - every table, and the hooks that keep the activity summary exact
 from app.accounts import admin_api, admin_views
 from app.accounts import api as accounts_api
 from app.accounts import views as accounts_views
@@ -16,7 +16,9 @@ from app.activities import views as activities_views
 from app.agencies import api as agencies_api
 from app.audit import api as audit_api
 from app.audit import views as audit_views
-from app.core import errors, logs, metrics, probes
+from app.accounts.deps import api_user
+from app.activities.schemas import activity_schemas
+from app.core import errors, logs, metrics, openapi, probes
 from app.core.edge import TextEdge
 from app.core.request_context import RequestContext
 from app.dashboards import api as dashboards_api
@@ -34,7 +36,6 @@ from app.units import api as units_api
 from app.units import views as units_views
 from app.core.config import get_settings
 
-from app.core.db import get_engine
 from app.core.headers import SecurityHeaders
 from app.core.uploads import UploadLimit
 from app.core.static import STATIC_DIR, CachedStaticFiles, static_url
@@ -90,6 +91,7 @@ def create_app() -> FastAPI:
     app.add_middleware(UploadLimit)
     app.add_middleware(SecurityHeaders)
     errors.install(app)
+    openapi.install(app, api_user, activity_schemas)
     templates.env.globals["static_url"] = static_url
     app.mount("/static", CachedStaticFiles(directory=str(STATIC_DIR)), name="static")
 

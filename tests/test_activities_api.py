@@ -90,8 +90,11 @@ def test_copies_of_one_entry_sent_at_once_store_it_once(client, session, live_se
 
 
 def _errors(response) -> dict[str, str]:
+    """The refused fields (their paths all under `body.`, as sent) and codes."""
     assert response.status_code == 422, response.text
-    return {e["path"]: e["code"] for e in response.json()["errors"]}
+    errors = response.json()["errors"]
+    assert all(e["path"].startswith("body.") for e in errors), errors
+    return {e["path"].removeprefix("body."): e["code"] for e in errors}
 
 
 def test_dates_after_tomorrow_and_ends_before_starts_are_refused(client, session):
@@ -227,8 +230,8 @@ def test_bulk_reports_each_failing_row_and_saves_the_good_ones(client, session):
     assert response.status_code == 200
     body = response.json()
     assert [r["status"] for r in body["results"]] == ["created", "unchanged", "error", "error", "error", "error"]
-    assert body["results"][2]["errors"][0]["path"] == "airings"
-    assert {e["path"] for e in body["results"][3]["errors"]} >= {"start_date", "unit_id"}
+    assert body["results"][2]["errors"][0]["path"] == "body.2.airings"
+    assert {e["path"] for e in body["results"][3]["errors"]} >= {"body.3.start_date", "body.3.unit_id"}
     assert body["results"][4]["errors"][0]["code"] == "future"
     assert body["results"][5]["errors"][0]["code"] == "conflict" and body["results"][5]["id"] == changed["id"]
     assert _count(session) == 3

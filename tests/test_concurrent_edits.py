@@ -59,7 +59,7 @@ def test_of_two_patches_from_the_same_version_exactly_one_is_stored(client, sess
         winner, loser = (first, second) if first.status_code == 200 else (second, first)
         assert winner.json()["version"] == version + 1
         refused = loser.json()
-        assert refused["errors"][0] == {"path": "version", "code": "stale_version", "message": refused["message"]}
+        assert refused["errors"][0] == {"path": "body.version", "code": "stale_version", "message": refused["message"]}
         assert refused["current"]["version"] == version + 1
         assert refused["current"]["airings"] == winner.json()["airings"]
     updates = _audit(session, "activity", entry["id"], "update")

@@ -113,7 +113,7 @@ def test_an_agency_of_another_province_is_refused_beside_the_agency_field(client
     home = make_agency(session, HAI_PHONG, "Đài Phát thanh và Truyền hình Hải Phòng")
     refused = client.post("/api/v1/activities", json=broadcast(current.id, agency_id=foreign.id), headers=headers)
     assert refused.status_code == 422
-    assert [(e["path"], e["code"]) for e in refused.json()["errors"]] == [("agency_id", "agency_out_of_scope")]
+    assert [(e["path"], e["code"]) for e in refused.json()["errors"]] == [("body.agency_id", "agency_out_of_scope")]
     assert client.post("/api/v1/activities", json=broadcast(current.id, agency_id=home.id),
                        headers=headers).status_code == 201
     legacy, _ = commune_pair(session)

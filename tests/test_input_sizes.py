@@ -33,9 +33,9 @@ def test_oversized_details_topics_and_audiences_are_refused_with_their_paths(cli
     response = client.post("/api/v1/activities", json=broadcast(current.id, details=details, topics=["a"] * 21,
                                                                audiences=["Hộ nghèo", "b" * 201]), headers=headers)
     assert response.status_code == 422, response.text
-    assert _paths(response) == ["audiences.1", "details.programme_title", "topics"]
+    assert _paths(response) == ["body.audiences.1", "body.details.programme_title", "body.topics"]
     messages = {e["path"]: e["message"] for e in response.json()["errors"]}
-    assert "tối đa 2.000 ký tự" in messages["details.programme_title"] and "tối đa 20" in messages["topics"]
+    assert "tối đa 2.000 ký tự" in messages["body.details.programme_title"] and "tối đa 20" in messages["body.topics"]
     assert _count(session) == 0
 
 
@@ -43,7 +43,7 @@ def test_a_ten_megabyte_detail_is_refused_and_not_stored(client, session):
     headers, current = _reporter(client, session)
     details = {"channel": "commune_loudspeaker", "programme_title": "x" * 10_000_000}
     response = client.post("/api/v1/activities", json=broadcast(current.id, details=details), headers=headers)
-    assert response.status_code == 422 and _paths(response) == ["details.programme_title"]
+    assert response.status_code == 422 and _paths(response) == ["body.details.programme_title"]
     assert _count(session) == 0
 
 
@@ -63,7 +63,7 @@ def test_a_patch_above_a_bound_is_refused_and_changes_nothing(client, session):
     created = client.post("/api/v1/activities", json=broadcast(current.id, topics=["Chính sách"]), headers=headers).json()
     response = client.patch(f"/api/v1/activities/{created['id']}",
                             json={"version": 1, "topics": ["a"] * 21, "audiences": ["x" * 201]}, headers=headers)
-    assert response.status_code == 422 and _paths(response) == ["audiences.0", "topics"]
+    assert response.status_code == 422 and _paths(response) == ["body.audiences.0", "body.topics"]
     assert client.get(f"/api/v1/activities/{created['id']}", headers=headers).json()["topics"] == ["Chính sách"]
 
 
@@ -72,11 +72,11 @@ def test_a_hundred_thousand_task_ids_answer_422_not_a_server_error(client, sessi
     response = client.post("/api/v1/activities", json=broadcast(current.id, task_ids=list(range(1, 100_001))),
                            headers=headers)
     assert response.status_code == 422, response.text[:300]
-    assert _paths(response) == ["task_ids"] and "tối đa 50" in response.json()["errors"][0]["message"]
+    assert _paths(response) == ["body.task_ids"] and "tối đa 50" in response.json()["errors"][0]["message"]
     created = client.post("/api/v1/activities", json=broadcast(current.id), headers=headers).json()
     response = client.patch(f"/api/v1/activities/{created['id']}",
                             json={"version": 1, "task_ids": list(range(1, 100_001))}, headers=headers)
-    assert response.status_code == 422 and _paths(response) == ["task_ids"]
+    assert response.status_code == 422 and _paths(response) == ["body.task_ids"]
     rows = [broadcast(current.id, task_ids=list(range(1, 60_001)))]
     bulk = client.post("/api/v1/activities/bulk", json=rows, headers=headers)
     assert bulk.status_code == 200 and bulk.json()["results"][0]["status"] == "error"
@@ -136,13 +136,23 @@ def test_an_evidence_file_name_is_cleaned_and_shortened_to_200_characters(client
 def test_the_bounds_are_in_the_openapi_document(client):
     spec = client.get("/api/v1/openapi.json").json()
     create = spec["paths"]["/api/v1/activities"]["post"]["requestBody"]["content"]["application/json"]["schema"]
-    props = create["properties"]
+    assert create["$ref"] == "#/components/schemas/ActivityCreate"
+    # One schema per type: a broadcast takes its channel, airings and minutes, no participants.
+    variants = spec["components"]["schemas"]["ActivityCreate"]["oneOf"]
+    assert {"$ref": "#/components/schemas/BroadcastActivity"} in variants
+    props = spec["components"]["schemas"]["BroadcastActivity"]["properties"]
+    assert props["airings"]["minimum"] == 1 and "participants" not in props
+    channel = spec["components"]["schemas"]["BroadcastDetails"]["properties"]["channel"]
+    assert "commune_loudspeaker" in channel["enum"]
     assert props["topics"]["maxItems"] == 20 and props["topics"]["items"]["maxLength"] == 200
     assert props["audiences"]["maxItems"] == 20
-    assert props["details"]["maxProperties"] == 20 and props["details"]["additionalProperties"]["maxLength"] == 2000
+    details = spec["components"]["schemas"]["BroadcastDetails"]
+    assert details["additionalProperties"] is False and details["properties"]["programme_title"]["maxLength"] == 2000
     assert props["task_ids"]["maxItems"] == 50
     patch = spec["paths"]["/api/v1/activities/{activity_id}"]["patch"]["requestBody"]["content"]["application/json"]
-    assert patch["schema"]["properties"]["version"]
+    assert patch["schema"] == {"$ref": "#/components/schemas/ActivityUpdate"}
+    update = spec["components"]["schemas"]["ActivityUpdate"]
+    assert "version" in update["required"] and update["additionalProperties"] is False
     task = spec["components"]["schemas"]["TaskCreate"]["properties"]
     assert task["partner_agency_ids"]["maxItems"] == 100
     assert spec["components"]["schemas"]["UserUpdate"]["properties"]["phone"]["anyOf"][0]["maxLength"] == 32

@@ -33,7 +33,6 @@ ALLOWED = {
     ("app.models", "app.progress.summary"): "loading the tables installs the hooks that keep the activity summary exact",
     ("app.activities.generate", "app.progress.summary"):
         "the demo generator writes by COPY, which the session's hooks cannot see, so it counts its rows itself",
-    ("app.core.errors", "app.access"): "NotFound and Forbidden live in app/access.py until they join core's errors",
 }
 # Imports inside a function, each kept for a reason (see the comment beside it).
 INNER_ALLOWED = {

@@ -92,10 +92,10 @@ def test_returning_needs_a_comment_which_the_author_then_sees(session, client, u
     reviewer = make_user(session, "reviewer", HAI_PHONG, username="duyet_hp")
     entry = submitted(session, commune.id)
     headers = token(client, reviewer)
-    for body in ({}, {"comment": "   "}, None):
+    for body, path in (({}, "body.comment"), ({"comment": "   "}, "body.comment"), (None, "body")):
         response = client.post(f"/api/v1/activities/{entry.id}/return", json=body, headers=headers)
         assert response.status_code == 422
-        assert response.json()["errors"][0]["path"] == "comment"
+        assert response.json()["errors"][0]["path"] == path
     response = client.post(f"/api/v1/activities/{entry.id}/return", json={"comment": "Thiếu ảnh minh chứng"},
                            headers=headers)
     assert response.status_code == 200
@@ -128,7 +128,7 @@ def test_an_approved_entry_is_locked_until_a_reviewer_reopens_it_with_a_reason(s
     assert client.post(f"/api/v1/activities/{entry.id}/reopen", json={"reason": "Cần sửa"},
                        headers=reporter_headers).status_code == 403
     response = client.post(f"/api/v1/activities/{entry.id}/reopen", json={}, headers=reviewer_headers)
-    assert response.status_code == 422 and response.json()["errors"][0]["path"] == "reason"
+    assert response.status_code == 422 and response.json()["errors"][0]["path"] == "body.reason"
     response = client.post(f"/api/v1/activities/{entry.id}/reopen", json={"reason": "Nhầm đơn vị tổ chức"},
                            headers=reviewer_headers)
     assert response.status_code == 200

@@ -41,7 +41,7 @@ def test_a_declared_length_above_the_limit_is_refused_before_reading(client, ses
                                     "Content-Length": str(MAX_REQUEST_BYTES + 1)})
     assert response.status_code == 413
     body = response.json()
-    assert body["code"] == "too_large" and body["errors"][0]["path"] == "file" and "50 MB" in body["message"]
+    assert body["code"] == "too_large" and body["errors"][0]["path"] == "body.file" and "50 MB" in body["message"]
 
 
 def test_a_streamed_body_is_cut_off_once_it_passes_the_limit(client, session):

@@ -12,6 +12,7 @@ from app.core.db import UnitOfWork
 from app.core.errors import ApiError, field_error, stale_error
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from app.core.versions import StaleVersion
+from app.core.schemas import STRICT
 
 router = APIRouter(prefix="/api/v1", tags=["users"], route_class=UnitOfWork)
 
@@ -73,6 +74,7 @@ def deactivate_user(user_id: int, session: DbSession, user: ApiUser):
 
 
 class PasswordReset(SQLModel):
+    model_config = STRICT
     password: str = Field(min_length=8, max_length=200)
 
 

@@ -9,7 +9,7 @@ from app.accounts import services
 from app.accounts.deps import ApiUser, DbSession, client_address
 from app.accounts.models import UserPublic
 from app.core.db import UnitOfWork
-from app.core.errors import ApiError
+from app.core.errors import ApiError, TooMany, errors_doc
 
 router = APIRouter(prefix="/api/v1", tags=["auth"], route_class=UnitOfWork)
 
@@ -20,17 +20,18 @@ class TokenResponse(SQLModel):
     expires_at: datetime
 
 
-@router.post("/auth/token", response_model=TokenResponse)
-def create_token(request: Request, session: DbSession, username: Annotated[str, Form()],
-                 password: Annotated[str, Form()], name: Annotated[str, Form()] = ""):
+@router.post("/auth/token", response_model=TokenResponse,
+             responses=errors_doc(401, 422, 429, unauthorized="Wrong username or password"))
+def create_token(request: Request, session: DbSession, username: Annotated[str, Form(min_length=1, max_length=64)],
+                 password: Annotated[str, Form(min_length=1, max_length=200)],
+                 name: Annotated[str, Form(max_length=100)] = ""):
     """OAuth2 password flow: form fields `username` and `password`. Too many failed attempts (for
     the username from this address, from this address, or for the username from anywhere) answer
     429 `login_throttled` with `Retry-After` in seconds."""
     try:
         user = services.authenticate(session, username, password, address=client_address(request))
     except services.LoginThrottled as exc:
-        raise ApiError(429, "login_throttled", exc.message, headers={"Retry-After": str(exc.retry_after)},
-                       retry_after=exc.retry_after)
+        raise TooMany(exc.message, exc.retry_after, code="login_throttled")
     raw = None
     if user is not None:
         try:

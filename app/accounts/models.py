@@ -2,12 +2,15 @@
 from datetime import datetime
 from enum import StrEnum
 
+from pydantic import field_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import Column, Index
 from sqlmodel import Field, SQLModel
 
 from app.core.clock import utcnow
 from app.core.types import UTCDateTime
 from app.core.versions import version_checked
+from app.core.schemas import STRICT, read_only_ignored
 
 
 class Role(StrEnum):
@@ -47,11 +50,22 @@ class User(UserBase, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 
 
+def _yes_no_only(value):
+    """`is_active` is true or false: a number (`0`) is not read as one."""
+    if value is not None and not isinstance(value, bool):
+        raise PydanticCustomError("bool_type", "A yes/no value is expected")
+    return value
+
+
 class UserCreate(UserBase):
+    model_config = STRICT
     password: str = Field(min_length=8, max_length=200)
+    yes_no_only = field_validator("is_active", mode="before")(_yes_no_only)
 
 
 class UserUpdate(SQLModel):
+    model_config = STRICT
+    read_only_ignored = read_only_ignored(lambda: UserPublic)
     version: int = Field(description="The version you last read: an older one is refused (409 with the current record)")
     full_name: str | None = Field(default=None, max_length=200)
     phone: str | None = Field(default=None, max_length=32)
@@ -60,6 +74,7 @@ class UserUpdate(SQLModel):
     unit_id: int | None = None
     agency_id: int | None = None
     is_active: bool | None = None
+    yes_no_only = field_validator("is_active", mode="before")(_yes_no_only)
 
 
 class UserPublic(UserBase):

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from app.activities.errors import Invalid
+from app.core.errors import Invalid
 from app.core.clock import VN_TZ
 from app.core.errors import field_error
 from app.core.text import clean_text

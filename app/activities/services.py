@@ -21,7 +21,6 @@ from app import access
 from app.accounts.models import User
 from app.activities import evidence as evidence_files
 from app.activities import queries
-from app.activities.errors import Invalid
 from app.activities.models import (
     Activity, ActivityCounts, ActivityCreate, ActivityPublic, ActivityStatus, ActivityTask, ActivityUpdate,
     Evidence, EvidencePublic,
@@ -32,7 +31,9 @@ from app.audit.services import audit_row, record, record_many, snapshot
 from app.core import metrics
 from app.core.clock import today, utcnow
 from app.core.db import on_commit, on_rollback, write_lock
-from app.core.errors import errors_from_pydantic, field_error
+# Invalid: 422 with one error per field, named as the form names it (the API puts them under `body`).
+# Conflict: a stale version or a different body under an existing id, 409 with the stored entry.
+from app.core.errors import Conflict, Invalid, errors_from_pydantic, field_error
 from app.core.text import clean_text
 from app.core.versions import StaleVersion, stale_is_conflict
 from app.plans.models import Task
@@ -47,33 +48,17 @@ EARLIEST = date(2000, 1, 1)  # before any programme Loa serves: a mistyped year
 log = logging.getLogger("loa.activities")
 
 
-class Conflict(Exception):
-    """A stale version or a different body under an existing id: 409 with the stored record."""
-
-    def __init__(self, message: str, current: Activity | None = None, code: str = "conflict"):
-        super().__init__(message)
-        self.message = message
-        self.current = current
-        self.code = code
-
-
 # --- parsing ---------------------------------------------------------------------------------
 
 def _parse(model: type[T], raw: Any) -> T:
-    """A request body as `model`. A key the API does not know (a misspelled field) is refused; the
-    read-only fields of a stored record (`minutes`, `created_at`…) are ignored, so a record read
-    from the API can be sent back."""
+    """A request body as `model`: a key the API does not know (a misspelled field) is refused, the
+    read-only fields of a stored record are ignored (see `ActivityCreate`)."""
     if not isinstance(raw, dict):
-        raise Invalid([field_error("body", "dict_type", "Cần một đối tượng JSON.")])
-    unknown = sorted(str(key) for key in raw if key not in model.model_fields and key not in ActivityPublic.model_fields)
-    errors = [field_error(key, "unknown_field", "Trường này không có trong API hoạt động.") for key in unknown]
+        raise Invalid([field_error("", "dict_type", "Cần một đối tượng JSON.")])
     try:
-        parsed = model.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as exc:
-        errors += errors_from_pydantic(exc)
-    if errors:
-        raise Invalid(errors)
-    return parsed
+        raise Invalid(errors_from_pydantic(exc))
 
 
 def parse_create(raw: Any) -> ActivityCreate:
@@ -232,10 +217,10 @@ def _existing(session: Session, user: User, data: ActivityCreate) -> Activity | 
     try:
         queries.get_visible(session, user, existing.id)
     except access.NotFound:
-        raise Conflict("Mã định danh này đã được dùng.", None, code="id_taken")
+        raise Conflict("Mã định danh này đã được dùng.", None, code="id_taken", path="id")
     if _same_body(session, existing, data):
         return existing
-    raise Conflict("Hoạt động với mã định danh này đã được lưu với nội dung khác.", existing)
+    raise Conflict("Hoạt động với mã định danh này đã được lưu với nội dung khác.", existing, path="id")
 
 
 def _apply(activity: Activity, data: ActivityCreate) -> None:
@@ -372,7 +357,7 @@ def bulk_create(session: Session, rows: list[Any], *, user: User, dry_run: bool 
         except Invalid as exc:
             result["errors"] = exc.errors
         except Conflict as exc:
-            result["errors"] = [field_error("id", exc.code, exc.message)]
+            result["errors"] = [field_error("id", exc.reason, exc.message)]
         if data_id := (raw.get("id") if isinstance(raw, dict) else None):
             result["id"] = result["id"] or str(data_id)
         results.append(result)
@@ -392,7 +377,7 @@ STALE = "Hoạt động đã được thay đổi trên máy chủ sau khi bạn
 
 def _require_version(activity: Activity, version: int | None) -> None:
     if version is not None and version != activity.version:
-        raise Conflict(STALE, activity, code="stale_version")
+        raise Conflict(STALE, activity, code="stale_version", path="version")
 
 
 @contextmanager
@@ -404,7 +389,7 @@ def _one_writer(session: Session, activity: Activity) -> Iterator[None]:
         with stale_is_conflict(session, activity):
             yield
     except StaleVersion as exc:
-        raise Conflict(STALE, exc.current, code="stale_version")
+        raise Conflict(STALE, exc.current, code="stale_version", path="version")
 
 
 def _require_editable(user: User, activity: Activity) -> None:
@@ -455,7 +440,7 @@ def submit_activity(session: Session, activity: Activity, *, user: User, version
     """Draft or returned → submitted for review."""
     _require_version(activity, version)
     if activity.status not in (ActivityStatus.draft, ActivityStatus.returned):
-        raise Conflict("Chỉ gửi được hoạt động nháp hoặc bị trả lại.", activity, code="invalid_state")
+        raise Conflict("Chỉ gửi được hoạt động nháp hoặc bị trả lại.", activity, code="invalid_state", path="status")
     _require_editable(user, activity)
     before = snapshot(activity)
     with _one_writer(session, activity):
@@ -471,7 +456,7 @@ def submit_activity(session: Session, activity: Activity, *, user: User, version
 def delete_activity(session: Session, activity: Activity, *, user: User) -> None:
     """Only drafts are deleted; anything submitted stays in the record."""
     if activity.status != ActivityStatus.draft:
-        raise Conflict("Chỉ xóa được hoạt động nháp.", activity, code="invalid_state")
+        raise Conflict("Chỉ xóa được hoạt động nháp.", activity, code="invalid_state", path="status")
     _require_editable(user, activity)
     files = [e for e in queries.evidence_by_activity(session, [activity.id])[activity.id]]
     with _one_writer(session, activity):

@@ -9,9 +9,9 @@ import re
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy import or_, select
 from sqlmodel import Session
@@ -24,10 +24,11 @@ from app.activities import evidence as evidence_files
 from app.activities import queries, services
 from app.activities.api import conflict_response, invalid_response
 from app.activities.evidence import MAX_BYTES
+from app.activities.filters import ActivityQuery
 from app.core.db import UnitOfWork
 from app.core.storage import get_storage
 from app.activities.models import Activity, ActivityCounts, ActivityStatus, Evidence
-from app.activities.queries import ActivityFilter, activity_cursor, activity_query, after_cursor, decode_activity_cursor, list_order
+from app.activities.queries import activity_cursor, activity_query, after_cursor, decode_activity_cursor, list_order
 from app.activities.types import (
     CHANNELS, COST_COLUMNS, PARTICIPANT_COLUMNS, QUICK_TYPES, STATUS_LABELS, TYPES, ActivityType,
 )
@@ -363,19 +364,17 @@ def _conflict_page(request: Request, session: Session, exc: services.Conflict):
 
 
 @router.get("/activities")
-def list_page(request: Request, session: DbSession, user: PageUser,
-              unit_id: str | None = None, type: str | None = None, status: str | None = None,
-              date_from: str | None = None, date_to: str | None = None, task_id: str | None = None,
+def list_page(request: Request, session: DbSession, user: PageUser, q: Annotated[ActivityQuery, Query()],
               cursor: str | None = None):
-    f = ActivityFilter(unit_id=_int_or_none(unit_id), type=type or None, status=status or None,
-                       date_from=_parse_date(date_from), date_to=_parse_date(date_to), task_id=_int_or_none(task_id))
+    """The list with the filter of the API and the exports (app/activities/filters.py): a value it
+    refuses answers 422; a unit outside the scope is dropped from the filter, as the form offers none."""
+    f = q.to_filter()
     if f.unit_id is not None and not access.can_see_unit(session, user, f.unit_id):
         f.unit_id = None
     query = after_cursor(activity_query(session, user, f), decode_activity_cursor(cursor))
     rows, next_cursor = fetch_page(session, query.order_by(*list_order()),
                                    PAGE_SIZE, activity_cursor)
-    params = {k: v for k, v in {"unit_id": unit_id, "type": type, "status": status, "date_from": date_from,
-                                "date_to": date_to, "task_id": task_id}.items() if v}
+    params = {k: str(v) for k, v in q.model_dump(mode="json", exclude_none=True).items()}
     context = {"title": "Hoạt động", "rows": rows, "next_cursor": next_cursor, "params": params, "types": TYPES,
                "status_labels": STATUS_LABELS, "units": _unit_names(session, rows),
                "filter_units": _filter_units(session, user), "filter_tasks": _filter_tasks(session, user),
@@ -481,7 +480,7 @@ def update(activity_id: uuid.UUID, request: Request, session: DbSession, user: P
         session.rollback()
         if wants_json(request):
             return conflict_response(session, exc)
-        if exc.code == "stale_version":
+        if exc.reason == "stale_version":
             # Keep what was typed; saving again (now against the current version) overwrites.
             values["version"] = str(activity.version)
             message = ("Hoạt động đã được sửa ở nơi khác sau khi bạn mở. Nội dung bạn nhập vẫn được giữ: "

@@ -1,5 +1,4 @@
 """JSON API for agencies (cơ quan, đơn vị)."""
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -10,6 +9,7 @@ from app.agencies.models import AgencyCreate, AgencyPublic
 from app.core.db import UnitOfWork
 from app.core.errors import ApiError, field_error
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from app.core.types import IsoDate
 
 router = APIRouter(prefix="/api/v1/agencies", tags=["agencies"], route_class=UnitOfWork)
 
@@ -20,7 +20,7 @@ def list_agencies(
     user: ApiUser,
     unit_id: int | None = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
-    at: date | None = None,
+    at: IsoDate | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: str | None = None,
 ):

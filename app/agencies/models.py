@@ -10,6 +10,7 @@ from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from app.core.clock import within
+from app.core.schemas import STRICT, read_only_ignored
 
 
 class AgencyKind(StrEnum):
@@ -52,6 +53,8 @@ class Agency(AgencyBase, table=True):
 
 
 class AgencyCreate(AgencyBase):
+    model_config = STRICT
+    read_only_ignored = read_only_ignored(lambda: AgencyPublic)
     pass
 
 

@@ -1,5 +1,4 @@
 """JSON API of the audit trail."""
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -10,6 +9,7 @@ from app.audit.models import AuditEntryPublic
 from app.core.db import UnitOfWork
 from app.core.errors import ApiError, field_error
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from app.core.types import IsoDate
 
 router = APIRouter(prefix="/api/v1", tags=["audit"], route_class=UnitOfWork)
 
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/v1", tags=["audit"], route_class=UnitOfWork)
 def list_audit(session: DbSession, user: ApiUser,
                entity: Annotated[str | None, Query(max_length=40)] = None,
                entity_id: Annotated[str | None, Query(max_length=64)] = None,
-               user_id: int | None = None, since: date | None = None, until: date | None = None,
+               user_id: int | None = None, since: IsoDate | None = None, until: IsoDate | None = None,
                limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT, cursor: str | None = None):
     """Who changed what, newest first. `changes` maps each changed field to {"before", "after"}.
     `since`/`until` are days (inclusive) in Vietnamese time. Admins see all; reviewers their scope."""

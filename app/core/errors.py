@@ -7,15 +7,16 @@ import logging
 import uuid
 from typing import Any
 
+from typing_extensions import TypedDict
+
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.exc import DataError, StatementError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.access import Forbidden, NotFound
 from app.core.text import format_number
 from app.core.uploads import TOO_LARGE_MESSAGE, RequestTooLarge
 from app.core.versions import STALE_MESSAGE, StaleVersion
@@ -32,9 +33,35 @@ def error_reference(request: Request) -> str:
     return getattr(request.state, "request_id", None) or uuid.uuid4().hex[:12]
 
 
+class FieldError(TypedDict):
+    """One refused value: `path` names where it was sent (`body.details.channel`, `query.cursor`),
+    `code` is stable for programs, `message` is Vietnamese for people."""
+
+    path: str
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx and 5xx of the API. A 409 adds `current` (the record as stored now, or null when it
+    was deleted meanwhile), a 429 `retry_after` (seconds), a 500 `reference` (the line to look for
+    in the log)."""
+
+    code: str
+    message: str
+    errors: list[FieldError] = Field(default_factory=list)
+    current: dict[str, Any] | None = None
+    retry_after: int | None = None
+    reference: str | None = None
+
+
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, errors: list[dict[str, Any]] | None = None,
+    """An answer in the error envelope. The family below is what services raise; the one handler
+    in `install` turns any of them into the envelope (API) or a Vietnamese error page (HTML)."""
+
+    def __init__(self, status: int, code: str, message: str, errors: list[FieldError] | None = None,
                  headers: dict[str, str] | None = None, **extra):
+        super().__init__(message)
         self.status = status
         self.headers = headers
         self.code = code
@@ -43,24 +70,106 @@ class ApiError(Exception):
         self.extra = extra
 
 
-def stale_error(exc: StaleVersion, public) -> ApiError:
+class Invalid(ApiError):
+    """The data breaks a rule: 422 with one error per field."""
+
+    def __init__(self, errors: list[FieldError], message: str = "Dữ liệu không hợp lệ."):
+        super().__init__(422, "validation_error", message, errors)
+
+    def under(self, prefix: str) -> "Invalid":
+        """The same errors with their paths below `prefix` (`body`, `body.3`): services name the
+        fields as the forms do, the API names where in the request they were sent."""
+        return Invalid([prefixed(e, prefix) for e in self.errors], self.message)
+
+
+class Conflict(ApiError):
+    """409: a stale version, a state the action does not start from, or a different body under an
+    existing id. `current` is the record as stored now (None when it was deleted); `reason` is the
+    code of the field error, on `path`."""
+
+    def __init__(self, message: str, current: Any = None, code: str = "conflict", path: str = "body.version"):
+        super().__init__(409, "conflict", message, [field_error(path, code, message)])
+        self.current = current
+        self.reason = code
+        self.path = path
+
+    def with_current(self, current: Any, path: str | None = None) -> "Conflict":
+        return Conflict(self.message, current, self.reason, path or self.path)
+
+
+class NotFound(ApiError):
+    """The thing does not exist for this user (missing or outside the scope): 404."""
+
+    def __init__(self, message: str = "Không tìm thấy."):
+        super().__init__(404, "not_found", message)
+
+
+class Forbidden(ApiError):
+    """The user sees the thing but the role does not allow this action: 403."""
+
+    def __init__(self, message: str = "Bạn không có quyền thực hiện thao tác này."):
+        super().__init__(403, "forbidden", message)
+
+
+class TooMany(ApiError):
+    """429: too many attempts; `retry_after` seconds until the next one is heard."""
+
+    def __init__(self, message: str, retry_after: int | None = None, code: str = "too_many_requests"):
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+        super().__init__(429, code, message, headers=headers, retry_after=retry_after)
+
+
+ERROR_DESCRIPTIONS = {
+    400: "A parameter the API did not hand out (a cursor)",
+    401: "No valid token (`Authorization: Bearer <token>`)",
+    403: "The role or scope does not allow this action",
+    404: "No such record in your scope",
+    409: "The record changed meanwhile or is not in a state this action starts from (`current` holds it)",
+    413: "The body is too large",
+    422: "Validation errors, one per field",
+    429: "Too many attempts (`Retry-After` in seconds)",
+}
+NAMED_STATUSES = {"bad_request": 400, "unauthorized": 401, "forbidden": 403, "not_found": 404, "conflict": 409,
+                  "too_large": 413, "invalid": 422, "too_many": 429}
+
+
+def errors_doc(*statuses: int, **described: str) -> dict[int, dict[str, Any]]:
+    """The `responses` of an operation for the error statuses it may answer, each in the error
+    envelope; `conflict="..."` (or another name of NAMED_STATUSES) says more than the default."""
+    wanted = {status: ERROR_DESCRIPTIONS[status] for status in statuses}
+    wanted.update({NAMED_STATUSES[name]: text for name, text in described.items()})
+    return {status: {"model": ErrorBody, "description": text} for status, text in sorted(wanted.items())}
+
+
+def stale_error(exc: StaleVersion, public) -> Conflict:
     """409 for an edit made from an older version: `current` holds the record as stored now
     (`public` turns it into its API form), or null when it was deleted meanwhile."""
-    current = public(exc.current).model_dump(mode="json") if exc.current is not None else None
-    return ApiError(409, "conflict", exc.message, [field_error("version", "stale_version", exc.message)],
-                    current=current)
+    return Conflict(exc.message, public(exc.current) if exc.current is not None else None, "stale_version")
+
+
+def prefixed(error: FieldError, prefix: str) -> FieldError:
+    return field_error(f"{prefix}.{error['path']}" if error["path"] else prefix, error["code"], error["message"])
 
 
 class LoginRequired(Exception):
     """An HTML page needs a signed-in user: redirect to the login page."""
 
 
-def field_error(path: str, code: str, message: str) -> dict[str, str]:
-    return {"path": path, "code": code, "message": message}
+def field_error(path: str, code: str, message: str) -> FieldError:
+    return FieldError(path=path, code=code, message=message)
 
 
 def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
+
+
+def api_error_response(exc: ApiError) -> JSONResponse:
+    extra = dict(exc.extra)
+    if isinstance(exc, Conflict):
+        current = exc.current
+        extra["current"] = current.model_dump(mode="json") if hasattr(current, "model_dump") else current
+    return JSONResponse(api_body(exc.code, exc.message, exc.errors, **extra), status_code=exc.status,
+                        headers=exc.headers)
 
 
 def api_body(code: str, message: str, errors=None, **extra) -> dict[str, Any]:
@@ -94,11 +203,15 @@ PYDANTIC_MESSAGES = {
     "datetime_from_date_parsing": "Thời điểm không hợp lệ.",
     "float_parsing": "Phải là số.",
     "bool_not_allowed": "Không nhận giá trị đúng/sai ở đây: hãy gửi một số hoặc một chuỗi.",
+    "unknown_field": "Trường này không có trong API.",
+    "literal_error": "Giá trị không hợp lệ.",
 }
+# Pydantic's codes that Loa answers under a name of its own.
+RENAMED_CODES = {"extra_forbidden": "unknown_field"}
 
 
 def _pydantic_message(err: dict[str, Any]) -> str:
-    code, ctx = err.get("type", "invalid"), err.get("ctx") or {}
+    code, ctx = _code(err), err.get("ctx") or {}
     if code == "greater_than_equal" and ctx.get("ge") not in (None, 0):
         return f"Phải từ {format_number(ctx['ge'])} trở lên."
     if code == "less_than_equal" and "le" in ctx:
@@ -110,11 +223,16 @@ def _pydantic_message(err: dict[str, Any]) -> str:
     return PYDANTIC_MESSAGES.get(code, "Giá trị không hợp lệ.")
 
 
+def _code(err: dict[str, Any]) -> str:
+    code = err.get("type", "invalid")
+    return RENAMED_CODES.get(code, code)
+
+
 def errors_from_pydantic(exc: ValidationError | RequestValidationError) -> list[dict[str, str]]:
     out = []
     for err in exc.errors():
-        path = ".".join(str(p) for p in err.get("loc", ())) or "body"
-        out.append(field_error(path, err.get("type", "invalid"), _pydantic_message(err)))
+        path = ".".join(str(p) for p in err.get("loc", ()))
+        out.append(field_error(path, _code(err), _pydantic_message(err)))
     return out
 
 
@@ -131,6 +249,20 @@ STATUS_MESSAGES = {
 }
 
 
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path: several routes share a path (GET and POST
+    /api/v1/activities), and the router names only the first one's."""
+    from starlette.routing import Match
+
+    def served(method: str) -> bool:
+        scope = {**request.scope, "method": method}
+        return any(route.matches(scope)[0] == Match.FULL for route in request.app.routes)
+    return [method for method in HTTP_METHODS if served(method)]
+
+
 def _html_error(request: Request, status: int, message: str):
     from app.core.templating import templates
 
@@ -142,23 +274,10 @@ def _html_error(request: Request, status: int, message: str):
 def install(app) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError):
+        """The one handler of the error family (Invalid, Conflict, NotFound, Forbidden, TooMany)."""
         if not is_api(request):
             return _html_error(request, exc.status, exc.message)
-        return JSONResponse(api_body(exc.code, exc.message, exc.errors, **exc.extra), status_code=exc.status,
-                            headers=exc.headers)
-
-    @app.exception_handler(NotFound)
-    async def _not_found(request: Request, exc: NotFound):
-        code, message = STATUS_MESSAGES[404]
-        if is_api(request):
-            return JSONResponse(api_body(code, message), status_code=404)
-        return _html_error(request, 404, message)
-
-    @app.exception_handler(Forbidden)
-    async def _forbidden(request: Request, exc: Forbidden):
-        if is_api(request):
-            return JSONResponse(api_body("forbidden", exc.message), status_code=403)
-        return _html_error(request, 403, exc.message)
+        return api_error_response(exc)
 
     @app.exception_handler(StaleVersion)
     @app.exception_handler(StaleDataError)
@@ -167,7 +286,8 @@ def install(app) -> None:
         a form): another change of the same record came first, so nothing of this one was stored."""
         if is_api(request):
             return JSONResponse(api_body("conflict", STALE_MESSAGE,
-                                         [field_error("version", "stale_version", STALE_MESSAGE)]), status_code=409)
+                                         [field_error("body.version", "stale_version", STALE_MESSAGE)]),
+                                status_code=409)
         return _html_error(request, 409, "Bản ghi vừa được người khác thay đổi nên thao tác của bạn chưa được lưu. "
                                          "Hãy tải lại trang và thử lại.")
 
@@ -176,7 +296,7 @@ def install(app) -> None:
         # The body was not read to its end: the connection is closed after this answer.
         headers = {"Connection": "close"}
         if is_api(request):
-            error = field_error("file", "too_large", TOO_LARGE_MESSAGE)
+            error = field_error("body.file", "too_large", TOO_LARGE_MESSAGE)
             return JSONResponse(api_body("too_large", TOO_LARGE_MESSAGE, [error]), status_code=413, headers=headers)
         response = _html_error(request, 413, TOO_LARGE_MESSAGE)
         response.headers["Connection"] = "close"
@@ -235,6 +355,10 @@ def install(app) -> None:
         if isinstance(exc.detail, str) and exc.detail and exc.status_code not in (404, 405):
             message = exc.detail
         headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
         if is_api(request):
             return JSONResponse(api_body(code, message), status_code=exc.status_code, headers=headers)
-        return _html_error(request, exc.status_code, message)
+        response = _html_error(request, exc.status_code, message)
+        response.headers.update(headers or {})
+        return response

@@ -35,7 +35,8 @@ def route_template(scope) -> str:
     """The route's path with its placeholders ("/api/v1/activities/{activity_id}"): what logs and
     metrics group by. Paths that match no route share one name, so scanners cannot grow the metrics."""
     route = scope.get("route")
-    path = getattr(route, "path", None)
+    # `path_format` drops a placeholder's convertor ("{activity_id:uuid}" → "{activity_id}").
+    path = getattr(route, "path_format", None) or getattr(route, "path", None)
     if path is None:
         return "unmatched"
     if isinstance(route, Mount):

@@ -3,11 +3,12 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from sqlmodel import SQLModel
+from pydantic import ConfigDict
+from sqlmodel import Field, SQLModel
 
 from app.accounts.deps import ApiUser, DbSession
 from app.core.db import UnitOfWork
-from app.core.errors import ApiError, field_error, stale_error
+from app.core.errors import Conflict, Invalid, field_error, stale_error
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from app.core.versions import StaleVersion
 from app.plans import queries, services
@@ -17,16 +18,17 @@ router = APIRouter(prefix="/api/v1", tags=["plans"], route_class=UnitOfWork)
 
 
 class CascadeRequest(SQLModel):
-    unit_id: int | None = None
+    model_config = ConfigDict(extra="forbid")
+    unit_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="Default: your unit")
 
 
-def _invalid(exc: services.PlanInputError) -> ApiError:
-    errors = [field_error(f"body.{path}", "invalid", message) for path, message in exc.errors.items()]
-    return ApiError(422, "validation_error", "Dữ liệu không hợp lệ.", errors)
+def _invalid(exc: services.PlanInputError) -> Invalid:
+    return Invalid([field_error(f"body.{path}", exc.codes.get(path, "invalid"), message)
+                    for path, message in exc.errors.items()])
 
 
-def _conflict(exc: services.PlanStateError) -> ApiError:
-    return ApiError(409, "conflict", exc.message)
+def _conflict(exc: services.PlanStateError) -> Conflict:
+    return Conflict(exc.message, code="invalid_state", path="status")
 
 
 def plan_public(session, plan: Plan, task_count: int | None = None) -> PlanPublic:
@@ -150,8 +152,7 @@ def cascade_task(task_id: int, session: DbSession, user: ApiUser, response: Resp
     task, _ = queries.get_task(session, user, task_id)
     unit_id = (data.unit_id if data else None) or user.unit_id
     if unit_id is None:
-        raise ApiError(422, "validation_error", "Cần chọn đơn vị.",
-                       [field_error("body.unit_id", "missing", "Cần chọn đơn vị.")])
+        raise Invalid([field_error("body.unit_id", "missing", "Cần chọn đơn vị.")], "Cần chọn đơn vị.")
     if queries.find_cascaded_plan(session, task.id, unit_id) is not None:
         response.status_code = 200
     try:

@@ -10,6 +10,7 @@ from sqlmodel import Field, SQLModel
 from app.core.clock import utcnow
 from app.core.types import UTCDateTime
 from app.core.versions import version_checked
+from app.core.schemas import STRICT, read_only_ignored
 
 
 class PlanStatus(StrEnum):
@@ -166,12 +167,14 @@ class LegalBasis(SQLModel):
 class Assignment(SQLModel):
     """Either every unit of a level under a unit, or an explicit list of units."""
 
+    model_config = STRICT
     every: str | None = Field(default=None, max_length=16)
     of_unit_id: int | None = None
     unit_ids: list[int] = Field(default_factory=list, max_length=MAX_ASSIGNED_UNITS)
 
 
 class TargetCreate(SQLModel):
+    model_config = STRICT
     # Optional here so that a missing metric is refused with a message beside the row.
     metric: Metric | None = None
     quantity: int = Field(default=0, ge=0, le=MAX_AMOUNT)
@@ -185,6 +188,8 @@ class TargetPublic(TargetBase):
 
 
 class TaskCreate(SQLModel):
+    model_config = STRICT
+    read_only_ignored = read_only_ignored(lambda: TaskPublic)
     title: str = Field(min_length=3, max_length=500)
     description: str = Field(default="", max_length=20000)
     lead_agency_id: int | None = None
@@ -201,6 +206,8 @@ class TaskCreate(SQLModel):
 class TaskUpdate(SQLModel):
     """Fields left out stay as they are; `assignment` or `targets` given replace the old ones."""
 
+    model_config = STRICT
+    read_only_ignored = read_only_ignored(lambda: TaskPublic)
     version: int = Field(description="The version you last read: an older one is refused (409 with the current record)")
     title: str | None = Field(default=None, min_length=3, max_length=500)
     description: str | None = Field(default=None, max_length=20000)
@@ -229,6 +236,8 @@ class TaskPublic(TaskBase):
 
 
 class PlanCreate(SQLModel):
+    model_config = STRICT
+    read_only_ignored = read_only_ignored(lambda: PlanPublic)
     number: str | None = Field(default=None, max_length=64)
     title: str = Field(min_length=3, max_length=500)
     programme: str | None = Field(default=None, max_length=300)
@@ -250,6 +259,8 @@ class PlanCreate(SQLModel):
 
 
 class PlanUpdate(SQLModel):
+    model_config = STRICT
+    read_only_ignored = read_only_ignored(lambda: PlanPublic)
     version: int = Field(description="The version you last read: an older one is refused (409 with the current record)")
     number: str | None = Field(default=None, max_length=64)
     title: str | None = Field(default=None, min_length=3, max_length=500)

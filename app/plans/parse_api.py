@@ -1,6 +1,6 @@
 """JSON API: a plan draft read from the plan's text (nothing is saved)."""
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from app.accounts.deps import ApiUser
 from app.core.db import UnitOfWork
@@ -11,6 +11,7 @@ router = APIRouter(prefix="/api/v1/plans", tags=["plans"], route_class=UnitOfWor
 
 
 class ParseRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     text: str
 
 

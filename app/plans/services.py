@@ -30,12 +30,32 @@ DOCUMENT_TYPES = {".pdf", ".docx", ".doc", ".txt", ".odt"}
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 
 
+class PlanErrors(dict):
+    """Field path ("period_end", "tasks.0.targets.1.metric") → message, with a code for each path."""
+
+    def __init__(self):
+        super().__init__()
+        self.codes: dict[str, str] = {}
+
+    def add(self, path: str, code: str, message: str) -> None:
+        self[path] = message
+        self.codes[path] = code
+
+
 class PlanInputError(Exception):
-    """Input refused; `errors` maps a field path ("period_end", "tasks.0.targets.1.metric") to a message."""
+    """Input refused; `errors` maps a field path ("period_end", "tasks.0.targets.1.metric") to a
+    message, `codes` the same paths to a code."""
 
     def __init__(self, errors: dict[str, str]):
         super().__init__("; ".join(errors.values()))
         self.errors = errors
+        self.codes: dict[str, str] = getattr(errors, "codes", {})
+
+    @classmethod
+    def one(cls, path: str, code: str, message: str) -> "PlanInputError":
+        errors = PlanErrors()
+        errors.add(path, code, message)
+        return cls(errors)
 
 
 class PlanStateError(Exception):
@@ -57,16 +77,16 @@ def _has_number(number: str | None) -> bool:
     return bool(number and re.search(r"\d", number))
 
 
-def _check_plan(session: Session, values: dict, plan_id: int | None, errors: dict[str, str]) -> None:
+def _check_plan(session: Session, values: dict, plan_id: int | None, errors: PlanErrors) -> None:
     start, end = values.get("period_start"), values.get("period_end")
     if start and end and end < start:
-        errors["period_end"] = "Ngày kết thúc phải sau ngày bắt đầu."
+        errors.add("period_end", "before_start", "Ngày kết thúc phải sau ngày bắt đầu.")
     agency_id = values.get("agency_id")
     if agency_id is not None and session.get(Agency, agency_id) is None:
-        errors["agency_id"] = "Không có cơ quan này."
+        errors.add("agency_id", "not_found", "Không có cơ quan này.")
     parent_id = values.get("parent_plan_id")
     if parent_id is not None and (parent_id == plan_id or session.get(Plan, parent_id) is None):
-        errors["parent_plan_id"] = "Không có kế hoạch cấp trên này."
+        errors.add("parent_plan_id", "not_found", "Không có kế hoạch cấp trên này.")
     number = (values.get("number") or "").strip()
     if _has_number(number):
         query = select(Plan.id).where(func.lower(Plan.number) == number.lower(), Plan.unit_id == values["unit_id"])
@@ -74,62 +94,62 @@ def _check_plan(session: Session, values: dict, plan_id: int | None, errors: dic
         if plan_id is not None:
             query = query.where(Plan.id != plan_id)
         if session.execute(query).first():
-            errors["number"] = f"Số hiệu {number} đã dùng cho một kế hoạch khác của cùng đơn vị, cơ quan ban hành."
+            errors.add("number", "duplicate_number", f"Số hiệu {number} đã dùng cho một kế hoạch khác của cùng đơn vị, cơ quan ban hành.")
 
 
 def _check_task(session: Session, plan_unit: Unit, data: TaskCreate | TaskUpdate, prefix: str,
-                errors: dict[str, str]) -> None:
+                errors: PlanErrors) -> None:
     agency_ids = [data.lead_agency_id] if data.lead_agency_id is not None else []
     agency_ids += data.partner_agency_ids or []
     if agency_ids:
         known = set(session.execute(select(Agency.id).where(Agency.id.in_(agency_ids))).scalars())
         if data.lead_agency_id is not None and data.lead_agency_id not in known:
-            errors[prefix + "lead_agency_id"] = "Không có cơ quan chủ trì này."
+            errors.add(prefix + "lead_agency_id", "not_found", "Không có cơ quan chủ trì này.")
         if any(a not in known for a in data.partner_agency_ids or []):
-            errors[prefix + "partner_agency_ids"] = "Có cơ quan phối hợp không tồn tại."
+            errors.add(prefix + "partner_agency_ids", "not_found", "Có cơ quan phối hợp không tồn tại.")
     unknown_types = [t for t in data.activity_types or [] if t not in TYPES]
     if unknown_types:
-        errors[prefix + "activity_types"] = "Loại hoạt động không hợp lệ: " + ", ".join(unknown_types)
+        errors.add(prefix + "activity_types", "unknown_type", "Loại hoạt động không hợp lệ: " + ", ".join(unknown_types))
     if data.report_frequency is not None and data.report_frequency not in REPORT_FREQUENCIES:
-        errors[prefix + "report_frequency"] = "Chu kỳ báo cáo không hợp lệ."
+        errors.add(prefix + "report_frequency", "invalid_choice", "Chu kỳ báo cáo không hợp lệ.")
     if data.assignment is not None:
         _check_assignment(session, plan_unit, data.assignment, prefix + "assignment.", errors)
     _check_targets(data.targets or [], prefix + "targets.", errors)
 
 
 def _check_assignment(session: Session, plan_unit: Unit, assignment: Assignment, prefix: str,
-                      errors: dict[str, str]) -> None:
+                      errors: PlanErrors) -> None:
     outside_message = f"Đơn vị được giao phải thuộc địa bàn của {plan_unit.name}."
     if assignment.every:
         if assignment.every not in ASSIGN_LEVELS:
-            errors[prefix + "every"] = "Chỉ giao cho mọi xã hoặc mọi huyện của một đơn vị."
+            errors.add(prefix + "every", "invalid_choice", "Chỉ giao cho mọi xã hoặc mọi huyện của một đơn vị.")
         elif assignment.of_unit_id is None:
-            errors[prefix + "of_unit_id"] = "Chọn đơn vị có các xã, huyện được giao."
+            errors.add(prefix + "of_unit_id", "missing", "Chọn đơn vị có các xã, huyện được giao.")
         elif session.get(Unit, assignment.of_unit_id) is None:
-            errors[prefix + "of_unit_id"] = "Không có đơn vị này."
+            errors.add(prefix + "of_unit_id", "not_found", "Không có đơn vị này.")
         elif queries.units_outside(session, plan_unit, [assignment.of_unit_id]):
-            errors[prefix + "of_unit_id"] = outside_message
+            errors.add(prefix + "of_unit_id", "out_of_scope", outside_message)
     if assignment.unit_ids:
         outside = queries.units_outside(session, plan_unit, assignment.unit_ids)
         if outside:
-            errors[prefix + "unit_ids"] = outside_message + f" ({len(outside)} đơn vị nằm ngoài)"
+            errors.add(prefix + "unit_ids", "out_of_scope", outside_message + f" ({len(outside)} đơn vị nằm ngoài)")
 
 
-def _check_targets(targets: list[TargetCreate], prefix: str, errors: dict[str, str]) -> None:
+def _check_targets(targets: list[TargetCreate], prefix: str, errors: PlanErrors) -> None:
     seen = set()
     for i, target in enumerate(targets):
         if target.metric is None:
-            errors[f"{prefix}{i}.metric"] = "Chọn chỉ số đo cho chỉ tiêu này."
+            errors.add(f"{prefix}{i}.metric", "missing", "Chọn chỉ số đo cho chỉ tiêu này.")
             continue
         if target.activity_type and target.activity_type not in TYPES:
-            errors[f"{prefix}{i}.activity_type"] = "Loại hoạt động không hợp lệ."
+            errors.add(f"{prefix}{i}.activity_type", "unknown_type", "Loại hoạt động không hợp lệ.")
         key = (target.metric, target.period, target.activity_type or None)
         if key in seen:
-            errors[f"{prefix}{i}.metric"] = "Chỉ tiêu này trùng với một dòng phía trên (cùng chỉ số và kỳ)."
+            errors.add(f"{prefix}{i}.metric", "duplicate", "Chỉ tiêu này trùng với một dòng phía trên (cùng chỉ số và kỳ).")
         seen.add(key)
 
 
-def _raise_if(errors: dict[str, str]) -> None:
+def _raise_if(errors: PlanErrors) -> None:
     if errors:
         raise PlanInputError(errors)
 
@@ -197,9 +217,9 @@ def _insert_task(session: Session, plan: Plan, data: TaskCreate, *, user: User, 
 def create_plan(session: Session, data: PlanCreate, *, user: User) -> Plan:
     unit = session.get(Unit, data.unit_id)
     if unit is None:
-        raise PlanInputError({"unit_id": "Không có đơn vị này."})
+        raise PlanInputError.one("unit_id", "not_found", "Không có đơn vị này.")
     _require_manager(session, user, unit.id)
-    errors: dict[str, str] = {}
+    errors = PlanErrors()
     _check_plan(session, data.model_dump(), None, errors)
     for i, task in enumerate(data.tasks):
         _check_task(session, unit, task, f"tasks.{i}.", errors)
@@ -238,7 +258,7 @@ def update_plan(session: Session, plan: Plan, data: PlanUpdate, *, user: User) -
     if "number" in changes:
         changes["number"] = (changes["number"] or "").strip() or None
     values = plan.model_dump() | changes
-    errors: dict[str, str] = {}
+    errors = PlanErrors()
     _check_plan(session, values, plan.id, errors)
     _raise_if(errors)
     before = snapshot(plan)
@@ -295,11 +315,11 @@ def attach_document(session: Session, plan: Plan, filename: str, content: bytes,
     name = Path(filename or "").name.strip()
     suffix = Path(name).suffix.lower()
     if not name:
-        raise PlanInputError({"document": "Chọn tệp văn bản để đính kèm."})
+        raise PlanInputError.one("document", "missing", "Chọn tệp văn bản để đính kèm.")
     if suffix not in DOCUMENT_TYPES:
-        raise PlanInputError({"document": "Chỉ nhận tệp PDF, DOCX, DOC, ODT hoặc TXT."})
+        raise PlanInputError.one("document", "file_type", "Chỉ nhận tệp PDF, DOCX, DOC, ODT hoặc TXT.")
     if not content or len(content) > MAX_DOCUMENT_BYTES:
-        raise PlanInputError({"document": "Tệp rỗng hoặc lớn hơn 20 MB."})
+        raise PlanInputError.one("document", "file_size", "Tệp rỗng hoặc lớn hơn 20 MB.")
     key = f"plans/{plan.id}/{utcnow():%Y%m%d%H%M%S}{suffix}"
     storage = get_storage()
     storage.save(key, content, mimetypes.guess_type(name)[0] or "application/octet-stream")
@@ -318,7 +338,7 @@ def attach_document(session: Session, plan: Plan, filename: str, content: bytes,
 
 def create_task(session: Session, plan: Plan, data: TaskCreate, *, user: User) -> Task:
     _require_manager(session, user, plan.unit_id)
-    errors: dict[str, str] = {}
+    errors = PlanErrors()
     _check_task(session, session.get(Unit, plan.unit_id), data, "", errors)
     _raise_if(errors)
     return _insert_task(session, plan, data, user=user)
@@ -329,7 +349,7 @@ def update_task(session: Session, task: Task, data: TaskUpdate, *, user: User) -
     plan = session.get(Plan, task.plan_id)
     _require_manager(session, user, plan.unit_id)
     require_version(task, data.version)
-    errors: dict[str, str] = {}
+    errors = PlanErrors()
     _check_task(session, session.get(Unit, plan.unit_id), data, "", errors)
     _raise_if(errors)
     before = snapshot(task)
@@ -378,7 +398,7 @@ def cascade_plan(session: Session, parent_task: Task, unit_id: int, *, user: Use
     parent_plan = session.get(Plan, parent_task.plan_id)
     unit = session.get(Unit, unit_id)
     if unit is None:
-        raise PlanInputError({"unit_id": "Không có đơn vị này."})
+        raise PlanInputError.one("unit_id", "not_found", "Không có đơn vị này.")
     _require_manager(session, user, unit.id)
     existing = queries.find_cascaded_plan(session, parent_task.id, unit.id)
     if existing is not None:
@@ -387,11 +407,13 @@ def cascade_plan(session: Session, parent_task: Task, unit_id: int, *, user: Use
                      .where(TaskUnit.task_id == parent_task.id, queries.territory_condition(unit)).limit(1))
     plan_unit = session.get(Unit, parent_plan.unit_id)
     if not is_below(unit, plan_unit) or session.execute(assigned_here).first() is None:
-        raise PlanInputError({"unit_id": "Nhiệm vụ này không giao cho đơn vị của bạn hoặc các đơn vị trực thuộc."})
+        raise PlanInputError.one("unit_id", "not_assigned",
+                                  "Nhiệm vụ này không giao cho đơn vị của bạn hoặc các đơn vị trực thuộc.")
     start = max(parent_plan.period_start, unit.valid_from or parent_plan.period_start)
     end = min(parent_plan.period_end, unit.valid_to or parent_plan.period_end)
     if end < start:
-        raise PlanInputError({"unit_id": "Đơn vị không còn hiệu lực trong kỳ của kế hoạch cấp trên."})
+        raise PlanInputError.one("unit_id", "unit_not_valid_on_date",
+                                  "Đơn vị không còn hiệu lực trong kỳ của kế hoạch cấp trên.")
     plan = Plan(title=f"Kế hoạch thực hiện nhiệm vụ “{parent_task.title}” tại {unit.name}"[:500],
                 programme=parent_plan.programme, unit_id=unit.id, period_start=start, period_end=end,
                 parent_plan_id=parent_plan.id, parent_task_id=parent_task.id, status=PlanStatus.draft,

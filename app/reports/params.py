@@ -1,15 +1,15 @@
 """Query parameters of the exports, shared by the browser downloads and the API."""
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Query
+from pydantic import BaseModel, Field, field_validator
 
-from app.activities.models import ActivityStatus
+from app.activities.filters import ExportQuery, Id, blank
 from app.activities.queries import ActivityFilter
-from app.activities.types import TYPES
 from app.core.clock import today
-from app.core.errors import ApiError, field_error
+from app.core.types import IsoDate
 from app.progress.periods import parse as parse_period
 
 
@@ -24,54 +24,11 @@ def _empty_to_none(value):
     return None if value in ("", None) else value
 
 
-def export_params(
-    unit_id: Annotated[str | None, Query()] = None,
-    type: Annotated[str | None, Query()] = None,
-    status: Annotated[str | None, Query()] = None,
-    date_from: Annotated[str | None, Query()] = None,
-    date_to: Annotated[str | None, Query()] = None,
-    task_id: Annotated[str | None, Query()] = None,
-    plan_id: Annotated[str | None, Query()] = None,
-    boundaries: Annotated[str | None, Query()] = None,
-    at: Annotated[str | None, Query()] = None,
-    period: Annotated[str | None, Query(description="as on the dashboard: 2026, 2026-H1, 2026-Q1, 2026-03")] = None,
-) -> ExportParams:
-    """Empty values (as an HTML filter form sends them) mean 'not filtered'; bad values answer 422.
-    A dashboard `period` stands for the dates it spans when no date is given."""
-    errors = []
-
-    def integer(name, raw):
-        raw = _empty_to_none(raw)
-        if raw is None:
-            return None
-        try:
-            return int(raw)
-        except ValueError:
-            errors.append(field_error(f"query.{name}", "int_parsing", "Phải là số nguyên."))
-
-    def day(name, raw):
-        raw = _empty_to_none(raw)
-        if raw is None:
-            return None
-        try:
-            return date.fromisoformat(raw)
-        except ValueError:
-            errors.append(field_error(f"query.{name}", "date_parsing", "Ngày phải có dạng YYYY-MM-DD."))
-
-    type, status = _empty_to_none(type), _empty_to_none(status)
-    if type is not None and type not in TYPES:
-        errors.append(field_error("query.type", "invalid", "Loại hoạt động không hợp lệ."))
-    if status is not None and status not in ActivityStatus.__members__:
-        errors.append(field_error("query.status", "invalid", "Trạng thái không hợp lệ."))
-    boundaries = _empty_to_none(boundaries) or "current"
-    if boundaries not in ("current", "as_of"):
-        errors.append(field_error("query.boundaries", "invalid", "Địa giới phải là current hoặc as_of."))
-    f = ActivityFilter(unit_id=integer("unit_id", unit_id), type=type, status=status,
-                       date_from=day("date_from", date_from), date_to=day("date_to", date_to),
-                       task_id=integer("task_id", task_id), plan_id=integer("plan_id", plan_id))
-    at_day = day("at", at)
-    if errors:
-        raise ApiError(422, "validation_error", "Dữ liệu không hợp lệ.", errors)
+def export_params(q: Annotated[ExportQuery, Query()]) -> ExportParams:
+    """The list filter (see app/activities/filters.py) with the boundaries; a dashboard `period`
+    stands for the dates it spans when no date is given."""
+    f = q.to_filter()
+    boundaries, at_day, period = q.boundaries or "current", q.at, q.period
     if _empty_to_none(period) and f.date_from is None and f.date_to is None:
         span = parse_period(period, today=today())
         f.date_from, f.date_to = span.start, span.end
@@ -86,11 +43,19 @@ class ReportParams:
     at: date | None
 
 
-def report_params(
-    unit_id: Annotated[str | None, Query()] = None,
-    period: Annotated[str | None, Query()] = None,
-    boundaries: Annotated[str | None, Query()] = None,
-    at: Annotated[str | None, Query()] = None,
-) -> ReportParams:
-    p = export_params(unit_id=unit_id, boundaries=boundaries, at=at, period=None)
-    return ReportParams(unit_id=p.filter.unit_id, period=_empty_to_none(period), boundaries=p.boundaries, at=p.at)
+class ReportQuery(BaseModel):
+    """A plan's report: the unit (default: the user's), the period and the boundaries."""
+
+    unit_id: Id | None = blank()
+    period: str | None = Field(default=None, max_length=16)
+    boundaries: Literal["current", "as_of"] | None = blank()
+    at: IsoDate | None = blank()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value):
+        return None if value == "" else value
+
+
+def report_params(q: Annotated[ReportQuery, Query()]) -> ReportParams:
+    return ReportParams(unit_id=q.unit_id, period=q.period, boundaries=q.boundaries or "current", at=q.at)

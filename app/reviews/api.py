@@ -1,77 +1,100 @@
 """JSON API of the review cycle: approve, return (comment required), reopen (reason required),
 and bulk approval by ids with one result per id."""
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body
-from fastapi.responses import JSONResponse
-from sqlmodel import Session
+from pydantic import ConfigDict, Field
+from sqlmodel import Session, SQLModel
 
 from app.accounts.deps import ApiUser, DbSession
 from app.activities import queries
-from app.activities.models import ActivityPublic
+from app.activities.models import ActivityPublic, ActivityStatus
 from app.activities.services import to_public
 from app.core.db import UnitOfWork
-from app.core.errors import api_body, field_error
+from app.core.errors import Conflict, errors_doc
 from app.reviews import services
 
 router = APIRouter(prefix="/api/v1/activities", tags=["reviews"], route_class=UnitOfWork)
 
-ERRORS = {403: {"description": "Not a reviewer of a unit above the entry's unit"},
-          404: {"description": "No such activity in your scope"},
-          409: {"description": "The entry is not in a state this action starts from"},
-          422: {"description": "Missing comment or reason"}}
+ERRORS = errors_doc(403, 404, 409, 422, forbidden="Not a reviewer of a unit above the entry's unit",
+                    conflict="The entry is not in a state this action starts from (`current` holds it)")
+Text = Annotated[str, Field(min_length=1, max_length=services.COMMENT_MAX, pattern=r"\S",
+                            description="Not blank; at most 2,000 characters")]
 
 
-def _text(payload: Any, name: str) -> str | None:
-    if isinstance(payload, dict):
-        value = payload.get(name)
-        return value if isinstance(value, str) else None
-    return None
+class ApproveRequest(SQLModel):
+    """Approving takes no field; the body may be left out."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
-def _run(session: Session, user, activity_id: uuid.UUID, action) -> JSONResponse:
+class ReturnRequest(SQLModel):
+    model_config = ConfigDict(extra="forbid")
+    comment: Text
+
+
+class ReopenRequest(SQLModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Text
+
+
+class ApproveManyRequest(SQLModel):
+    model_config = ConfigDict(extra="forbid")
+    ids: list[Annotated[str, Field(max_length=64)]] = Field(min_length=1, max_length=services.BULK_LIMIT,
+                                                           description="Activity ids (an id that is not one answers `invalid_id`)")
+
+
+class ApprovedOne(SQLModel):
+    id: str
+    ok: bool
+    code: Literal["invalid_id", "not_found", "forbidden", "invalid_state", "conflict"] | None = None
+    message: str | None = None
+    status: ActivityStatus | None = None
+    version: int | None = None
+
+
+class ApprovedMany(SQLModel):
+    approved: int
+    results: list[ApprovedOne]
+
+
+def _run(session: Session, user, activity_id: uuid.UUID, action) -> ActivityPublic:
     activity = queries.get_visible(session, user, activity_id)
     try:
         action(activity)
     except services.Invalid as exc:
-        return JSONResponse(api_body("validation_error", "Dữ liệu không hợp lệ.", exc.errors), status_code=422)
+        raise exc.under("body")
     except services.WrongState as exc:
         session.rollback()
-        current = to_public(session, exc.activity).model_dump(mode="json")
-        return JSONResponse(api_body("conflict", exc.message, [field_error("status", "invalid_state", exc.message)],
-                                     current=current), status_code=409)
-    return JSONResponse(to_public(session, activity).model_dump(mode="json"))
+        raise Conflict(exc.message, to_public(session, exc.activity), "invalid_state", "status")
+    return to_public(session, activity)
 
 
-@router.post("/approve", responses={422: {"description": "`ids` missing or too many"}})
-def approve_bulk(session: DbSession, user: ApiUser, payload: Annotated[Any, Body()] = None):
-    """Approve many submitted entries: body `{"ids": [...]}`; answers `{"results": [{"id", "ok", ...}]}`."""
-    ids = payload.get("ids") if isinstance(payload, dict) else None
-    if not isinstance(ids, list) or not ids:
-        return JSONResponse(api_body("validation_error", "Dữ liệu không hợp lệ.",
-                                     [field_error("body.ids", "missing", "Cần danh sách mã hoạt động.")]), status_code=422)
+@router.post("/approve", response_model=ApprovedMany, responses=errors_doc(403))
+def approve_bulk(session: DbSession, user: ApiUser, payload: ApproveManyRequest):
+    """Approve many submitted entries; one result per id, in order (refusals do not stop the rest)."""
     try:
-        results = services.approve_many(session, ids, user=user)
+        results = services.approve_many(session, payload.ids, user=user)
     except services.Invalid as exc:
-        return JSONResponse(api_body("validation_error", "Dữ liệu không hợp lệ.", exc.errors), status_code=422)
+        raise exc.under("body")
     return {"approved": sum(1 for r in results if r["ok"]), "results": results}
 
 
-@router.post("/{activity_id}/approve", response_model=ActivityPublic, responses=ERRORS)
-def approve(activity_id: uuid.UUID, session: DbSession, user: ApiUser):
+@router.post("/{activity_id:uuid}/approve", response_model=ActivityPublic, responses=ERRORS)
+def approve(activity_id: uuid.UUID, session: DbSession, user: ApiUser,
+            payload: Annotated[ApproveRequest | None, Body()] = None):
     return _run(session, user, activity_id, lambda a: services.approve_activity(session, a, user=user))
 
 
-@router.post("/{activity_id}/return", response_model=ActivityPublic, responses=ERRORS)
-def return_(activity_id: uuid.UUID, session: DbSession, user: ApiUser, payload: Annotated[Any, Body()] = None):
-    """Send back to the author. Body `{"comment": "..."}` (required)."""
-    comment = _text(payload, "comment")
-    return _run(session, user, activity_id, lambda a: services.return_activity(session, a, comment, user=user))
+@router.post("/{activity_id:uuid}/return", response_model=ActivityPublic, responses=ERRORS)
+def return_(activity_id: uuid.UUID, session: DbSession, user: ApiUser, payload: ReturnRequest):
+    """Send back to the author with a comment (required)."""
+    return _run(session, user, activity_id,
+                lambda a: services.return_activity(session, a, payload.comment, user=user))
 
 
-@router.post("/{activity_id}/reopen", response_model=ActivityPublic, responses=ERRORS)
-def reopen(activity_id: uuid.UUID, session: DbSession, user: ApiUser, payload: Annotated[Any, Body()] = None):
-    """Unlock an approved entry: it goes back to its author as returned. Body `{"reason": "..."}` (required)."""
-    reason = _text(payload, "reason")
-    return _run(session, user, activity_id, lambda a: services.reopen_activity(session, a, reason, user=user))
+@router.post("/{activity_id:uuid}/reopen", response_model=ActivityPublic, responses=ERRORS)
+def reopen(activity_id: uuid.UUID, session: DbSession, user: ApiUser, payload: ReopenRequest):
+    """Unlock an approved entry: it goes back to its author as returned, with a reason (required)."""
+    return _run(session, user, activity_id, lambda a: services.reopen_activity(session, a, payload.reason, user=user))

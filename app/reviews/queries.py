@@ -4,7 +4,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import String, func, select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from app import access

@@ -24,9 +24,8 @@ from app.activities.models import Activity, ActivityStatus
 from app.audit.services import audit_row, record, record_many, snapshot
 from app.core import metrics
 from app.core.clock import utcnow
-from app.core.errors import field_error
+from app.core.errors import Invalid, field_error
 from app.core.versions import StaleVersion, stale_is_conflict
-from app.units.models import Unit
 
 COMMENT_MAX = 2000
 BULK_LIMIT = 1000
@@ -34,14 +33,6 @@ log = logging.getLogger("loa.reviews")
 
 BULK_ATTEMPTS = 5
 RACED = "Hoạt động vừa được người khác duyệt, trả lại hoặc mở lại: đây là trạng thái hiện tại."
-
-
-class Invalid(Exception):
-    """Missing or bad input: 422 with one error per field."""
-
-    def __init__(self, errors: list[dict[str, str]]):
-        super().__init__(errors)
-        self.errors = errors
 
 
 class WrongState(Exception):

@@ -1,5 +1,4 @@
 """JSON API for administrative units."""
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -11,6 +10,7 @@ from app.core.db import UnitOfWork
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from app.units import queries, services
 from app.units.models import Level, Unit, UnitDetail, UnitPublic, UnitRef, VillageCreate
+from app.core.types import IsoDate
 
 router = APIRouter(prefix="/api/v1/units", tags=["units"], route_class=UnitOfWork)
 
@@ -22,7 +22,7 @@ def list_units(
     level: Level | None = None,
     parent_id: int | None = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
-    at: date | None = None,
+    at: IsoDate | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: str | None = None,
 ):

@@ -10,6 +10,7 @@ from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from app.core.clock import within
+from app.core.schemas import STRICT, read_only_ignored
 
 LEGACY_END = date(2025, 6, 30)
 CURRENT_START = date(2025, 7, 1)
@@ -100,5 +101,7 @@ class UnitDetail(UnitPublic):
 
 
 class VillageCreate(SQLModel):
+    model_config = STRICT
+    read_only_ignored = read_only_ignored(lambda: UnitPublic)
     name: str = Field(min_length=2, max_length=200)
     code: str | None = Field(default=None, max_length=16)
