@@ -27,6 +27,9 @@ from tests.activities_helpers import commune_pair  # noqa: E402
 from app.accounts.models import Role, User  # noqa: E402
 from tests.factories import make_activity  # noqa: E402
 
+# Property-based and a few minutes long: CI runs it once, in the SQLite run.
+pytestmark = pytest.mark.property
+
 EXAMPLES = int(os.environ.get("CONTRACT_EXAMPLES", "8"))
 
 # Codes that say the request did not fit the schema: a request generated from the schema must

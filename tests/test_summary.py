@@ -83,6 +83,7 @@ def _clear(engine) -> None:
         s.commit()
 
 
+@pytest.mark.property
 def test_random_writes_keep_the_summary_exact(database, session):
     world = _world(session)
     admin = world["admin"]
