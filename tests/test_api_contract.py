@@ -73,6 +73,7 @@ def actors(database):
         for user in (admin, reporter):
             raw, _ = account_services.issue_token(session, user, "contract")
             tokens[user.role] = {"Authorization": f"Bearer {raw}"}
+        session.commit()
         return tokens
 
 

@@ -102,9 +102,11 @@ class Captured:
         self.statements.append((statement, parameters))
 
     def the_one(self, table: str) -> tuple[str, object]:
-        """The paging statement: the one reading `table` with a LIMIT."""
+        """The paging statement: the one reading `table` in an order with a LIMIT (bounded counts
+        beside it, such as the queue's commune-months, have no order)."""
         found = [(s, p) for s, p in self.statements
-                 if s.lstrip().upper().startswith("SELECT") and f"FROM {table}" in s and "LIMIT" in s]
+                 if s.lstrip().upper().startswith("SELECT") and f"FROM {table}" in s and "LIMIT" in s
+                 and "ORDER BY" in s]
         assert found, f"no paged query on {table} among {[s[:80] for s, _ in self.statements]}"
         return found[-1]
 
