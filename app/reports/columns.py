@@ -198,15 +198,6 @@ def row_values(row, plan: list[tuple[int, Callable | None, bool]]) -> list[Any]:
     return values
 
 
-def stream_values(session: Session, user: User, f: ActivityFilter, columns: tuple[Column, ...],
-                  boundaries: str = "current") -> Iterator[list[Any]]:
-    """The exported values of each row, in the order of `columns`, from the server-side cursor."""
-    keys, rows = stream_rows(session, user, f, boundaries)
-    plan = value_plan(keys, columns)
-    for row in rows:
-        yield row_values(row, plan)
-
-
 def describe_filter(session: Session, f: ActivityFilter, boundaries: str = "current", at: date | None = None) -> str:
     """The filters in words, for the first lines of every export."""
     parts = []
