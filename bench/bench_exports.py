@@ -38,7 +38,8 @@ from app.activities.queries import activity_query
 from app.reports.columns import row_query
 from app.reports.csv import activity_csv
 from app.reports.xlsx import write_activities_xlsx
-f = ActivityFilter(unit_id=province, date_from=date(year, 1, 1), date_to=date(year, 12, 31) if span == "year" else date(year, 1, 31))
+last = date(year, 12, 31) if span == "year" else date(year, 1, 31)
+f = ActivityFilter(unit_id=province, date_from=date(year, 1, 1), date_to=last)
 admin = User(id=0, username="bench", full_name="Bench", role="admin", unit_id=None, password_hash="x")
 out = {"baseline_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
 started = time.perf_counter()
