@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -135,8 +135,10 @@ def export_query(session: Session, user: User, f: ActivityFilter, boundaries: st
     return activity_query(session, user, f)
 
 
-def row_query(session: Session, user: User, f: ActivityFilter, boundaries: str = "current"):
-    """The filtered, scoped activities as flat rows with every exported value, oldest first."""
+def row_query(session: Session, user: User, f: ActivityFilter, boundaries: str = "current", *,
+              by_type: bool = False):
+    """The filtered, scoped activities as flat rows with every exported value, oldest first (with
+    `by_type`, grouped by type in the catalogue's order first: one pass fills every sheet)."""
     base = export_query(session, user, f, boundaries).subquery()
     current = aliased(Unit)
     author = aliased(User)
@@ -147,6 +149,9 @@ def row_query(session: Session, user: User, f: ActivityFilter, boundaries: str =
         .scalar_subquery()
     )
     activity_columns = [c for c in base.c if c.key not in ("version",)]
+    order = (base.c.start_date, base.c.id)
+    if by_type:
+        order = (case(TYPE_POSITION, value=base.c.type, else_=len(TYPE_POSITION)),) + order
     return (
         select(*activity_columns,
                Unit.name.label("unit_name"), Unit.code.label("unit_code"),
@@ -157,37 +162,41 @@ def row_query(session: Session, user: User, f: ActivityFilter, boundaries: str =
         .outerjoin(current, current.id == func.coalesce(Unit.current_commune_id, Unit.current_province_id))
         .outerjoin(Agency, Agency.id == base.c.agency_id)
         .outerjoin(author, author.id == base.c.created_by_id)
-        .order_by(base.c.start_date, base.c.id)
+        .order_by(*order)
     )
 
 
-def stream_rows(session: Session, user: User, f: ActivityFilter, boundaries: str = "current") -> Iterator:
-    """Rows fetched in chunks through a server-side cursor, so memory stays flat."""
-    result = session.execute(row_query(session, user, f, boundaries).execution_options(yield_per=CHUNK))
-    for partition in result.partitions():
-        yield from partition
+TYPE_POSITION = {code: i for i, code in enumerate(TYPES)}
 
 
-def stream_values(session: Session, user: User, f: ActivityFilter, columns: tuple[Column, ...],
-                  boundaries: str = "current") -> Iterator[list[Any]]:
-    """The exported values of each row, in the order of `columns`, from the server-side cursor.
+def stream_rows(session: Session, user: User, f: ActivityFilter, boundaries: str = "current", *,
+                by_type: bool = False) -> tuple[list[str], Iterator]:
+    """The row query's labels and its rows, fetched in chunks through a server-side cursor as plain
+    tuples (no ORM objects), so memory stays flat."""
+    query = row_query(session, user, f, boundaries, by_type=by_type)
+    # On the session's connection, not through the ORM: its result layer cost more than the rows.
+    result = session.connection().execute(query.execution_options(stream_results=True, max_row_buffer=CHUNK))
+    return list(result.keys()), (row for partition in result.partitions(CHUNK) for row in partition)
 
-    Where each column sits in the row is worked out once per export, not once per cell: the
-    per-row work is then one tuple lookup and, for some columns, one conversion."""
-    result = session.execute(row_query(session, user, f, boundaries).execution_options(yield_per=CHUNK))
-    position = {key: i for i, key in enumerate(result.keys())}
-    plan = [(position[c.key], c.convert, c.kind == "datetime" and c.convert is None) for c in columns]
-    for partition in result.partitions():
-        for row in partition:
-            values = []
-            for i, convert, local_time in plan:
-                raw = row[i]
-                if convert is not None:
-                    raw = convert(raw)
-                elif local_time and raw is not None:
-                    raw = raw.astimezone(VN_TZ).replace(tzinfo=None)
-                values.append(raw)
-            yield values
+
+def value_plan(keys: list[str], columns: tuple[Column, ...]) -> list[tuple[int, Callable | None, bool]]:
+    """Where each column sits in a row and how it is converted, worked out once per export, not
+    once per cell: the per-row work is then one tuple lookup and, for some columns, one conversion."""
+    position = {key: i for i, key in enumerate(keys)}
+    return [(position[c.key], c.convert, c.kind == "datetime" and c.convert is None) for c in columns]
+
+
+def row_values(row, plan: list[tuple[int, Callable | None, bool]]) -> list[Any]:
+    """The exported values of one row, in the order of the plan's columns."""
+    values = []
+    for i, convert, local_time in plan:
+        raw = row[i]
+        if convert is not None:
+            raw = convert(raw)
+        elif local_time and raw is not None:
+            raw = raw.astimezone(VN_TZ).replace(tzinfo=None)
+        values.append(raw)
+    return values
 
 
 def describe_filter(session: Session, f: ActivityFilter, boundaries: str = "current", at: date | None = None) -> str:

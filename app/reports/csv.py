@@ -1,14 +1,16 @@
 """The activity list as CSV: UTF-8 with a byte-order mark (so Excel reads Vietnamese), streamed."""
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
+from typing import Any
 
 from sqlmodel import Session
 
 from app.accounts.models import User
 from app.activities.queries import ActivityFilter
-from app.reports.columns import columns_for, describe_filter, generated_line, inert, stream_values
+from app.core.clock import VN_TZ
+from app.reports.columns import Column, columns_for, describe_filter, generated_line, inert, stream_rows
 
 BOM = "\ufeff"
 FLUSH_EVERY = 500
@@ -26,19 +28,43 @@ def _cell(value) -> str:
     return inert(str(value))
 
 
-def _dates(values: list, positions: tuple[int, ...], texts: tuple[int, ...] = ()) -> list:
-    """Dates and times written the Vietnamese way, text never as a formula (see `inert`); every
-    other value as the csv module writes it (None as an empty cell, numbers as they are)."""
-    for i in positions:
-        values[i] = _cell(values[i])
-    for i in texts:
-        values[i] = inert(values[i])
-    return values
+def _formatter(column: Column) -> Callable[[Any], Any] | None:
+    """What a column's raw value becomes in the file, decided once per export: dates the Vietnamese
+    way, text never as a formula (see `inert`), every other value as the csv module writes it (None
+    as an empty cell, numbers as they are). None: the raw value as it is."""
+    convert = column.convert
+    if column.kind == "date" and convert is None:
+        seen: dict = {}
+
+        def day(value):
+            if value is None:
+                return ""
+            text = seen.get(value)
+            if text is None:
+                text = seen[value] = _cell(value)
+            return text
+        return day
+    if column.kind == "datetime" and convert is None:
+        def moment(value):
+            if value is None:
+                return ""
+            if isinstance(value, datetime):
+                return value.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M")
+            return _cell(value)
+        return moment
+    if column.kind in ("date", "datetime"):
+        return lambda value: _cell(convert(value))
+    if column.kind == "int":
+        return convert
+    if convert is not None:
+        return lambda value: inert(convert(value))
+    return inert
 
 
 def activity_csv(session: Session, user: User, f: ActivityFilter, *, now: datetime, boundaries: str = "current",
                  at: date | None = None) -> Iterator[bytes]:
-    """Chunks of the CSV file; the rows come from a server-side cursor as the client reads."""
+    """Chunks of the CSV file; the rows come from a server-side cursor (plain tuples) as the client
+    reads, each value through its column's formatter, into a buffer flushed every FLUSH_EVERY rows."""
     columns = columns_for(f.type, boundaries)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -46,12 +72,16 @@ def activity_csv(session: Session, user: User, f: ActivityFilter, *, now: dateti
     writer.writerow([generated_line(now)])
     writer.writerow([_cell("Bộ lọc: " + describe_filter(session, f, boundaries, at))])
     writer.writerow([c.label for c in columns])
-    dated = tuple(i for i, c in enumerate(columns) if c.kind in ("date", "datetime"))
-    texts = tuple(i for i, c in enumerate(columns) if c.kind not in ("date", "datetime", "int"))
-    for i, values in enumerate(stream_values(session, user, f, columns, boundaries), 1):
-        writer.writerow(_dates(values, dated, texts))
-        if i % FLUSH_EVERY == 0:
+    keys, rows = stream_rows(session, user, f, boundaries)
+    position = {key: i for i, key in enumerate(keys)}
+    plan = [(position[c.key], _formatter(c)) for c in columns]
+    pending = 0
+    for row in rows:
+        writer.writerow([row[i] if formatter is None else formatter(row[i]) for i, formatter in plan])
+        pending += 1
+        if pending == FLUSH_EVERY:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
             buffer.truncate()
+            pending = 0
     yield buffer.getvalue().encode("utf-8")
