@@ -20,7 +20,7 @@ from pydantic import BaseModel, BeforeValidator, ValidationError
 from pydantic_core import PydanticCustomError
 from starlette.datastructures import FormData
 
-from app.core.errors import errors_from_pydantic
+from app.core.errors import FieldError, errors_from_pydantic
 
 
 async def read_form(request: Request) -> FormData:
@@ -34,8 +34,12 @@ M = TypeVar("M", bound=BaseModel)
 INT_MESSAGE = "Nhập một số nguyên."
 DATE_MESSAGE = "Ngày không hợp lệ (dd/mm/yyyy)."
 UUID_MESSAGE = "Mã định danh không hợp lệ."
-# Error types raised by the fields below: their message is the form's own, not the API's.
-FORM_ERROR = "form_value"
+# Errors raised by the fields below carry the form's own message (marked in their context).
+FORM_MESSAGE = {"form": True}
+
+
+def _refuse(code: str, message: str) -> PydanticCustomError:
+    return PydanticCustomError(code, message, FORM_MESSAGE)
 
 
 def _text(value: Any) -> str:
@@ -45,7 +49,7 @@ def _text(value: Any) -> str:
 def _empty(required: str | None) -> None:
     """An empty box: None, or the field's "missing" message when it must be filled."""
     if required:
-        raise PydanticCustomError(FORM_ERROR, required)
+        raise _refuse("missing", required)
 
 
 def form_int(message: str = INT_MESSAGE, required: str | None = None, below: int | None = None,
@@ -59,7 +63,7 @@ def form_int(message: str = INT_MESSAGE, required: str | None = None, below: int
         if not text:
             return _empty(required)
         if not text.isdigit() or (below is not None and int(text) >= below):
-            raise PydanticCustomError(FORM_ERROR, message)
+            raise _refuse("int_parsing", message)
         return int(text)
     return Annotated[int | None, BeforeValidator(read)]
 
@@ -81,7 +85,7 @@ def form_date(message: str = DATE_MESSAGE, required: str | None = None, day_firs
                 return date(*reversed([int(x) for x in re.split(r"[/.-]", text)]))
             except (ValueError, TypeError):
                 pass
-        raise PydanticCustomError(FORM_ERROR, message)
+        raise _refuse("date_parsing", message)
     return Annotated[date | None, BeforeValidator(read)]
 
 
@@ -95,7 +99,7 @@ def form_uuid(message: str = UUID_MESSAGE):
         try:
             return uuid.UUID(text)
         except ValueError:
-            raise PydanticCustomError(FORM_ERROR, message)
+            raise _refuse("uuid_parsing", message)
     return Annotated[uuid.UUID | None, BeforeValidator(read)]
 
 
@@ -104,15 +108,25 @@ FormDate = form_date()
 FormUuid = form_uuid()
 
 
-def parse_form(model: type[M], data: Any) -> tuple[M | None, dict[str, str]]:
-    """The typed values as `model`, or None and the messages by field path (`legal_bases.0.date`)."""
+def form_errors(model: type[M], data: Any) -> tuple[M | None, list[FieldError]]:
+    """The typed values as `model`, or None and the errors (`legal_bases.0.date`, code, message)."""
     try:
-        return model.model_validate(data), {}
+        return model.model_validate(data), []
     except ValidationError as exc:
-        errors: dict[str, str] = {}
-        for raw, err in zip(exc.errors(), errors_from_pydantic(exc)):
-            errors.setdefault(err["path"], raw["msg"] if raw["type"] == FORM_ERROR else err["message"])
+        errors = errors_from_pydantic(exc)
+        for raw, err in zip(exc.errors(), errors):
+            if (raw.get("ctx") or {}).get("form"):
+                err["message"] = raw["msg"]
         return None, errors
+
+
+def parse_form(model: type[M], data: Any) -> tuple[M | None, dict[str, str]]:
+    """The typed values as `model`, or None and the messages by field path (the first one of each)."""
+    parsed, errors = form_errors(model, data)
+    messages: dict[str, str] = {}
+    for err in errors:
+        messages.setdefault(err["path"], err["message"])
+    return parsed, messages
 
 
 def parse_value(field: Any, value: Any) -> Any:
