@@ -70,6 +70,7 @@ def actors(database):
         for user in (admin, reporter):
             raw, _ = account_services.issue_token(session, user, "contract")
             tokens[user.role] = {"Authorization": f"Bearer {raw}"}
+        session.commit()  # services never commit: the request's unit of work does, and here there is none
         return tokens
 
 
