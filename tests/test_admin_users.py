@@ -263,3 +263,21 @@ def test_nobody_locks_themselves_out(client, session):
     assert response.status_code == 403
     session.refresh(p["admin"])
     assert p["admin"].is_active
+
+
+def test_a_garbled_choice_or_version_in_the_user_forms_is_refused_beside_its_field_never_a_500(client, session):
+    p = people(session)
+    csrf = login(client, p["admin"])
+    response = client.post("/admin/users", data=_new_user_form(csrf, unit_id="xã A", agency_id="12a",
+                                                                full_name="Giữ Lại Tên"))
+    assert response.status_code == 422
+    assert "Chọn đơn vị phạm vi." in response.text and "Chọn cơ quan." in response.text
+    assert 'value="Giữ Lại Tên"' in response.text
+    target = p["reporter"]
+    edited = client.post(f"/admin/users/{target.id}", data={
+        "csrf_token": csrf, "full_name": "Nguyễn Văn An Mới", "phone": "", "email": "", "role": "reporter",
+        "unit_id": str(target.unit_id), "agency_id": "", "version": "một"})
+    assert edited.status_code == 422
+    assert 'value="Nguyễn Văn An Mới"' in edited.text
+    session.refresh(target)
+    assert target.full_name == "Nguyễn Văn An"

@@ -90,3 +90,14 @@ def test_the_api_gives_the_same_rows(session, client, province):
     assert {r["unit_id"]: r["state"] for r in body["rows"]}[communes[2].id] == "nothing_approved"
     first = next(r for r in body["lagging"] if r["unit_id"] == communes[0].id)
     assert [(c["full_name"], c["phone"]) for c in first["contacts"]] == [("Phạm Thị Lan", "0912 345 678")]
+
+
+def test_a_date_that_is_not_yyyy_mm_dd_is_refused_by_progress_and_completeness(session, client, province):
+    reviewer, _, _, plan, _ = province
+    headers = token(client, reviewer)
+    for path in ("/api/v1/completeness", "/api/v1/progress"):
+        refused = client.get(f"{path}?plan_id={plan.id}&period=2026&boundaries=as_of&at=0", headers=headers)
+        assert refused.status_code == 422
+        assert [e["path"] for e in refused.json()["errors"]] == ["query.at"]
+        read = client.get(f"{path}?plan_id={plan.id}&period=2026&boundaries=as_of&at=2026-11-20", headers=headers)
+        assert read.status_code == 200

@@ -155,3 +155,13 @@ def test_switching_plan_drops_the_task_of_the_previous_plan(session, client, sco
     assert page.status_code == 200
     assert "Phát thanh trên loa truyền thanh xã" not in page.text  # the old plan's task is no longer shown
     assert f'<option value="{other_plan.id}" selected>' in page.text
+
+
+def test_an_id_or_a_day_the_pages_cannot_read_answers_422_and_a_good_one_is_kept(session, client, scope):
+    reviewer = scope[0]
+    login(client, reviewer)
+    for url in ("/dashboard?unit_id=abc", "/dashboard?plan_id=1.5", "/progress?task_id=x",
+                "/progress?boundaries=as_of&at=31/12/2026", "/completeness?unit_id=-"):
+        assert client.get(url).status_code == 422, url
+    assert client.get("/progress?boundaries=as_of&at=2026-06-30").status_code == 200
+    assert client.get(f"/dashboard?unit_id={HAI_PHONG}&at=ngày-nào").status_code == 200

@@ -208,3 +208,39 @@ def test_a_commune_officer_posting_the_task_forms_gets_403_and_nothing_changes(c
     assert [t.title for t in session.query(Task).filter(Task.plan_id == plan["id"])] == [task["title"]]
     assert client.post("/plans", data=PLAN_FORM | {"csrf_token": csrf}).status_code == 403
     assert client.post("/plans", data=PLAN_FORM | {"csrf_token": csrf, "action": "add_basis"}).status_code == 403
+
+
+def test_bad_numbers_and_days_in_the_plan_form_get_a_message_beside_each_field_and_keep_the_text(client, session):
+    p = people(session)
+    csrf = login(client, p["reviewer"])
+    data = PLAN_FORM | {"csrf_token": csrf, "budget_local_vnd": "ba tỷ", "period_end": "31/13/2026",
+                        "basis_number": ["", "90/QĐ-TTg"], "basis_date": ["", "18 tháng 1"],
+                        "basis_issuer": ["", "Thủ tướng Chính phủ"], "basis_title": ["", "Phê duyệt"]}
+    response = client.post("/plans", data=data)
+    assert response.status_code == 422
+    assert "Nhập số tiền bằng đồng, ví dụ 3.500.000.000." in response.text
+    assert response.text.count("Ngày không hợp lệ (dd/mm/yyyy).") == 2
+    for kept in ("ba tỷ", "31/13/2026", "18 tháng 1", "Thủ tướng Chính phủ"):
+        assert kept in response.text
+    assert session.query(Plan).count() == 0
+    typed_by_hand = PLAN_FORM | {"csrf_token": csrf, "period_start": "01/01/2026", "budget_local_vnd": "3 500 000"}
+    saved = client.post("/plans", data=typed_by_hand, follow_redirects=False)
+    assert saved.status_code == 303
+    plan = session.query(Plan).one()
+    assert str(plan.period_start) == "2026-01-01" and plan.budget_local_vnd == 3_500_000
+
+
+def test_a_task_target_with_a_quantity_that_is_not_a_number_is_refused_beside_its_row(client, session):
+    p = people(session)
+    plan, _ = _api_plan(client, p)
+    csrf = login(client, p["reviewer"])
+    data = {"csrf_token": csrf, "title": "Tổ chức đối thoại chính sách", "mode": "every", "of_unit_id": str(HAI_DUONG),
+            "activity_types": ["dialogue"], "report_frequency": "year", "due_date": "hôm nay",
+            "target_metric": ["sessions", "participants"], "target_quantity": ["hai", ""],
+            "target_period": ["year", "plan"], "target_per_unit": ["1", "0"], "target_activity_type": ["", ""]}
+    response = client.post(f"/plans/{plan['id']}/tasks", data=data)
+    assert response.status_code == 422
+    assert "Số lượng là số nguyên không âm." in response.text and "Nhập số lượng." in response.text
+    assert "Ngày không hợp lệ (dd/mm/yyyy)." in response.text
+    assert 'value="hai"' in response.text and "hôm nay" in response.text
+    assert session.query(Task).filter(Task.plan_id == plan["id"]).count() == 1

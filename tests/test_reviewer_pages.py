@@ -206,3 +206,14 @@ def test_the_months_to_approve_read_no_more_than_the_pages_communes_whatever_the
     groups = queries.period_groups(session, reviewer, ActivityFilter(), rows, count_limit=10)
     assert [(g.unit.id, g.month, g.count, g.more) for g in groups] == [(commune.id, "2026-10", 10, True)]
     assert "hơn 10" == groups[0].count_text
+
+
+def test_a_queue_filter_or_a_period_that_cannot_be_read_answers_422_never_500(session, client):
+    commune, _, csrf = _setup(session, client)
+    _submitted(session, commune.id, date(2026, 10, 3))
+    for params in ({"date_from": "31/10/2026"}, {"unit_id": "1.5"}, {"task_id": "x"}):
+        assert client.get("/reviews", params=params).status_code == 422
+    assert len(_row_ids(client.get("/reviews", params={"date_from": "2026-10-01", "unit_id": commune.id}).text)) == 1
+    for unit in ("", "xã"):
+        refused = client.post("/reviews/period", data={"csrf_token": csrf, "period_unit_id": unit, "month": "2026-10"})
+        assert refused.status_code == 422

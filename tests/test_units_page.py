@@ -56,3 +56,10 @@ def test_a_person_searches_units_and_opens_the_successor(browser, live_server, s
         assert page.get_by_role("heading", name="Trước sắp xếp 1/7/2025").is_visible()
         screenshot(page, f"units-successor-{name}")
         page.close()
+
+
+def test_a_day_that_cannot_be_read_lists_todays_units(client, session):
+    login(client, make_user(session, "viewer", 21000031))
+    page = client.get("/units", params={"q": "da nang", "at": "30/6/2025"})
+    assert page.status_code == 200
+    assert "Thành phố Đà Nẵng" in page.text

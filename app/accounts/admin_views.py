@@ -4,18 +4,26 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from app import access
 from app.accounts import queries, services
 from app.accounts.deps import DbSession, PageUser
-from app.accounts.models import ROLE_LABELS, ROLE_RANK, Role, User, UserCreate, UserUpdate
+from app.accounts.models import (
+    ROLE_LABELS,
+    ROLE_RANK,
+    Role,
+    User,
+    UserCreate,
+    UserUpdate,
+)
 from app.accounts.views import _safe_next
+from app.audit.formatting import format_time
 from app.core.clock import utcnow
 from app.core.db import UnitOfWork
+from app.core.forms import FormUuid, form_int, parse_form, parse_value
 from app.core.templating import render, templates
 from app.core.versions import STALE_MESSAGE, StaleVersion
-from app.audit.formatting import format_time
 
 templates.env.filters["vntime"] = format_time
 
@@ -34,15 +42,11 @@ FIELD_MESSAGES = {
 USER_FIELDS = ("username", "full_name", "phone", "email", "role", "unit_id", "agency_id")
 
 
-def _int_or_none(value: str | None, field: str, errors: dict[str, str]) -> int | None:
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        errors[field] = FIELD_MESSAGES[field]
-        return None
+class UserChoices(BaseModel):
+    """The user form's choices, as ids; its texts are checked by `UserCreate` and `UserUpdate`."""
+    unit_id: form_int(FIELD_MESSAGES["unit_id"], grouped=False) = None
+    agency_id: form_int(FIELD_MESSAGES["agency_id"], grouped=False) = None
+    version: form_int(STALE_MESSAGE, grouped=False) = None
 
 
 def _grantable_roles(actor: User) -> list[str]:
@@ -88,8 +92,8 @@ def _user_form(user: User) -> dict:
 def users_page(request: Request, session: DbSession, user: PageUser,
                role: str = "", unit_id: str = "", q: Annotated[str, Query(max_length=100)] = "",
                status: str = "", cursor: str | None = None):
-    errors: dict[str, str] = {}
-    unit = _int_or_none(unit_id, "unit_id", errors)
+    # A unit that is not an id is dropped from the filter, as the list offers none.
+    unit = parse_value(form_int(grouped=False), unit_id)
     active = {"active": True, "inactive": False}.get(status)
     f = queries.UserFilter(role=Role(role) if role in Role.__members__ else None, unit_id=unit, q=q,
                            is_active=active, limit=50, cursor=cursor)
@@ -138,14 +142,13 @@ def create_user(request: Request, session: DbSession, user: PageUser,
             "unit_id": unit_id, "agency_id": agency_id, "unit_q": unit_q}
     if action == "search_unit":
         return render(request, "accounts/user_form.html", _form_context(session, user, form, {}))
-    errors: dict[str, str] = {}
-    unit = _int_or_none(unit_id, "unit_id", errors)
-    agency = _int_or_none(agency_id, "agency_id", errors)
+    choices, errors = parse_form(UserChoices, {"unit_id": unit_id, "agency_id": agency_id})
+    unit, agency = (choices.unit_id, choices.agency_id) if choices else (None, None)
     try:
         data = UserCreate(username=username.strip(), full_name=full_name.strip(), phone=phone.strip() or None,
                           email=email.strip() or None, role=role, unit_id=unit, agency_id=agency, password=password)
     except ValidationError as exc:
-        errors.update(_validation_errors(exc))
+        errors = _validation_errors(exc) | errors
     if not errors:
         try:
             created = services.create_user(session, data, user=user)
@@ -196,15 +199,13 @@ def update_user(user_id: int, request: Request, session: DbSession, user: PageUs
             "unit_id": unit_id, "agency_id": agency_id, "unit_q": unit_q, "version": version}
     if action == "search_unit":
         return render(request, "accounts/user_form.html", _edit_context(session, user, target, form))
-    errors: dict[str, str] = {}
-    unit = _int_or_none(unit_id, "unit_id", errors)
-    agency = _int_or_none(agency_id, "agency_id", errors)
+    choices, errors = parse_form(UserChoices, {"unit_id": unit_id, "agency_id": agency_id, "version": version})
+    unit, agency, seen = (choices.unit_id, choices.agency_id, choices.version) if choices else (None, None, None)
     try:
         data = UserUpdate(full_name=full_name.strip(), phone=phone.strip() or None, email=email.strip() or None,
-                          role=role or target.role, unit_id=unit, agency_id=agency,
-                          version=_int_or_none(version, "version", errors) or 0)
+                          role=role or target.role, unit_id=unit, agency_id=agency, version=seen or 0)
     except ValidationError as exc:
-        errors.update(_validation_errors(exc))
+        errors = _validation_errors(exc) | errors
     status = 422
     if not errors:
         try:
@@ -300,7 +301,7 @@ def create_my_token(request: Request, session: DbSession, user: PageUser, name: 
     if not name or len(name) > 100:
         return _my_tokens(request, session, user, 422, name=name,
                           errors={"name": "Đặt tên cho mã (1–100 ký tự), ví dụ: “Cổng thông tin tỉnh”."})
-    raw, token = services.issue_token(session, user, name, request_id=_uuid_or_none(request_id))
+    raw, token = services.issue_token(session, user, name, request_id=_request_id(request_id))
     if raw is None:
         return _my_tokens(request, session, user, already_made=token)
     # The token is shown once, on this response, and never again; do not let anything cache it.
@@ -309,11 +310,10 @@ def create_my_token(request: Request, session: DbSession, user: PageUser, name: 
     return response
 
 
-def _uuid_or_none(value: str) -> str | None:
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        return None
+def _request_id(value: str) -> str | None:
+    """The form's one-time id (a second post of the same form makes no second token); none if garbled."""
+    read = parse_value(FormUuid, value)
+    return str(read) if read else None
 
 
 @router.post("/account/tokens/{token_id}/revoke")

@@ -34,7 +34,7 @@ from app.activities.types import (
 )
 from app.agencies.models import Agency
 from app.core.clock import VN_TZ, today
-from app.core.forms import Form
+from app.core.forms import Form, FormUuid, form_date, parse_value
 from app.core.headers import uploaded_file_headers
 from app.core.pagination import fetch_page
 from app.core.templating import render
@@ -55,18 +55,8 @@ def wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
 
-def _parse_date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
-        return None
+# The day the form's choices are for: as the date box sends it (the entry's model reads it again).
+FormDay = form_date(day_first=False)
 
 
 def _kind(code: str | None) -> ActivityType:
@@ -140,7 +130,7 @@ def _files(form: FormData) -> list[tuple[bytes, str]]:
 def _form_context(session: Session, user: User, kind: ActivityType, values: dict[str, Any],
                   errors: dict[str, str] | None = None, activity: Activity | None = None,
                   fresh: bool = False) -> dict[str, Any]:
-    day = _parse_date(values.get("start_date")) or today()
+    day = parse_value(FormDay, values.get("start_date")) or today()
     units = queries.unit_choices(session, user, day)
     unit = next((u for u in units if str(u.id) == str(values.get("unit_id"))), None)
     if unit is None and activity is not None and str(activity.unit_id) == str(values.get("unit_id")):
@@ -266,7 +256,8 @@ def home(request: Request, session: DbSession, user: PageUser, saved: str | None
     week = list(session.execute(mine.where(or_(Activity.start_date >= monday, Activity.created_at >= _week_start()))
                                 .where(Activity.status != ActivityStatus.returned)
                                 .order_by(Activity.start_date.desc(), Activity.created_at.desc()).limit(50)).scalars())
-    saved_activity = session.get(Activity, _uuid(saved)) if saved and _uuid(saved) else None
+    saved_id = parse_value(FormUuid, saved)
+    saved_activity = session.get(Activity, saved_id) if saved_id else None
     if saved_activity is not None and saved_activity.created_by_id != user.id:
         saved_activity = None
     context = {"title": "Trang chính", "returned": returned, "week": week, "quick": [TYPES[c] for c in QUICK_TYPES],
@@ -282,13 +273,6 @@ def _week_start():
     return datetime.combine(monday, time(), tzinfo=timezone.utc) - timedelta(hours=7)
 
 
-def _uuid(value: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value) if value else None
-    except ValueError:
-        return None
-
-
 def _unit_names(session: Session, activities: list[Activity]) -> dict[int, str]:
     ids = {a.unit_id for a in activities}
     if not ids:
@@ -300,7 +284,8 @@ def _unit_names(session: Session, activities: list[Activity]) -> dict[int, str]:
 def new_form(request: Request, session: DbSession, user: PageUser, type: str = "broadcast", copy: str | None = None):
     if user.role not in access.LOG_ROLES:
         raise access.Forbidden("Tài khoản xem không ghi được hoạt động.")
-    source = queries.get_visible(session, user, _uuid(copy)) if _uuid(copy) else None
+    copy_id = parse_value(FormUuid, copy)
+    source = queries.get_visible(session, user, copy_id) if copy_id else None
     kind = _kind(source.type if source else type)
     values = _new_values(session, user, kind, source)
     values["id"] = str(uuid.uuid4())
@@ -456,7 +441,7 @@ def update(activity_id: uuid.UUID, request: Request, session: DbSession, user: P
     body = _payload(values)
     submit = body.pop("status", "draft") == "submitted"
     body.pop("id", None)
-    body["version"] = _int_or_none(values.get("version"))
+    body["version"] = values.get("version") or None  # read by the entry's model, as every field
     for name in INT_FIELDS:
         body.setdefault(name, 0)  # a field emptied on the form means zero
     for name in ("end_date", "agency_id", "notes"):

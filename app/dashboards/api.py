@@ -1,10 +1,10 @@
 """JSON of progress, completeness and the dashboard: the same queries as the pages."""
-from datetime import date
 
 from fastapi import APIRouter, Query
 
 from app.accounts.deps import ApiUser, DbSession
 from app.core.db import UnitOfWork
+from app.core.types import IsoDate
 from app.dashboards import queries
 from app.dashboards.queries import Dashboard, DashboardFilter
 from app.progress import completeness as completeness_queries
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/v1", tags=["dashboards"], route_class=UnitOfWork
 def progress(session: DbSession, user: ApiUser, plan_id: int | None = None, task_id: int | None = None,
              unit_id: int | None = None, period: str | None = None,
              boundaries: str = Query("current", description="current (today's units) or as_of"),
-             at: date | None = None, include_submitted: bool = True):
+             at: IsoDate | None = None, include_submitted: bool = True):
     """Per task, assigned unit and target: target for the period, approved, submitted, percent, status."""
     return progress_queries.progress(session, user, plan_id=plan_id, task_id=task_id, unit_id=unit_id,
                                      period=period, boundaries=boundaries, at=at,
@@ -28,7 +28,7 @@ def progress(session: DbSession, user: ApiUser, plan_id: int | None = None, task
 @router.get("/completeness", response_model=CompletenessReport)
 def completeness(session: DbSession, user: ApiUser, plan_id: int | None = None, task_id: int | None = None,
                  unit_id: int | None = None, period: str | None = None, boundaries: str = "current",
-                 at: date | None = None):
+                 at: IsoDate | None = None):
     """Assigned units that logged nothing, submitted nothing or have nothing approved; late submissions."""
     return completeness_queries.completeness(session, user, plan_id=plan_id, task_id=task_id, unit_id=unit_id,
                                              period=period or "", boundaries=boundaries, at=at)

@@ -1,14 +1,15 @@
 """Pages for reviewers: the dashboard of a scope, progress against targets, completeness."""
-from datetime import date
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
+from pydantic import BaseModel
 
 from app.accounts.deps import DbSession, PageUser
 from app.activities.types import TYPES
 from app.core.clock import today
 from app.core.db import UnitOfWork
-from app.core.errors import ApiError, field_error
+from app.core.errors import ApiError, prefixed
+from app.core.forms import M, form_date, form_errors, form_int
 from app.core.templating import render
 from app.dashboards import charts, queries
 from app.dashboards.queries import CHILD_COLUMNS, DashboardFilter
@@ -27,26 +28,25 @@ BOUNDARY_CHOICES = (("current", "Địa giới hiện nay"), ("as_of", "Theo đ�
 FILTER_KEYS = ("unit_id", "period", "plan_id", "task_id", "type", "status", "boundaries", "at", "sort")
 
 
-def _int(request: Request, name: str) -> int | None:
-    raw = (request.query_params.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise ApiError(422, "validation_error", "Tham số không hợp lệ.",
-                       [field_error(f"query.{name}", "int_parsing", "Phải là số nguyên.")])
+class FilterIds(BaseModel):
+    """The ids of the dashboards' filter, as their links carry them."""
+    unit_id: form_int("Phải là số nguyên.", grouped=False) = None
+    plan_id: form_int("Phải là số nguyên.", grouped=False) = None
+    task_id: form_int("Phải là số nguyên.", grouped=False) = None
 
 
-def _date(request: Request, name: str) -> date | None:
-    raw = (request.query_params.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ApiError(422, "validation_error", "Ngày không hợp lệ.",
-                       [field_error(f"query.{name}", "date_parsing", "Ngày có dạng YYYY-MM-DD.")])
+class ProgressDay(BaseModel):
+    """The day whose units the progress page counts by (boundaries as_of)."""
+    at: form_date("Ngày có dạng YYYY-MM-DD.", day_first=False) = None
+
+
+def _typed(request: Request, model: type[M]) -> M:
+    """The query's values as `model`; one that cannot be read answers 422 with its message."""
+    parsed, errors = form_errors(model, {k: request.query_params.get(k) for k in model.model_fields})
+    if parsed is None:
+        message = "Ngày không hợp lệ." if all(e["code"] == "date_parsing" for e in errors) else "Tham số không hợp lệ."
+        raise ApiError(422, "validation_error", message, [prefixed(e, "query") for e in errors])
+    return parsed
 
 
 def _text(request: Request, name: str) -> str | None:
@@ -54,8 +54,9 @@ def _text(request: Request, name: str) -> str | None:
 
 
 def filter_from(request: Request) -> DashboardFilter:
-    return DashboardFilter(unit_id=_int(request, "unit_id"), period=_text(request, "period"),
-                           plan_id=_int(request, "plan_id"), task_id=_int(request, "task_id"),
+    typed = _typed(request, FilterIds)
+    return DashboardFilter(unit_id=typed.unit_id, period=_text(request, "period"),
+                           plan_id=typed.plan_id, task_id=typed.task_id,
                            type=_text(request, "type"), status=_text(request, "status"),
                            boundaries=_text(request, "boundaries") or "current", sort=_text(request, "sort"))
 
@@ -128,7 +129,7 @@ def _month_label(m, months) -> str:
 @router.get("/progress")
 def progress_page(request: Request, session: DbSession, user: PageUser):
     f = _consistent(session, filter_from(request))
-    at = _date(request, "at")
+    at = _typed(request, ProgressDay).at
     report = progress_queries.progress(session, user, plan_id=f.plan_id, task_id=f.task_id, unit_id=f.unit_id,
                                        period=f.period, boundaries=f.boundaries, at=at,
                                        include_submitted=request.query_params.get("approved_only") != "1")

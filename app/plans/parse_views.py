@@ -23,7 +23,7 @@ from app.agencies import queries as agency_queries
 from app.agencies import services as agency_services
 from app.agencies.models import Agency, AgencyCreate, AgencyKind
 from app.core.db import UnitOfWork
-from app.core.forms import Form
+from app.core.forms import Form, form_date, form_int, parse_value
 from app.core.templating import render
 from app.core.text import clean_text, search_key
 from app.plans import services as plan_services
@@ -265,17 +265,18 @@ class ImportInputError(Exception):
         self.errors = errors
 
 
+# The review form's ids and days, read as the other forms read theirs (app/core/forms.py).
+FormId = form_int(grouped=False, below=2**31)
+FormDay = form_date(day_first=False)
+
+
 def as_id(value) -> int | None:
     """A row id typed in a form, or None (also for numbers too large for the database)."""
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() and int(text) < 2**31 else None
+    return parse_value(FormId, value)
 
 
 def parse_day(value) -> date | None:
-    try:
-        return date.fromisoformat(str(value or "").strip())
-    except ValueError:
-        return None
+    return parse_value(FormDay, value)
 
 
 def _iso(value: date | None) -> str:

@@ -5,12 +5,11 @@ with one more row; a refused save answers 422 with every typed value and an erro
 """
 import mimetypes
 import re
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import or_, select
 from sqlmodel import Session
 from starlette.datastructures import FormData, UploadFile
@@ -23,15 +22,36 @@ from app.agencies.models import Agency
 from app.agencies.queries import agencies_for_unit, covering_unit_ids
 from app.core.clock import today
 from app.core.db import UnitOfWork
-from app.core.forms import Form
+from app.core.forms import (
+    Form,
+    FormDate,
+    FormInt,
+    form_date,
+    form_int,
+    parse_form,
+    parse_value,
+)
 from app.core.headers import uploaded_file_headers
 from app.core.storage import get_storage
 from app.core.templating import render
 from app.core.versions import STALE_MESSAGE, StaleVersion
 from app.plans import queries, services
 from app.plans.models import (
-    METRIC_LABELS, PLAN_STATUS_LABELS, TARGET_PERIOD_LABELS, Assignment, Metric, Plan, PlanCreate,
-    PlanStatus, PlanUpdate, TargetCreate, TargetPeriod, Task, TaskCreate, TaskUnit, TaskUpdate,
+    METRIC_LABELS,
+    PLAN_STATUS_LABELS,
+    TARGET_PERIOD_LABELS,
+    Assignment,
+    Metric,
+    Plan,
+    PlanCreate,
+    PlanStatus,
+    PlanUpdate,
+    TargetCreate,
+    TargetPeriod,
+    Task,
+    TaskCreate,
+    TaskUnit,
+    TaskUpdate,
 )
 from app.progress import progress as progress_queries
 from app.units.models import Unit
@@ -51,29 +71,10 @@ BASIS_ROWS = 2
 TARGET_ROWS = 1
 
 
-# --- small parsers that keep the typed text and note an error -------------------------------------
+# --- the typed fields of the forms, read through models (app/core/forms.py) ------------------------
 
-def _int(value: Any, path: str, errors: dict[str, str], message: str = "Nhập một số nguyên.") -> int | None:
-    text = re.sub(r"[\s.,]", "", str(value or ""))
-    if not text:
-        return None
-    if not text.isdigit():
-        errors[path] = message
-        return None
-    return int(text)
-
-
-def _date(value: Any, path: str, errors: dict[str, str]) -> date | None:
-    text = str(value or "").strip()
-    if not text:
-        return None
-    for parse in (date.fromisoformat, lambda t: date(*reversed([int(x) for x in re.split(r"[/.-]", t)]))):
-        try:
-            return parse(text)
-        except (ValueError, TypeError):
-            continue
-    errors[path] = "Ngày không hợp lệ (dd/mm/yyyy)."
-    return None
+Money = form_int("Nhập số tiền bằng đồng, ví dụ 3.500.000.000.")
+Version = form_int(STALE_MESSAGE)
 
 
 def _pydantic_errors(exc: ValidationError, errors: dict[str, str]) -> None:
@@ -158,8 +159,8 @@ def _require_form(session, user: User, plan: Plan | None) -> None:
 @router.get("/plans")
 def plans_page(request: Request, session: DbSession, user: PageUser, unit_id: str = "", year: str = "",
                status: str = "", cursor: str | None = None):
-    errors: dict[str, str] = {}
-    f = queries.PlanFilter(unit_id=_int(unit_id, "unit_id", errors), year=_int(year, "year", errors),
+    # A filter value that is not a number is dropped, as the form offers none.
+    f = queries.PlanFilter(unit_id=parse_value(FormInt, unit_id), year=parse_value(FormInt, year),
                            status=status if status in PLAN_STATUS_LABELS else None, limit=50, cursor=cursor)
     rows, next_cursor = queries.list_plans(session, user, f)
     this_year = today().year
@@ -262,31 +263,50 @@ def _blank_last(rows: list[dict]) -> bool:
     return bool(rows) and _blank(rows[-1])
 
 
-def _parse_plan_form(form: FormData) -> tuple[dict, dict, dict[str, str]]:
-    """(typed values for re-display, values for the schema, errors)."""
+class BasisFields(BaseModel):
+    date: FormDate = None
+
+
+class PlanFields(BaseModel):
+    """The plan form's numbers, days and choices; its texts are checked by `PlanCreate`."""
+    unit_id: form_int(required="Chọn đơn vị ban hành.")
+    agency_id: FormInt = None
+    issued_on: FormDate = None
+    period_start: form_date(required=FIELD_MESSAGES["period_start"])
+    period_end: form_date(required=FIELD_MESSAGES["period_end"])
+    budget_central_vnd: Money = None
+    budget_local_vnd: Money = None
+    budget_mobilised_vnd: Money = None
+    budget_integrated_vnd: Money = None
+    budget_unallocated_vnd: Money = None
+    # By row of the form (an empty row is None), so that an error lands beside its row.
+    legal_bases: list[BasisFields | None] = []
+
+
+class PlanEditFields(PlanFields):
+    version: Version = None
+
+
+def _parse_plan_form(form: FormData, plan: Plan | None = None) -> tuple[dict, dict, dict[str, str]]:
+    """(typed values for re-display, values for the schema, errors). An edited plan keeps its unit."""
     raw = {f: str(form.get(f) or "").strip() for f in PLAN_FIELDS}
     raw["bases"] = _rows(form, "basis", BASIS_FIELDS)
-    errors: dict[str, str] = {}
+    if plan is not None:
+        raw["unit_id"], raw["version"] = str(plan.unit_id), str(form.get("version") or "")
     values: dict[str, Any] = {"number": raw["number"] or None, "title": raw["title"],
                               "programme": raw["programme"] or None, "status": raw["status"] or "draft"}
-    values["unit_id"] = _int(raw["unit_id"], "unit_id", errors)
-    if values["unit_id"] is None:
-        errors.setdefault("unit_id", "Chọn đơn vị ban hành.")
-    values["agency_id"] = _int(raw["agency_id"], "agency_id", errors)
-    for f in ("issued_on", "period_start", "period_end"):
-        values[f] = _date(raw[f], f, errors)
-    for f in ("period_start", "period_end"):
-        if values[f] is None:
-            errors.setdefault(f, FIELD_MESSAGES[f])
+    model = PlanFields if plan is None else PlanEditFields
+    typed = {f: raw[f] for f in model.model_fields if f != "legal_bases"}
+    typed["legal_bases"] = [None if _blank(row) else {"date": row["date"]} for row in raw["bases"]]
+    fields, errors = parse_form(model, typed)
+    if fields is None:
+        return raw, values, errors
+    values.update(fields.model_dump(exclude={"legal_bases"}))
     for f in BUDGET_FIELDS:
-        values[f] = _int(raw[f], f, errors, "Nhập số tiền bằng đồng, ví dụ 3.500.000.000.") or 0
-    bases = []
-    for i, row in enumerate(raw["bases"]):
-        if _blank(row):
-            continue
-        bases.append({"number": row["number"].strip(), "date": _date(row["date"], f"legal_bases.{i}.date", errors),
-                      "issuer": row["issuer"].strip(), "title": row["title"].strip()})
-    values["legal_bases"] = bases
+        values[f] = values[f] or 0
+    values["legal_bases"] = [{"number": row["number"].strip(), "date": basis.date, "issuer": row["issuer"].strip(),
+                              "title": row["title"].strip()}
+                             for row, basis in zip(raw["bases"], fields.legal_bases) if basis is not None]
     return raw, values, errors
 
 
@@ -346,12 +366,7 @@ def edit_plan_page(plan_id: int, request: Request, session: DbSession, user: Pag
 @router.post("/plans/{plan_id:int}/edit")
 def update_plan(plan_id: int, request: Request, session: DbSession, user: PageUser, form: Form):
     plan = queries.get_plan(session, user, plan_id)
-    raw, values, errors = _parse_plan_form(form)
-    raw["unit_id"] = str(plan.unit_id)
-    values["unit_id"] = plan.unit_id
-    errors.pop("unit_id", None)
-    raw["version"] = str(form.get("version") or "")
-    values["version"] = _int(raw["version"], "version", errors, STALE_MESSAGE)
+    raw, values, errors = _parse_plan_form(form, plan)
     if form.get("action") == "add_basis" or errors:
         return _plan_form_response(request, session, user, raw, errors, plan, form.get("action"))
     status = None
@@ -459,6 +474,21 @@ def _task_context(session, plan: Plan, form: dict, errors: dict, task: Task | No
             "type_labels": {code: t.label for code, t in TYPES.items()}, "frequency_labels": FREQUENCY_LABELS}
 
 
+class TargetFields(BaseModel):
+    quantity: form_int(FIELD_MESSAGES["quantity"], required="Nhập số lượng.")
+
+
+class TaskFields(BaseModel):
+    """The task form's numbers, days and choices; the rest is checked by `TaskCreate`."""
+    lead_agency_id: FormInt = None
+    due_date: FormDate = None
+    report_deadline: FormDate = None
+    of_unit_id: FormInt = None
+    # By row of the form (an empty row is None), so that an error lands beside its row.
+    targets: list[TargetFields | None] = []
+    version: Version = None
+
+
 def _parse_task_form(form: FormData) -> tuple[dict, dict, dict[str, str]]:
     raw = {f: str(form.get(f) or "").strip() for f in ("title", "lead_agency_id", "mode", "of_unit_id",
                                                        "due_date", "report_deadline", "report_frequency")}
@@ -467,36 +497,35 @@ def _parse_task_form(form: FormData) -> tuple[dict, dict, dict[str, str]]:
     raw["unit_ids"] = [str(v) for v in form.getlist("unit_ids")]
     raw["activity_types"] = [str(v) for v in form.getlist("activity_types")]
     raw["targets"] = _rows(form, "target", TARGET_FIELDS)
-    errors: dict[str, str] = {}
+    raw["version"] = str(form.get("version") or "")
     values: dict[str, Any] = {"title": raw["title"], "description": raw["description"].strip(),
                               "activity_types": raw["activity_types"],
                               "report_frequency": raw["report_frequency"] or "year"}
-    values["lead_agency_id"] = _int(raw["lead_agency_id"], "lead_agency_id", errors)
+    filled = [i for i, row in enumerate(raw["targets"]) if not _blank(row, ("period", "per_unit"))]
+    values["_target_rows"] = filled
+    typed = {f: raw[f] for f in ("lead_agency_id", "due_date", "report_deadline", "version")}
+    typed["of_unit_id"] = raw["of_unit_id"] if raw["mode"] == "every" else None
+    typed["targets"] = [{"quantity": row["quantity"]} if i in filled else None for i, row in enumerate(raw["targets"])]
+    fields, errors = parse_form(TaskFields, typed)
+    if raw["mode"] == "units" and not any(v.isdigit() for v in raw["unit_ids"]):
+        errors["assignment.unit_ids"] = "Chọn ít nhất một đơn vị."
+    if fields is None:
+        if "of_unit_id" in errors:
+            errors["assignment.of_unit_id"] = errors.pop("of_unit_id")
+        return raw, values, errors
+    values.update(fields.model_dump(include={"lead_agency_id", "due_date", "report_deadline", "version"}))
     values["partner_agency_ids"] = [int(v) for v in raw["partner_agency_ids"] if v.isdigit()]
-    values["due_date"] = _date(raw["due_date"], "due_date", errors)
-    values["report_deadline"] = _date(raw["report_deadline"], "report_deadline", errors)
     if raw["mode"] == "every":
-        values["assignment"] = Assignment(every="commune", of_unit_id=_int(raw["of_unit_id"], "assignment.of_unit_id", errors))
+        values["assignment"] = Assignment(every="commune", of_unit_id=fields.of_unit_id)
     elif raw["mode"] == "units":
-        ids = [int(v) for v in raw["unit_ids"] if v.isdigit()]
-        if not ids:
-            errors["assignment.unit_ids"] = "Chọn ít nhất một đơn vị."
-        values["assignment"] = Assignment(unit_ids=ids)
+        values["assignment"] = Assignment(unit_ids=[int(v) for v in raw["unit_ids"] if v.isdigit()])
     else:
         values["assignment"] = None
-    targets = []
-    for i, row in enumerate(raw["targets"]):
-        if _blank(row, ("period", "per_unit")):
-            continue
-        quantity = _int(row["quantity"], f"targets.{i}.quantity", errors, FIELD_MESSAGES["quantity"])
-        if quantity is None:
-            errors.setdefault(f"targets.{i}.quantity", "Nhập số lượng.")
-        targets.append((i, TargetCreate(
-            metric=row["metric"] if row["metric"] in Metric.__members__ else None, quantity=quantity or 0,
-            period=row["period"] if row["period"] in TargetPeriod.__members__ else TargetPeriod.plan,
-            per_unit=row["per_unit"] != "0", activity_type=row["activity_type"] or None)))
-    values["targets"] = [t for _, t in targets]
-    values["_target_rows"] = [i for i, _ in targets]
+    values["targets"] = [TargetCreate(
+        metric=row["metric"] if row["metric"] in Metric.__members__ else None, quantity=target.quantity,
+        period=row["period"] if row["period"] in TargetPeriod.__members__ else TargetPeriod.plan,
+        per_unit=row["per_unit"] != "0", activity_type=row["activity_type"] or None)
+        for row, target in zip(raw["targets"], fields.targets) if target is not None]
     return raw, values, errors
 
 
@@ -551,9 +580,8 @@ def _save_task(request: Request, session: Session, user: User, plan: Plan, task:
     service checks who may save; a refused save, or an added target row, shows the form again with
     every typed value and an error beside its field (409 when the task changed since it was read)."""
     raw, values, errors = _parse_task_form(form)
-    if task is not None:
-        raw["version"] = str(form.get("version") or "")
-        values["version"] = _int(raw["version"], "version", errors, STALE_MESSAGE)
+    if task is None:
+        values.pop("version", None)
     action, status = form.get("action"), None
     if action != "add_target" and not errors:
         data = {k: v for k, v in values.items() if k[0] != "_"}

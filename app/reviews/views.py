@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
+from pydantic import BaseModel
 
 from app import access
 from app.accounts.deps import DbSession, PageUser
@@ -18,7 +19,7 @@ from app.activities.types import TYPES
 from app.activities.views import render_detail
 from app.core.db import UnitOfWork
 from app.core.errors import ApiError, field_error
-from app.core.forms import Form
+from app.core.forms import Form, M, form_date, form_int, parse_form
 from app.core.templating import render, wants_fragment
 from app.core.text import format_date
 from app.plans import queries as plan_queries
@@ -31,23 +32,35 @@ FILTER_KEYS = ("unit_id", "type", "plan_id", "task_id", "date_from", "date_to")
 QUEUE_KEYS = FILTER_KEYS + ("sort",)
 
 
-def _parse(values, name: str, kind):
-    raw = (values.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        return kind(raw)
-    except ValueError:
+Id = form_int("Giá trị không hợp lệ.", grouped=False)
+Day = form_date("Giá trị không hợp lệ.", day_first=False)
+
+
+class QueueFilter(BaseModel):
+    """The queue's filter, as the links and the forms of the queue carry it."""
+    unit_id: Id = None
+    plan_id: Id = None
+    task_id: Id = None
+    date_from: Day = None
+    date_to: Day = None
+
+
+class PeriodForm(BaseModel):
+    period_unit_id: form_int("Giá trị không hợp lệ.", required="Chọn đơn vị.", grouped=False)
+
+
+def _read(model: type[M], values) -> M:
+    """The values (query or form) as `model`; a bad one answers 422 with its message."""
+    parsed, errors = parse_form(model, {name: values.get(name) for name in model.model_fields})
+    if parsed is None:
         raise ApiError(422, "validation_error", "Tham số không hợp lệ.",
-                       [field_error(f"query.{name}", "invalid", "Giá trị không hợp lệ.")])
+                       [field_error(f"query.{path}", "invalid", message) for path, message in errors.items()])
+    return parsed
 
 
 def _filter(values) -> ActivityFilter:
     kind = (values.get("type") or "").strip() or None
-    return ActivityFilter(unit_id=_parse(values, "unit_id", int), type=kind if kind in TYPES else None,
-                          plan_id=_parse(values, "plan_id", int), task_id=_parse(values, "task_id", int),
-                          date_from=_parse(values, "date_from", date.fromisoformat),
-                          date_to=_parse(values, "date_to", date.fromisoformat))
+    return ActivityFilter(type=kind if kind in TYPES else None, **_read(QueueFilter, values).model_dump())
 
 
 def _sort(values) -> str:
@@ -142,10 +155,7 @@ def _month(value: str | None) -> tuple[date, date]:
 def approve_period(request: Request, session: DbSession, user: PageUser, form: Form):
     """Approve everything one commune submitted for one month, after a confirmation step."""
     _require_reviewer(user)
-    unit_id = _parse(form, "period_unit_id", int)
-    if unit_id is None:
-        raise ApiError(422, "validation_error", "Tham số không hợp lệ.",
-                       [field_error("period_unit_id", "missing", "Chọn đơn vị.")])
+    unit_id = _read(PeriodForm, form).period_unit_id
     start, end = _month(form.get("month"))
     unit = access.require_visible_unit(session, user, unit_id)
     back = "/reviews?" + urlencode(_params(form, QUEUE_KEYS))

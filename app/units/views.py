@@ -1,5 +1,4 @@
 """HTML pages to browse and search administrative units."""
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
@@ -9,6 +8,7 @@ from pydantic import ValidationError
 from app import access
 from app.accounts.deps import DbSession, PageUser
 from app.core.db import UnitOfWork
+from app.core.forms import form_date, parse_value
 from app.core.templating import render
 from app.units import queries, services
 from app.units.models import CURRENT_START, LEVEL_LABELS, Unit, VillageCreate
@@ -16,17 +16,14 @@ from app.units.models import CURRENT_START, LEVEL_LABELS, Unit, VillageCreate
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=UnitOfWork)
 
 
-def _parse_date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+# The day whose units are listed; one that cannot be read lists today's, as with none.
+Day = form_date(day_first=False)
 
 
 @router.get("/units")
 def units_page(request: Request, session: DbSession, user: PageUser,
                q: Annotated[str, Query(max_length=100)] = "", at: str | None = None, cursor: str | None = None):
-    day = _parse_date(at)
+    day = parse_value(Day, at)
     level = None if q.strip() else "province"
     rows, next_cursor = queries.list_units(session, queries.UnitFilter(level=level, q=q, at=day, limit=50, cursor=cursor))
     parents = {u.id: session.get(Unit, u.parent_id) for u in rows if u.parent_id}
