@@ -10,14 +10,13 @@ import uuid
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time, timedelta, timezone
 
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 from sqlalchemy import insert, select, text
 from sqlmodel import Session
 
 from app.activities.models import Activity, ActivityCounts, ActivityTask
 from app.core.clock import today, utcnow
-from app.progress import summary
 from app.units.models import CURRENT_START, Unit
 
 BATCH = 20_000
@@ -142,15 +141,37 @@ def make_row(rng: random.Random, unit_id: int, day: date, *, kind: str | None = 
     return row
 
 
+class BulkLoad:
+    """What a bulk load tells whoever keeps figures over the activities. COPY writes past the
+    session's hooks, so the activity summary (app/progress/summary.py, a layer above this one)
+    subscribes here when it is imported, and this module needs not know it."""
+
+    @staticmethod
+    def loading(session: Session):
+        """Wraps a whole load (the summary stops its upserts meanwhile)."""
+        return nullcontext()
+
+    @staticmethod
+    def copied(session: Session, rows: list[dict]) -> None:
+        """Rows written by COPY, outside the session."""
+
+    @staticmethod
+    def loaded(session: Session) -> None:
+        """The load is written (the summary rebuilds itself)."""
+
+
+BULK = BulkLoad()
+
+
 def insert_rows(session: Session, rows: Iterable[dict]) -> int:
     """Inserts rows in batches (COPY on PostgreSQL, executemany elsewhere) into the caller's
     transaction: the batches bound the memory, the command that loads commits once. COPY bypasses
-    the session, so the activity summary is told of each batch here."""
+    the session, so whoever keeps figures over the activities is told of each batch (`BULK`)."""
     count = 0
     for batch in _batches(rows, BATCH):
         if session.get_bind().dialect.name == "postgresql":
             _copy(session, batch)
-            summary.count_new_rows(session, batch)
+            BULK.copied(session, batch)
         else:
             session.execute(insert(Activity.__table__), batch)
         count += len(batch)
@@ -204,14 +225,14 @@ def generate_activities(session: Session, n: int, *, seed: int = 2025, start: da
             row["id"] = uuid.UUID(int=prefix | (i << 16) | rng.getrandbits(16), version=4)
             yield row
 
-    # The summary is built once at the end: one GROUP BY instead of an upsert per batch.
-    with summary.suspended(session):
+    # Figures over the activities are built once at the end: one GROUP BY instead of an upsert per batch.
+    with BULK.loading(session):
         if n < 50_000:
             count = insert_rows(session, rows())
         else:
             with _indexes_rebuilt_after(session):
                 count = insert_rows(session, rows())
-    summary.rebuild(session)
+    BULK.loaded(session)
     return count
 
 

@@ -54,7 +54,8 @@ with every table, see `app.models`):
 - A rollback (or a failed flush) drops the pending deltas; a rolled-back savepoint restores them
   as they were when it began.
 - Writes that bypass the session (COPY in `app.activities.generate`) add the rows they wrote with
-  `count_new_rows`; `suspended` turns maintenance off for a bulk load that ends with `rebuild`.
+  `count_new_rows`; `suspended` turns maintenance off for a bulk load that ends with `rebuild`. The
+  generator calls them through `generate.BULK`, which this module fills in at its end.
 
 The writes this follows today, all without a line of their own: logging and bulk import (INSERT
 of rows and of their task links), an edit (the versioned UPDATE, then the task links deleted and
@@ -87,6 +88,7 @@ from sqlalchemy.sql.elements import TextClause
 
 from app import access
 from app.accounts.models import Role
+from app.activities import generate
 from app.activities.models import Activity, ActivityTask
 from app.plans.models import Task
 from app.progress.models import (
@@ -487,3 +489,9 @@ def progress_amounts(session: Session, *, task_ids: list[int], key, start: date,
     group = [rows.c.task_id, rows.c.key, rows.c.status] + ([rows.c.type] if typed else [])
     sums = [func.sum(rows.c[m]).label(m) for m in ("activities",) + tuple(m for m in metrics if m != "activities")]
     return list(session.execute(select(*group, *sums).group_by(*group)).all())
+
+
+# Bulk loads of the demo generator write by COPY, past the session's hooks: they report here.
+generate.BULK.loading = suspended
+generate.BULK.copied = count_new_rows
+generate.BULK.loaded = rebuild
