@@ -14,7 +14,7 @@ from app.accounts.models import User
 from app.activities.models import Activity, ActivityTask
 from app.core.clock import today
 from app.plans.models import METRIC_LABELS, Plan, Target, Task, TaskUnit
-from app.progress import figures
+from app.progress import figures, summary
 from app.progress.boundaries import (ASSIGNED_LEVEL, activity_key, assigned_key, boundary_notes, check_boundaries,
                                      subtree, unit_labels)
 from app.progress.periods import Span, months_between
@@ -122,6 +122,16 @@ def progress(session: Session, user: User, *, plan_id: int | None = None, task_i
 
 def _actuals(session, user, task_ids, level, boundaries, span, root, typed):
     key = activity_key(level, boundaries)
+    if not summary.covers(span.start, span.end):
+        return _actuals_from_rows(session, user, task_ids, key, boundaries, span, root, typed)
+    return summary.progress_amounts(
+        session, task_ids=task_ids, key=key, start=span.start, end=span.end, statuses=figures.SUBMITTED_AND_APPROVED,
+        metrics=METRICS, typed=typed, where=and_(subtree(root, boundaries), summary.scope_condition(session, user)))
+
+
+# Read from the activity rows only when the summary cannot answer: a span that cuts a month (a
+# plan's period starting on the 15th, viewed as `period=plan`); the summary holds whole months.
+def _actuals_from_rows(session, user, task_ids, key, boundaries, span, root, typed):
     group = [ActivityTask.task_id, key.label("key"), Activity.status] + ([Activity.type] if typed else [])
     sums = figures.sums(SUMMED_METRICS)
     query = (select(*group, func.count().label("activities"), *sums)
@@ -134,6 +144,19 @@ def _actuals(session, user, task_ids, level, boundaries, span, root, typed):
     return session.execute(query).all()
 
 
+def _task_amounts_from_rows(session, user, task_ids, span, root, boundaries):
+    """`summary.task_amounts` from the activity rows, for a span that cuts a month (see above)."""
+    sums = figures.sums(SUMMED_METRICS)
+    return session.execute(
+        select(ActivityTask.task_id, Activity.status, Activity.type, func.count().label("activities"), *sums)
+        .select_from(Activity).join(ActivityTask, ActivityTask.activity_id == Activity.id)
+        .join(Unit, Unit.id == Activity.unit_id)
+        .where(ActivityTask.task_id.in_(task_ids), Activity.status.in_(figures.SUBMITTED_AND_APPROVED),
+               Activity.start_date >= span.start, Activity.start_date <= span.end,
+               subtree(root, boundaries), access.activity_scope_condition(session, user))
+        .group_by(ActivityTask.task_id, Activity.status, Activity.type)).all()
+
+
 def _whole_task_targets(session, user, tasks, span, root, boundaries, in_view, elapsed,
                         include_submitted) -> list[TaskProgress]:
     """Targets set for a task as a whole (not per unit): what every unit in view did adds up."""
@@ -143,15 +166,12 @@ def _whole_task_targets(session, user, tasks, span, root, boundaries, in_view, e
     if not targets:
         return []
     task_ids = sorted({t.task_id for t, _, _ in targets})
-    sums = figures.sums(SUMMED_METRICS)
-    done = session.execute(
-        select(ActivityTask.task_id, Activity.status, Activity.type, func.count().label("activities"), *sums)
-        .select_from(Activity).join(ActivityTask, ActivityTask.activity_id == Activity.id)
-        .join(Unit, Unit.id == Activity.unit_id)
-        .where(ActivityTask.task_id.in_(task_ids), Activity.status.in_(figures.SUBMITTED_AND_APPROVED),
-               Activity.start_date >= span.start, Activity.start_date <= span.end,
-               subtree(root, boundaries), access.activity_scope_condition(session, user))
-        .group_by(ActivityTask.task_id, Activity.status, Activity.type)).all()
+    if summary.covers(span.start, span.end):
+        done = summary.task_amounts(
+            session, task_ids=task_ids, start=span.start, end=span.end, statuses=figures.SUBMITTED_AND_APPROVED,
+            metrics=METRICS, where=and_(subtree(root, boundaries), summary.scope_condition(session, user)))
+    else:
+        done = _task_amounts_from_rows(session, user, task_ids, span, root, boundaries)
     units = dict(session.execute(
         select(TaskUnit.task_id, func.count()).join(Unit, Unit.id == TaskUnit.unit_id)
         .where(TaskUnit.task_id.in_(task_ids), in_view).group_by(TaskUnit.task_id)).all())
