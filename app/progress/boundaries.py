@@ -46,6 +46,12 @@ def assigned_key(boundaries: str):
     return case((Unit.level.in_(("province", "district")), Unit.id), else_=Unit.commune_id)
 
 
+def province_key(boundaries: str):
+    """The province a unit counts toward in the national view: today's province (legacy units
+    rolled into it) or, `as_of`, the province of the day."""
+    return Unit.current_province_id if boundaries == "current" else Unit.province_id
+
+
 # `level` is an enum type on PostgreSQL: compared as text so that both branches have one type.
 ASSIGNED_LEVEL = case((cast(Unit.level, String) == "village", "commune"), else_=cast(Unit.level, String))
 

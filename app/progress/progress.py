@@ -6,7 +6,7 @@ Every number is an SQL aggregate; Python only joins the aggregated groups to the
 """
 from datetime import date
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import String, and_, func, literal, select
 from sqlmodel import Session
 
 from app import access
@@ -16,7 +16,7 @@ from app.core.clock import today
 from app.plans.models import METRIC_LABELS, Plan, Target, Task, TaskUnit
 from app.progress import figures, summary
 from app.progress.boundaries import (ASSIGNED_LEVEL, activity_key, assigned_key, boundary_notes, check_boundaries,
-                                     subtree, unit_labels)
+                                     province_key, subtree, unit_labels)
 from app.progress.periods import Span, months_between
 from app.progress.periods import parse as parse_period
 from app.progress.schemas import ProgressReport, ProgressRow, TaskProgress
@@ -69,7 +69,13 @@ def progress(session: Session, user: User, *, plan_id: int | None = None, task_i
 
     # Keys are computed in a subquery so that GROUP BY names plain columns (PostgreSQL refuses to
     # match a CASE holding bound parameters against its copy in the select list).
-    assigned = (select(TaskUnit.task_id, assigned_key(boundaries).label("key"), ASSIGNED_LEVEL.label("level"))
+    # The whole country (a national admin with no unit in view) is one row per province and target,
+    # its assigned units added up, not one per commune; the page drills down province → commune.
+    if root is None:
+        key, level = province_key(boundaries), literal("province", String)
+    else:
+        key, level = assigned_key(boundaries), ASSIGNED_LEVEL
+    assigned = (select(TaskUnit.task_id, key.label("key"), level.label("level"))
                 .join(Unit, Unit.id == TaskUnit.unit_id).where(TaskUnit.task_id.in_(tasks), in_view).subquery())
     target_rows = session.execute(
         select(Task.id.label("task_id"), Task.plan_id, Task.title, Task.position, Target.id.label("target_id"),
