@@ -13,7 +13,7 @@ from app import access
 from app.accounts.models import User
 from app.activities.models import Activity, ActivityTask
 from app.core.errors import ApiError, field_error
-from app.progress import figures
+from app.progress import figures, summary
 from app.progress.periods import Span
 from app.units.models import CURRENT_START, Unit, UnitSuccessor
 
@@ -108,12 +108,21 @@ def boundary_notes(session: Session, user: User, tasks: Select, boundaries: str,
         .group_by(UnitSuccessor.predecessor_id).having(func.count() > 1)).scalars())
     if not split:
         return notes
-    legacy = (select(Unit.commune_id).select_from(Activity).join(ActivityTask, ActivityTask.activity_id == Activity.id)
-              .join(Unit, Unit.id == Activity.unit_id)
-              .where(ActivityTask.task_id.in_(tasks), Activity.status.in_(figures.SUBMITTED_AND_APPROVED),
-                     Unit.commune_id.in_(split), Activity.start_date >= span.start, Activity.start_date <= span.end,
-                     access.activity_scope_condition(session, user))
-              .distinct().limit(20))
+    if summary.covers(span.start, span.end):
+        low, high = summary.month_range(span.start, span.end)
+        s = summary.SUMMARY
+        legacy = (select(Unit.commune_id).select_from(s.join(Unit, Unit.id == s.c.unit_id))
+                  .where(summary.plan_rows_of_tasks(tasks), s.c.task_id.in_(tasks),
+                         s.c.status.in_(figures.SUBMITTED_AND_APPROVED), Unit.commune_id.in_(split),
+                         s.c.month.between(low, high), summary.scope_condition(session, user))
+                  .distinct().limit(20))
+    else:  # a span that cuts a month: only the rows tell (the summary holds whole months)
+        legacy = (select(Unit.commune_id).select_from(Activity)
+                  .join(ActivityTask, ActivityTask.activity_id == Activity.id).join(Unit, Unit.id == Activity.unit_id)
+                  .where(ActivityTask.task_id.in_(tasks), Activity.status.in_(figures.SUBMITTED_AND_APPROVED),
+                         Unit.commune_id.in_(split), Activity.start_date >= span.start,
+                         Activity.start_date <= span.end, access.activity_scope_condition(session, user))
+                  .distinct().limit(20))
     ids = list(session.execute(legacy).scalars())
     if ids:
         successor = aliased(Unit)
