@@ -90,3 +90,28 @@ def test_a_provincial_reviewer_still_sees_communes(session, client):
     session.commit()
     body = client.get("/api/v1/progress?period=2026", headers=token(client, reviewer)).json()
     assert body["rows"] and {r["unit_level"] for r in body["rows"]} == {"commune"}
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("device, viewport", [("laptop", (1366, 768)), ("phone", (375, 812))])
+def test_the_national_view_in_a_browser(session, live_server, browser, device, viewport):
+    from playwright.sync_api import expect
+
+    from tests.conftest import screenshot
+    from tests.test_reviews_browser import sign_in
+
+    admin, successor, _ = country(session)
+    width, height = viewport
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN",
+                                  is_mobile=width < 600, has_touch=width < 600)
+    page = context.new_page()
+    sign_in(page, live_server, admin)
+    page.goto(f"{live_server}/progress?period=2026")
+    expect(page.locator("h1")).to_contain_text("Toàn quốc")
+    expect(page.locator(f"tr[data-unit='{HAI_PHONG}']")).to_contain_text("Chậm tiến độ")
+    screenshot(page, f"national-progress-{device}")
+    page.locator(f"tr[data-unit='{HAI_PHONG}'] a").first.click()
+    page.wait_for_url(f"**unit_id={HAI_PHONG}**")
+    expect(page.locator(f"tr[data-unit='{successor.id}']")).to_be_visible()
+    screenshot(page, f"national-progress-province-{device}")
+    context.close()
