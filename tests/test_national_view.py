@@ -92,6 +92,27 @@ def test_a_provincial_reviewer_still_sees_communes(session, client):
     assert body["rows"] and {r["unit_level"] for r in body["rows"]} == {"commune"}
 
 
+def test_the_progress_workbook_holds_the_figures_of_the_national_view(session, client):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    admin, *_ = country(session)
+    login(client, admin)
+    page = client.get("/progress?period=2026")
+    assert 'href="/reports/progress.xlsx?period=2026' in page.text
+    response = client.get("/reports/progress.xlsx?period=2026")
+    assert response.status_code == 200
+    assert "tien-do-2026.xlsx" in response.headers["content-disposition"]
+    sheet = load_workbook(BytesIO(response.content)).active
+    rows = [tuple(c.value for c in row) for row in sheet.iter_rows()]
+    assert rows[0] == ("Tiến độ thực hiện: Toàn quốc",) + (None,) * (len(rows[0]) - 1)
+    provinces = {r[1]: r for r in rows if r[2] == "Tỉnh, thành phố"}
+    assert provinces["Thành phố Hải Phòng"][3:] == (3, "Số lần phát sóng", None, 36, 8, 2, 27.8, "Chậm tiến độ")
+    assert provinces["Tỉnh Ninh Bình"][6:9] == (24, 7, 0)
+    assert client.get("/reports/progress.xlsx?period=2026-Q9").status_code == 422
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("device, viewport", [("laptop", (1366, 768)), ("phone", (375, 812))])
 def test_the_national_view_in_a_browser(session, live_server, browser, device, viewport):
