@@ -4,7 +4,7 @@ Through today's boundaries (`current`, the default) an entry logged at a legacy 
 its default successor; `as_of` keeps it with the unit where it was logged. A legacy commune split
 between several new communes counts toward its default successor, and the notes say so.
 """
-from sqlalchemy import String, case, cast, func, select, true
+from sqlalchemy import String, case, cast, func, select, true, tuple_
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 from sqlmodel import Session
@@ -14,6 +14,7 @@ from app.accounts.models import User
 from app.activities.models import Activity, ActivityTask
 from app.core.errors import ApiError, field_error
 from app.progress import figures, summary
+from app.plans.models import Task
 from app.progress.periods import Span
 from app.units.models import CURRENT_START, Unit, UnitSuccessor
 
@@ -93,15 +94,17 @@ def unit_labels(session: Session, ids) -> dict[int, tuple[str, str]]:
 
 
 def boundary_notes(session: Session, user: User, tasks: Select, boundaries: str, span: Span, root: Unit | None,
-                   at) -> list[str]:
-    """What the figures' boundaries mean, and each split legacy commune whose entries went to its
-    default successor."""
+                   at, *, per_commune: bool = True) -> list[str]:
+    """What the figures' boundaries mean, and (when the figures are per commune) each split legacy
+    commune whose entries went to its default successor."""
     if boundaries == "as_of":
         day = f" ngày {at:%d/%m/%Y}" if at else ""
         return [f"Theo địa giới hành chính{day}: mỗi hoạt động được tính cho đơn vị nơi ghi nhận, "
                 "không cộng sang đơn vị mới sau sắp xếp ngày 1/7/2025."]
     notes = ["Theo địa giới hiện nay: hoạt động ghi tại đơn vị cũ (trước 1/7/2025) được cộng cho đơn vị "
              "mới kế thừa."]
+    if not per_commune:
+        return notes
     communes = select(Unit.id).where(Unit.level == "commune", subtree(root, boundaries))
     split = list(session.execute(
         select(UnitSuccessor.predecessor_id).where(UnitSuccessor.predecessor_id.in_(communes))
@@ -111,10 +114,14 @@ def boundary_notes(session: Session, user: User, tasks: Select, boundaries: str,
     if summary.covers(span.start, span.end):
         low, high = summary.month_range(span.start, span.end)
         s = summary.SUMMARY
-        legacy = (select(Unit.commune_id).select_from(s.join(Unit, Unit.id == s.c.unit_id))
-                  .where(summary.plan_rows_of_tasks(tasks), s.c.task_id.in_(tasks),
-                         s.c.status.in_(figures.SUBMITTED_AND_APPROVED), Unit.commune_id.in_(split),
-                         s.c.month.between(low, high), summary.scope_condition(session, user))
+        # From the few units of the split communes to their summary rows, by the summary's key
+        # (plan, task, unit, month), the plans and tasks named.
+        pairs = session.execute(select(Task.plan_id, Task.id).where(Task.id.in_(tasks))).all()
+        counted = (select(s.c.unit_id).where(
+            tuple_(s.c.plan_id, s.c.task_id).in_(sorted((p, t) for p, t in pairs)), s.c.unit_id == Unit.id,
+            s.c.status.in_(figures.SUBMITTED_AND_APPROVED), s.c.month.between(low, high),
+            summary.scope_condition(session, user)))
+        legacy = (select(Unit.commune_id).where(Unit.commune_id.in_(split), counted.exists())
                   .distinct().limit(20))
     else:  # a span that cuts a month: only the rows tell (the summary holds whole months)
         legacy = (select(Unit.commune_id).select_from(Activity)

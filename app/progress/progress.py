@@ -116,7 +116,9 @@ def progress(session: Session, user: User, *, plan_id: int | None = None, task_i
             activity_type=r.activity_type, target=target, approved=approved, submitted=submitted,
             percent=_percent(achieved, target), status=status, status_label=STATUS_LABELS[status]))
 
-    notes = boundary_notes(session, user, tasks, boundaries, span, root, at)
+    # The national view's rows are provinces: which commune a split commune's entries went to
+    # changes none of them.
+    notes = boundary_notes(session, user, tasks, boundaries, span, root, at, per_commune=root is not None)
     return ProgressReport(
         plan_id=plan.id if plan else None, task_id=task_id, unit_id=root.id if root else None,
         unit_name=root.name if root else "Toàn quốc", period=span.key, period_label=span.label, start=span.start,
