@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from pydantic import BaseModel
-from sqlalchemy import case, extract, func, select
+from sqlalchemy import case, extract, func, literal, select
 from sqlmodel import Session
 
 from app import access
@@ -12,9 +12,8 @@ from app.accounts.models import User
 from app.activities.models import Activity
 from app.activities.types import TYPES
 from app.core.text import search_key
-from app.progress import totals
+from app.progress import summary, totals
 from app.progress.boundaries import child_key, unit_labels
-from app.progress.periods import Span
 from app.progress.schemas import Headline
 from app.units.models import Unit
 
@@ -67,49 +66,64 @@ class Dashboard(BaseModel):
 
 
 def by_type(session: Session, user: User, f: DashboardFilter) -> list[TypeCount]:
-    return _by_type(session, totals.in_view(session, user, f)[2])
+    return _by_type(session, totals.counted(session, user, f))
 
 
 def over_time(session: Session, user: User, f: DashboardFilter) -> list[MonthCount]:
     """Every month of the period, months without activity included (a chart needs the gaps)."""
-    _, span, where = totals.in_view(session, user, f)
-    return _over_time(session, span, where)
+    return _over_time(session, totals.counted(session, user, f))
 
 
 def child_units(session: Session, user: User, f: DashboardFilter) -> list[ChildUnitRow]:
     """One row per child of the unit in view (and one for entries logged at the unit itself)."""
-    root, _, where = totals.in_view(session, user, f)
-    return _child_units(session, root, f, where)
+    return _child_units(session, f, totals.counted(session, user, f))
 
 
 def dashboard(session: Session, user: User, f: DashboardFilter) -> Dashboard:
     """Everything the dashboard page shows but progress, checking access once."""
-    root, span, where = totals.in_view(session, user, f)
+    view = totals.counted(session, user, f)
+    root, span = view.root, view.span
     return Dashboard(unit_id=root.id if root else None, period=span.key, period_label=span.label, start=span.start,
-                     end=span.end, headline=totals.headline_of(session, where), by_type=_by_type(session, where),
-                     over_time=_over_time(session, span, where), child_units=_child_units(session, root, f, where))
+                     end=span.end, headline=totals.headline_of(session, view), by_type=_by_type(session, view),
+                     over_time=_over_time(session, view), child_units=_child_units(session, f, view))
 
 
-def _by_type(session: Session, where) -> list[TypeCount]:
-    rows = session.execute(select(Activity.type, func.count().label("n"),
-                                  func.coalesce(func.sum(Activity.participants), 0).label("p"))
-                           .where(where).group_by(Activity.type).order_by(func.count().desc(), Activity.type)).all()
-    return [TypeCount(type=r.type, label=TYPES[r.type].label if r.type in TYPES else r.type, activities=r.n,
+# Each figure reads the summary; `view.from_rows` (a period cutting a month) reads the activities.
+S = summary.SUMMARY
+
+
+def _by_type(session: Session, view: totals.Counted) -> list[TypeCount]:
+    if view.from_rows:
+        query = (select(Activity.type.label("type"), func.count().label("n"),
+                        func.coalesce(func.sum(Activity.participants), 0).label("p"))
+                 .where(view.where).group_by(Activity.type))
+    else:
+        query = (select(S.c.type, func.sum(S.c.activities).label("n"),
+                        func.coalesce(func.sum(S.c.participants), 0).label("p"))
+                 .where(view.summary).group_by(S.c.type))
+    rows = sorted(session.execute(query).all(), key=lambda r: (-int(r.n), r.type))
+    return [TypeCount(type=r.type, label=TYPES[r.type].label if r.type in TYPES else r.type, activities=int(r.n),
                       participants=int(r.p)) for r in rows]
 
 
-def _over_time(session: Session, span: Span, where) -> list[MonthCount]:
-    year, month = extract("year", Activity.start_date), extract("month", Activity.start_date)
-    rows = session.execute(select(year.label("y"), month.label("m"), func.count().label("n"),
-                                  func.coalesce(func.sum(Activity.participants), 0).label("p"))
-                           .where(where).group_by(year, month)).all()
-    found = {(int(r.y), int(r.m)): r for r in rows}
+def _over_time(session: Session, view: totals.Counted) -> list[MonthCount]:
+    if view.from_rows:
+        year, month = extract("year", Activity.start_date), extract("month", Activity.start_date)
+        rows = session.execute(select(year.label("y"), month.label("m"), func.count().label("n"),
+                                      func.coalesce(func.sum(Activity.participants), 0).label("p"))
+                               .where(view.where).group_by(year, month)).all()
+        found = {(int(r.y), int(r.m)): (int(r.n), int(r.p)) for r in rows}
+    else:
+        rows = session.execute(select(S.c.month, func.sum(S.c.activities).label("n"),
+                                      func.coalesce(func.sum(S.c.participants), 0).label("p"))
+                               .where(view.summary).group_by(S.c.month)).all()
+        found = {divmod(int(r.month), 100): (int(r.n), int(r.p)) for r in rows}
+    span = view.span
     out = []
     y, m = span.start.year, span.start.month
     while (y, m) <= (span.end.year, span.end.month):
-        r = found.get((y, m))
-        out.append(MonthCount(month=f"{y}-{m:02d}", label=f"T{m}/{y}", activities=r.n if r else 0,
-                              participants=int(r.p) if r else 0))
+        n, p = found.get((y, m), (0, 0))
+        out.append(MonthCount(month=f"{y}-{m:02d}", label=f"T{m}/{y}", activities=n, participants=p))
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
     return out
 
@@ -118,16 +132,21 @@ CHILD_COLUMNS = ("unit_name", "activities", "submitted", "approved", "participan
                  "airings", "minutes", "cost_vnd")
 
 
-def _child_units(session: Session, root: Unit | None, f: DashboardFilter, where) -> list[ChildUnitRow]:
+def _child_units(session: Session, f: DashboardFilter, view: totals.Counted) -> list[ChildUnitRow]:
+    root = view.root
     key = child_key(root, f.boundaries)
-    base = (select(key.label("key"), Activity.status, Activity.participants, Activity.participants_poor,
-                   Activity.copies, Activity.airings, Activity.minutes, Activity.cost_vnd)
-            .select_from(Activity).join(Unit, Unit.id == Activity.unit_id).where(where).subquery())
-    sums = [func.coalesce(func.sum(getattr(base.c, n)), 0).label(n)
-            for n in ("participants", "participants_poor", "copies", "airings", "minutes", "cost_vnd")]
-    query = (select(base.c.key, func.count().label("activities"),
-                    func.sum(case((base.c.status == "submitted", 1), else_=0)).label("submitted"),
-                    func.sum(case((base.c.status == "approved", 1), else_=0)).label("approved"), *sums)
+    measures = ("participants", "participants_poor", "copies", "airings", "minutes", "cost_vnd")
+    if view.from_rows:
+        base = (select(key.label("key"), Activity.status, literal(1).label("activities"),
+                       *[getattr(Activity, n) for n in measures])
+                .select_from(Activity).join(Unit, Unit.id == Activity.unit_id).where(view.where).subquery())
+    else:
+        base = (select(key.label("key"), S.c.status, S.c.activities, *[S.c[n] for n in measures])
+                .select_from(S.join(Unit, Unit.id == S.c.unit_id)).where(view.summary).subquery())
+    sums = [func.coalesce(func.sum(getattr(base.c, n)), 0).label(n) for n in measures]
+    query = (select(base.c.key, func.sum(base.c.activities).label("activities"),
+                    func.sum(case((base.c.status == "submitted", base.c.activities), else_=0)).label("submitted"),
+                    func.sum(case((base.c.status == "approved", base.c.activities), else_=0)).label("approved"), *sums)
              .group_by(base.c.key))
     rows = session.execute(query).all()
     labels = unit_labels(session, [r.key for r in rows])

@@ -4,7 +4,7 @@ Through today's boundaries (`current`, the default) an entry logged at a legacy 
 its default successor; `as_of` keeps it with the unit where it was logged. A legacy commune split
 between several new communes counts toward its default successor, and the notes say so.
 """
-from sqlalchemy import String, case, cast, func, select, true
+from sqlalchemy import String, case, cast, func, select, true, tuple_
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 from sqlmodel import Session
@@ -13,7 +13,8 @@ from app import access
 from app.accounts.models import User
 from app.activities.models import Activity, ActivityTask
 from app.core.errors import ApiError, field_error
-from app.progress import figures
+from app.progress import figures, summary
+from app.plans.models import Task
 from app.progress.periods import Span
 from app.units.models import CURRENT_START, Unit, UnitSuccessor
 
@@ -44,6 +45,12 @@ def assigned_key(boundaries: str):
         return case((Unit.level == "province", Unit.current_province_id), (Unit.level == "district", Unit.id),
                     else_=Unit.current_commune_id)
     return case((Unit.level.in_(("province", "district")), Unit.id), else_=Unit.commune_id)
+
+
+def province_key(boundaries: str):
+    """The province a unit counts toward in the national view: today's province (legacy units
+    rolled into it) or, `as_of`, the province of the day."""
+    return Unit.current_province_id if boundaries == "current" else Unit.province_id
 
 
 # `level` is an enum type on PostgreSQL: compared as text so that both branches have one type.
@@ -87,27 +94,42 @@ def unit_labels(session: Session, ids) -> dict[int, tuple[str, str]]:
 
 
 def boundary_notes(session: Session, user: User, tasks: Select, boundaries: str, span: Span, root: Unit | None,
-                   at) -> list[str]:
-    """What the figures' boundaries mean, and each split legacy commune whose entries went to its
-    default successor."""
+                   at, *, per_commune: bool = True) -> list[str]:
+    """What the figures' boundaries mean, and (when the figures are per commune) each split legacy
+    commune whose entries went to its default successor."""
     if boundaries == "as_of":
         day = f" ngày {at:%d/%m/%Y}" if at else ""
         return [f"Theo địa giới hành chính{day}: mỗi hoạt động được tính cho đơn vị nơi ghi nhận, "
                 "không cộng sang đơn vị mới sau sắp xếp ngày 1/7/2025."]
     notes = ["Theo địa giới hiện nay: hoạt động ghi tại đơn vị cũ (trước 1/7/2025) được cộng cho đơn vị "
              "mới kế thừa."]
+    if not per_commune:
+        return notes
     communes = select(Unit.id).where(Unit.level == "commune", subtree(root, boundaries))
     split = list(session.execute(
         select(UnitSuccessor.predecessor_id).where(UnitSuccessor.predecessor_id.in_(communes))
         .group_by(UnitSuccessor.predecessor_id).having(func.count() > 1)).scalars())
     if not split:
         return notes
-    legacy = (select(Unit.commune_id).select_from(Activity).join(ActivityTask, ActivityTask.activity_id == Activity.id)
-              .join(Unit, Unit.id == Activity.unit_id)
-              .where(ActivityTask.task_id.in_(tasks), Activity.status.in_(figures.SUBMITTED_AND_APPROVED),
-                     Unit.commune_id.in_(split), Activity.start_date >= span.start, Activity.start_date <= span.end,
-                     access.activity_scope_condition(session, user))
-              .distinct().limit(20))
+    if summary.covers(span.start, span.end):
+        low, high = summary.month_range(span.start, span.end)
+        s = summary.SUMMARY
+        # From the few units of the split communes to their summary rows, by the summary's key
+        # (plan, task, unit, month), the plans and tasks named.
+        pairs = session.execute(select(Task.plan_id, Task.id).where(Task.id.in_(tasks))).all()
+        counted = (select(s.c.unit_id).where(
+            tuple_(s.c.plan_id, s.c.task_id).in_(sorted((p, t) for p, t in pairs)), s.c.unit_id == Unit.id,
+            s.c.status.in_(figures.SUBMITTED_AND_APPROVED), s.c.month.between(low, high),
+            summary.scope_condition(session, user)))
+        legacy = (select(Unit.commune_id).where(Unit.commune_id.in_(split), counted.exists())
+                  .distinct().limit(20))
+    else:  # a span that cuts a month: only the rows tell (the summary holds whole months)
+        legacy = (select(Unit.commune_id).select_from(Activity)
+                  .join(ActivityTask, ActivityTask.activity_id == Activity.id).join(Unit, Unit.id == Activity.unit_id)
+                  .where(ActivityTask.task_id.in_(tasks), Activity.status.in_(figures.SUBMITTED_AND_APPROVED),
+                         Unit.commune_id.in_(split), Activity.start_date >= span.start,
+                         Activity.start_date <= span.end, access.activity_scope_condition(session, user))
+                  .distinct().limit(20))
     ids = list(session.execute(legacy).scalars())
     if ids:
         successor = aliased(Unit)

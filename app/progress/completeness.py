@@ -2,7 +2,7 @@
 logged, submitted and had approved any activity in the period, how many came after the report
 deadline, and whom to call."""
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, case, func, literal, select
 from sqlmodel import Session
@@ -13,7 +13,7 @@ from app.activities.models import Activity, ActivityTask
 from app.core.clock import VN_TZ, today
 from app.core.types import UTCDateTime
 from app.plans.models import Task, TaskUnit
-from app.progress import figures
+from app.progress import figures, summary
 from app.progress.boundaries import (ASSIGNED_LEVEL, activity_key, assigned_key, boundary_notes, check_boundaries,
                                      subtree, unit_labels)
 from app.progress.periods import Span, month_end
@@ -103,7 +103,60 @@ def completeness(session: Session, user: User, *, plan_id: int | None = None, ta
 
 
 def _completeness_counts(session, user, task_ids, level, boundaries, span, root, deadlines):
+    """Per task and key: logged, submitted, approved (from the summary when the span is whole
+    months) and late (always from the rows, see `_late_counts`)."""
     key = activity_key(level, boundaries)
+    if not summary.covers(span.start, span.end):
+        return _counts_from_rows(session, user, task_ids, key, boundaries, span, root, deadlines)
+    low, high = summary.month_range(span.start, span.end)
+    s = summary.SUMMARY
+    rows = (select(s.c.task_id, s.c.status, s.c.activities, key.label("key"))
+            .select_from(s.join(Unit, Unit.id == s.c.unit_id))
+            .where(summary.plan_rows_of_tasks(task_ids), s.c.task_id.in_(task_ids), s.c.month.between(low, high),
+                   key.is_not(None), subtree(root, boundaries), summary.scope_condition(session, user))
+            .subquery())
+    query = (select(rows.c.task_id, rows.c.key, func.sum(rows.c.activities).label("logged"),
+                    func.sum(case((rows.c.status.in_(figures.SUBMITTED_AND_APPROVED), rows.c.activities), else_=0))
+                    .label("submitted"),
+                    func.sum(case((rows.c.status == "approved", rows.c.activities), else_=0)).label("approved"))
+             .group_by(rows.c.task_id, rows.c.key))
+    late = _late_counts(session, user, task_ids, key, boundaries, span, root, deadlines)
+    return [Counts(r.task_id, r.key, r.logged, r.submitted, r.approved, late.get((r.task_id, r.key), 0))
+            for r in session.execute(query)]
+
+
+class Counts(NamedTuple):
+    task_id: int
+    key: int
+    logged: int
+    submitted: int
+    approved: int
+    late: int
+
+
+# The late count is read from the activity rows: it compares each entry's `submitted_at` with a
+# deadline that depends on the task and on the period viewed, which no summary row can hold. It
+# reads only what can be late: entries of the tasks that have a deadline, submitted or approved,
+# sent after the earliest of those deadlines (none at all when no task has a deadline).
+def _late_counts(session, user, task_ids, key, boundaries, span, root, deadlines) -> dict[tuple[int, int], int]:
+    due = {tid: _deadline_utc(d) for tid, d in deadlines.items() if tid in task_ids and d is not None}
+    if not due:
+        return {}
+    deadline = case(*[(ActivityTask.task_id == tid, literal(dt, UTCDateTime)) for tid, dt in due.items()])
+    query = (select(ActivityTask.task_id, key.label("key"), func.count().label("late"))
+             .select_from(Activity).join(ActivityTask, ActivityTask.activity_id == Activity.id)
+             .join(Unit, Unit.id == Activity.unit_id)
+             .where(ActivityTask.task_id.in_(sorted(due)), Activity.status.in_(figures.SUBMITTED_AND_APPROVED),
+                    Activity.submitted_at > literal(min(due.values()), UTCDateTime), Activity.submitted_at > deadline,
+                    Activity.start_date >= span.start, Activity.start_date <= span.end, key.is_not(None),
+                    subtree(root, boundaries), access.activity_scope_condition(session, user))
+             .group_by(ActivityTask.task_id, key))
+    return {(r.task_id, r.key): int(r.late) for r in session.execute(query)}
+
+
+# Read from the activity rows only when the summary cannot answer: a span that cuts a month (a
+# plan's period starting on the 15th, viewed as `period=plan`); the summary holds whole months.
+def _counts_from_rows(session, user, task_ids, key, boundaries, span, root, deadlines):
     due = {tid: _deadline_utc(d) for tid, d in deadlines.items() if tid in task_ids and d is not None}
     if due:
         deadline = case(*[(ActivityTask.task_id == tid, literal(dt, UTCDateTime)) for tid, dt in due.items()])

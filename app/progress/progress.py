@@ -6,7 +6,7 @@ Every number is an SQL aggregate; Python only joins the aggregated groups to the
 """
 from datetime import date
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import String, and_, func, literal, select
 from sqlmodel import Session
 
 from app import access
@@ -14,9 +14,9 @@ from app.accounts.models import User
 from app.activities.models import Activity, ActivityTask
 from app.core.clock import today
 from app.plans.models import METRIC_LABELS, Plan, Target, Task, TaskUnit
-from app.progress import figures
+from app.progress import figures, summary
 from app.progress.boundaries import (ASSIGNED_LEVEL, activity_key, assigned_key, boundary_notes, check_boundaries,
-                                     subtree, unit_labels)
+                                     province_key, subtree, unit_labels)
 from app.progress.periods import Span, months_between
 from app.progress.periods import parse as parse_period
 from app.progress.schemas import ProgressReport, ProgressRow, TaskProgress
@@ -38,9 +38,10 @@ def _percent(achieved: int, target: int) -> float | None:
     return round(100 * achieved / target, 1) if target else None
 
 
-def scaled_target(quantity: int, period: str, span: Span, plan: Plan) -> int:
-    """A target for the months of the view that lie inside the plan, pro rata to its own period
-    (a yearly 12 viewed over one quarter is 3; a monthly 2 over a year is 24)."""
+def scaled_target(quantity: int, period: str, span: Span, plan) -> int:
+    """A target for the months of the view that lie inside the plan (anything with its
+    `period_start` and `period_end`), pro rata to its own period (a yearly 12 viewed over one
+    quarter is 3; a monthly 2 over a year is 24)."""
     start, end = max(span.start, plan.period_start), min(span.end, plan.period_end)
     if start > end:
         return 0
@@ -69,16 +70,23 @@ def progress(session: Session, user: User, *, plan_id: int | None = None, task_i
 
     # Keys are computed in a subquery so that GROUP BY names plain columns (PostgreSQL refuses to
     # match a CASE holding bound parameters against its copy in the select list).
-    assigned = (select(TaskUnit.task_id, assigned_key(boundaries).label("key"), ASSIGNED_LEVEL.label("level"))
+    # The whole country (a national admin with no unit in view) is one row per province and target,
+    # its assigned units added up, not one per commune; the page drills down province → commune.
+    if root is None:
+        key, level = province_key(boundaries), literal("province", String)
+    else:
+        key, level = assigned_key(boundaries), ASSIGNED_LEVEL
+    assigned = (select(TaskUnit.task_id, key.label("key"), level.label("level"))
                 .join(Unit, Unit.id == TaskUnit.unit_id).where(TaskUnit.task_id.in_(tasks), in_view).subquery())
     target_rows = session.execute(
         select(Task.id.label("task_id"), Task.plan_id, Task.title, Task.position, Target.id.label("target_id"),
-               Target.metric, Target.quantity, Target.period, Target.activity_type, assigned.c.key,
-               assigned.c.level, func.count().label("n"))
+               Target.metric, Target.quantity, Target.period, Target.activity_type, Plan.period_start,
+               Plan.period_end, assigned.c.key, assigned.c.level, func.count().label("n"))
         .select_from(assigned).join(Task, Task.id == assigned.c.task_id).join(Target, Target.task_id == Task.id)
-        .where(Target.per_unit.is_(True))
+        .join(Plan, Plan.id == Task.plan_id).where(Target.per_unit.is_(True))
         .group_by(Task.id, Task.plan_id, Task.title, Task.position, Target.id, Target.metric, Target.quantity,
-                  Target.period, Target.activity_type, assigned.c.key, assigned.c.level)).all()
+                  Target.period, Target.activity_type, Plan.period_start, Plan.period_end, assigned.c.key,
+                  assigned.c.level)).all()
     target_rows = [r for r in target_rows if r.key is not None]
 
     typed = any(r.activity_type for r in target_rows)
@@ -91,13 +99,11 @@ def progress(session: Session, user: User, *, plan_id: int | None = None, task_i
                 for m in METRICS:
                     bucket[m] += int(getattr(row, m))
 
-    plans = {p.id: p for p in session.execute(
-        select(Plan).where(Plan.id.in_({r.plan_id for r in target_rows}))).scalars()} if target_rows else {}
     labels = unit_labels(session, [r.key for r in target_rows])
     rows = []
     for r in sorted(target_rows, key=lambda r: (r.plan_id, r.position, r.task_id, labels.get(r.key, ("",))[0],
                                                   r.target_id)):
-        target = scaled_target(r.quantity, str(r.period), span, plans[r.plan_id]) * r.n
+        target = scaled_target(r.quantity, str(r.period), span, r) * r.n
         approved = actual.get((r.task_id, r.key, "approved", r.activity_type), {}).get(str(r.metric), 0)
         submitted = actual.get((r.task_id, r.key, "submitted", r.activity_type), {}).get(str(r.metric), 0)
         achieved = approved + (submitted if include_submitted else 0)
@@ -110,7 +116,9 @@ def progress(session: Session, user: User, *, plan_id: int | None = None, task_i
             activity_type=r.activity_type, target=target, approved=approved, submitted=submitted,
             percent=_percent(achieved, target), status=status, status_label=STATUS_LABELS[status]))
 
-    notes = boundary_notes(session, user, tasks, boundaries, span, root, at)
+    # The national view's rows are provinces: which commune a split commune's entries went to
+    # changes none of them.
+    notes = boundary_notes(session, user, tasks, boundaries, span, root, at, per_commune=root is not None)
     return ProgressReport(
         plan_id=plan.id if plan else None, task_id=task_id, unit_id=root.id if root else None,
         unit_name=root.name if root else "Toàn quốc", period=span.key, period_label=span.label, start=span.start,
@@ -122,6 +130,16 @@ def progress(session: Session, user: User, *, plan_id: int | None = None, task_i
 
 def _actuals(session, user, task_ids, level, boundaries, span, root, typed):
     key = activity_key(level, boundaries)
+    if not summary.covers(span.start, span.end):
+        return _actuals_from_rows(session, user, task_ids, key, boundaries, span, root, typed)
+    return summary.progress_amounts(
+        session, task_ids=task_ids, key=key, start=span.start, end=span.end, statuses=figures.SUBMITTED_AND_APPROVED,
+        metrics=METRICS, typed=typed, where=and_(subtree(root, boundaries), summary.scope_condition(session, user)))
+
+
+# Read from the activity rows only when the summary cannot answer: a span that cuts a month (a
+# plan's period starting on the 15th, viewed as `period=plan`); the summary holds whole months.
+def _actuals_from_rows(session, user, task_ids, key, boundaries, span, root, typed):
     group = [ActivityTask.task_id, key.label("key"), Activity.status] + ([Activity.type] if typed else [])
     sums = figures.sums(SUMMED_METRICS)
     query = (select(*group, func.count().label("activities"), *sums)
@@ -134,17 +152,10 @@ def _actuals(session, user, task_ids, level, boundaries, span, root, typed):
     return session.execute(query).all()
 
 
-def _whole_task_targets(session, user, tasks, span, root, boundaries, in_view, elapsed,
-                        include_submitted) -> list[TaskProgress]:
-    """Targets set for a task as a whole (not per unit): what every unit in view did adds up."""
-    targets = session.execute(select(Target, Task.plan_id, Task.title).join(Task, Task.id == Target.task_id)
-                              .where(Target.task_id.in_(tasks), Target.per_unit.is_(False))
-                              .order_by(Task.plan_id, Task.position, Task.id, Target.id)).all()
-    if not targets:
-        return []
-    task_ids = sorted({t.task_id for t, _, _ in targets})
+def _task_amounts_from_rows(session, user, task_ids, span, root, boundaries):
+    """`summary.task_amounts` from the activity rows, for a span that cuts a month (see above)."""
     sums = figures.sums(SUMMED_METRICS)
-    done = session.execute(
+    return session.execute(
         select(ActivityTask.task_id, Activity.status, Activity.type, func.count().label("activities"), *sums)
         .select_from(Activity).join(ActivityTask, ActivityTask.activity_id == Activity.id)
         .join(Unit, Unit.id == Activity.unit_id)
@@ -152,20 +163,40 @@ def _whole_task_targets(session, user, tasks, span, root, boundaries, in_view, e
                Activity.start_date >= span.start, Activity.start_date <= span.end,
                subtree(root, boundaries), access.activity_scope_condition(session, user))
         .group_by(ActivityTask.task_id, Activity.status, Activity.type)).all()
+
+
+def _whole_task_targets(session, user, tasks, span, root, boundaries, in_view, elapsed,
+                        include_submitted) -> list[TaskProgress]:
+    """Targets set for a task as a whole (not per unit): what every unit in view did adds up."""
+    # Each target is read with its plan's period in one statement: a plan looked up by a later
+    # statement may have been deleted meanwhile (each statement sees what was committed when it
+    # began), which was a KeyError.
+    targets = session.execute(select(Target, Task.plan_id, Task.title, Plan.period_start, Plan.period_end)
+                              .join(Task, Task.id == Target.task_id).join(Plan, Plan.id == Task.plan_id)
+                              .where(Target.task_id.in_(tasks), Target.per_unit.is_(False))
+                              .order_by(Task.plan_id, Task.position, Task.id, Target.id)).all()
+    if not targets:
+        return []
+    task_ids = sorted({t.Target.task_id for t in targets})
+    if summary.covers(span.start, span.end):
+        done = summary.task_amounts(
+            session, task_ids=task_ids, start=span.start, end=span.end, statuses=figures.SUBMITTED_AND_APPROVED,
+            metrics=METRICS, where=and_(subtree(root, boundaries), summary.scope_condition(session, user)))
+    else:
+        done = _task_amounts_from_rows(session, user, task_ids, span, root, boundaries)
     units = dict(session.execute(
         select(TaskUnit.task_id, func.count()).join(Unit, Unit.id == TaskUnit.unit_id)
         .where(TaskUnit.task_id.in_(task_ids), in_view).group_by(TaskUnit.task_id)).all())
-    plans = {p.id: p for p in session.execute(
-        select(Plan).where(Plan.id.in_({plan_id for _, plan_id, _ in targets}))).scalars()}
     out = []
-    for target, plan_id, title in targets:
+    for row in targets:
+        target, plan_id, title = row.Target, row.plan_id, row.title
         metric = str(target.metric)
 
         def total(status: str) -> int:
             return sum(int(getattr(r, metric)) for r in done if r.task_id == target.task_id and r.status == status
                        and (target.activity_type is None or r.type == target.activity_type))
 
-        quantity = scaled_target(target.quantity, str(target.period), span, plans[plan_id])
+        quantity = scaled_target(target.quantity, str(target.period), span, row)
         approved, submitted = total("approved"), total("submitted")
         achieved = approved + (submitted if include_submitted else 0)
         status = _status(achieved, quantity, elapsed)

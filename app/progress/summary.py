@@ -471,6 +471,35 @@ def scope_condition(session: Session, user) -> Any:
     return and_(*conditions)
 
 
+def covers(start: date, end: date) -> bool:
+    """Whether the summary answers a span: whole months only (see `month_range`)."""
+    try:
+        month_range(start, end)
+    except CutMonth:
+        return False
+    return True
+
+
+def plan_rows_of_tasks(task_ids) -> Any:
+    """The plans of `task_ids` as a condition on the summary: the key (and its index) starts with
+    the plan, so naming it lets a read of some tasks' rows use the index."""
+    return SUMMARY.c.plan_id.in_(select(Task.plan_id).where(Task.id.in_(task_ids)).scalar_subquery())
+
+
+def task_amounts(session: Session, *, task_ids, start: date, end: date, statuses: tuple[str, ...],
+                 metrics: tuple[str, ...], where=true()) -> list:
+    """What each task's activities amount to, per status and type, over every unit matching `where`
+    (a condition on `Unit` and the summary): targets set for a task as a whole."""
+    low, high = month_range(start, end)
+    sums = [func.sum(SUMMARY.c[m]).label(m) for m in ("activities",) + tuple(m for m in metrics if m != "activities")]
+    query = (select(SUMMARY.c.task_id, SUMMARY.c.status, SUMMARY.c.type, *sums)
+             .select_from(SUMMARY.join(Unit, Unit.id == SUMMARY.c.unit_id))
+             .where(plan_rows_of_tasks(task_ids), SUMMARY.c.task_id.in_(task_ids), SUMMARY.c.status.in_(statuses),
+                    SUMMARY.c.month.between(low, high), where)
+             .group_by(SUMMARY.c.task_id, SUMMARY.c.status, SUMMARY.c.type))
+    return list(session.execute(query).all())
+
+
 def progress_amounts(session: Session, *, task_ids: list[int], key, start: date, end: date,
                      statuses: tuple[str, ...], metrics: tuple[str, ...], typed: bool = False, where=true()) -> list:
     """What each task's activities amount to, per unit key, status (and type when `typed`): the
@@ -484,7 +513,7 @@ def progress_amounts(session: Session, *, task_ids: list[int], key, start: date,
     """
     low, high = month_range(start, end)
     rows = (select(SUMMARY, key.label("key")).select_from(SUMMARY.join(Unit, Unit.id == SUMMARY.c.unit_id))
-            .where(SUMMARY.c.task_id.in_(task_ids), SUMMARY.c.status.in_(statuses),
+            .where(plan_rows_of_tasks(task_ids), SUMMARY.c.task_id.in_(task_ids), SUMMARY.c.status.in_(statuses),
                    SUMMARY.c.month.between(low, high), key.is_not(None), where).subquery("s"))
     group = [rows.c.task_id, rows.c.key, rows.c.status] + ([rows.c.type] if typed else [])
     sums = [func.sum(rows.c[m]).label(m) for m in ("activities",) + tuple(m for m in metrics if m != "activities")]

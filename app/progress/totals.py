@@ -2,7 +2,7 @@
 status): the dashboard's headline with the working figures, the plan report's with approved ones."""
 from dataclasses import dataclass
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, false, func, select
 from sqlmodel import Session
 
 from app import access
@@ -13,7 +13,7 @@ from app.core.clock import today
 from app.core.errors import ApiError, field_error
 from app.plans import queries as plan_queries
 from app.plans.models import Task
-from app.progress import figures
+from app.progress import figures, summary
 from app.progress.boundaries import check_boundaries, subtree
 from app.progress.periods import Span
 from app.progress.periods import parse as parse_period
@@ -82,11 +82,67 @@ def _activity_condition(session: Session, user: User, f: FigureFilter, root: Uni
     return and_(*conditions)
 
 
+def summary_condition(session: Session, user: User, f: FigureFilter, root: Unit | None, span: Span):
+    """The summary rows of the activities `in_view` selects, or None when the summary cannot answer
+    (see `Counted.from_rows`)."""
+    if not summary.covers(span.start, span.end):
+        return None
+    low, high = summary.month_range(span.start, span.end)
+    s = summary.SUMMARY
+    conditions = [summary.scope_condition(session, user), s.c.month.between(low, high)]
+    if root is not None:
+        conditions.append(s.c.unit_id.in_(select(Unit.id).where(subtree(root, f.boundaries))))
+    conditions.append(s.c.status == f.status if f.status else s.c.status.in_(figures.SUBMITTED_AND_APPROVED))
+    if f.type:
+        conditions.append(s.c.type == f.type)
+    if f.task_id:
+        # The task's rows: an activity once per task it serves.
+        task = session.get(Task, f.task_id)
+        conditions += [s.c.plan_id == task.plan_id, s.c.task_id == f.task_id] if task else [false()]
+    elif f.plan_id:
+        # The plan's rows: an activity linked to two tasks of the plan counts once.
+        conditions += [s.c.plan_id == f.plan_id, s.c.task_id == summary.NO_TASK]
+    else:
+        conditions += [s.c.plan_id == summary.NO_PLAN, s.c.task_id == summary.NO_TASK]
+    return and_(*conditions)
+
+
+@dataclass
+class Counted:
+    """The activities a figure counts, as a condition on the rows (`where`, on `Activity`) and on the
+    summary (`summary`, None when the summary cannot answer)."""
+
+    root: Unit | None
+    span: Span
+    where: object
+    summary: object | None
+
+    @property
+    def from_rows(self) -> bool:
+        """The one place a figure of the dashboard or the reports falls back to the activity rows:
+        when its period cuts a month (a plan's whole period starting on the 15th), since the
+        summary holds whole months only. Every other filter these figures offer (unit, period,
+        plan, task, type, status, boundaries) is a column of the summary."""
+        return self.summary is None
+
+
+def counted(session: Session, user: User, f: FigureFilter) -> Counted:
+    """`in_view` with the summary's condition for the same activities."""
+    root, span, where = in_view(session, user, f)
+    return Counted(root, span, where, summary_condition(session, user, f, root, span))
+
+
 def headline(session: Session, user: User, f: FigureFilter) -> Headline:
-    return headline_of(session, in_view(session, user, f)[2])
+    return headline_of(session, counted(session, user, f))
 
 
-def headline_of(session: Session, where) -> Headline:
-    """The headline numbers of the activities matching `where` (a condition from `in_view`)."""
-    row = figures.totals(session, where, columns=HEADLINE_SUMS)[0]
+def headline_of(session: Session, view: Counted) -> Headline:
+    """The headline numbers of the activities counted by `view` (from `counted`)."""
+    if view.from_rows:
+        row = figures.totals(session, view.where, columns=HEADLINE_SUMS)[0]
+    else:
+        s = summary.SUMMARY
+        row = session.execute(select(func.coalesce(func.sum(s.c.activities), 0).label("activities"),
+                                     *[func.coalesce(func.sum(s.c[c]), 0).label(c) for c in HEADLINE_SUMS])
+                              .where(view.summary)).one()
     return Headline(**{k: int(v) for k, v in row._mapping.items()})

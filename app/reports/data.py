@@ -19,6 +19,7 @@ from app.core.clock import VN_TZ, today, utcnow
 from app.core.text import format_date, format_date_long, format_number
 from app.plans.models import Plan, Task
 from app.progress import figures
+from app.progress import summary as activity_summary
 from app.progress.boundaries import subtree
 from app.progress.periods import parse as parse_period
 from app.reports import progress
@@ -212,20 +213,34 @@ def _quantity_sentence(code: str, row: dict[str, int]) -> str:
 
 def type_totals_by_task(session: Session, user: User, plan: Plan, unit: Unit, start: date, end: date,
                         boundaries: str, statuses: tuple[str, ...]) -> dict[tuple[int, str], dict[str, int]]:
-    """Approved activities of the plan's tasks in the unit and period, summed by task and type in SQL."""
+    """Approved activities of the plan's tasks in the unit and period, summed by task and type in SQL:
+    from the summary's task rows, or from the activities for a period cutting a month."""
     units = select(Unit.id).where(subtree(unit, boundaries))
-    sums = figures.sums(SUMMED)
-    query = (
-        select(ActivityTask.task_id, Activity.type, func.count().label("activities"), *sums)
-        .join(Activity, Activity.id == ActivityTask.activity_id)
-        .join(Task, Task.id == ActivityTask.task_id)
-        .where(Task.plan_id == plan.id, Activity.status.in_(statuses), Activity.unit_id.in_(units),
-               and_(Activity.start_date >= start, Activity.start_date <= end),
-               access.activity_scope_condition(session, user))
-        .group_by(ActivityTask.task_id, Activity.type)
-    )
+    if activity_summary.covers(start, end):
+        s = activity_summary.SUMMARY
+        low, high = activity_summary.month_range(start, end)
+        query = (select(s.c.task_id, s.c.type, func.sum(s.c.activities).label("activities"),
+                        *[func.coalesce(func.sum(s.c[c]), 0).label(c) for c in SUMMED])
+                 .where(s.c.plan_id == plan.id, s.c.task_id != activity_summary.NO_TASK, s.c.status.in_(statuses),
+                        s.c.unit_id.in_(units), s.c.month.between(low, high),
+                        activity_summary.scope_condition(session, user))
+                 .group_by(s.c.task_id, s.c.type))
+    else:
+        query = _type_totals_from_rows(session, user, plan, units, start, end, statuses)
     return {(r.task_id, r.type): {k: int(v) for k, v in r._mapping.items() if k not in ("task_id", "type")}
             for r in session.execute(query)}
+
+
+# Read from the activity rows only when the summary cannot answer: a period that cuts a month (a
+# plan's whole period starting on the 15th); the summary holds whole months.
+def _type_totals_from_rows(session, user, plan, units, start, end, statuses):
+    return (select(ActivityTask.task_id, Activity.type, func.count().label("activities"), *figures.sums(SUMMED))
+            .join(Activity, Activity.id == ActivityTask.activity_id)
+            .join(Task, Task.id == ActivityTask.task_id)
+            .where(Task.plan_id == plan.id, Activity.status.in_(statuses), Activity.unit_id.in_(units),
+                   and_(Activity.start_date >= start, Activity.start_date <= end),
+                   access.activity_scope_condition(session, user))
+            .group_by(ActivityTask.task_id, Activity.type))
 
 
 def build_plan_report(session: Session, user: User, plan_id: int, unit_id: int | None = None,

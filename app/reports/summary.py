@@ -1,15 +1,19 @@
 """Totals by activity type for the exports' summary sheet, summed in SQL with the figures' definitions."""
-from sqlalchemy import func, select
+from calendar import monthrange
+
+from sqlalchemy import and_, case, false, func, select
 from sqlmodel import Session
 
 from app import access
 from app.accounts.models import User
 from app.activities.queries import ActivityFilter
-from app.plans.models import Plan
+from app.plans.models import Plan, Task
 from app.progress import figures
+from app.progress import summary as activity_summary
 from app.progress.periods import Span
 from app.reports import progress
 from app.reports.columns import export_query
+from app.units.models import Unit
 
 TOTAL_COLUMNS = (
     ("participants", "Số người tham gia"),
@@ -41,12 +45,63 @@ def totals_by_type(session: Session, user: User, f: ActivityFilter,
                    boundaries: str = "current") -> dict[str, dict[str, int]]:
     """Per type: `activities` (every status in the filter), the count of each status, and the sums
     of the approved activities only (the report's definition, `figures.APPROVED`)."""
-    base = export_query(session, user, f, boundaries).subquery()
     columns = [name for name, _ in TOTAL_COLUMNS]
-    query = (select(base.c.type, func.count().label("activities"), *figures.status_counts(base),
-                    *figures.approved_sums(columns, base))
-             .group_by(base.c.type).order_by(base.c.type))
+    condition = _summary_condition(session, user, f)
+    if condition is None:
+        base = export_query(session, user, f, boundaries).subquery()
+        query = (select(base.c.type, func.count().label("activities"), *figures.status_counts(base),
+                        *figures.approved_sums(columns, base))
+                 .group_by(base.c.type).order_by(base.c.type))
+    else:
+        s = activity_summary.SUMMARY
+        query = (select(s.c.type, func.sum(s.c.activities).label("activities"),
+                        *[func.coalesce(func.sum(case((s.c.status == status, s.c.activities), else_=0)), 0).label(status)
+                          for status in figures.STATUSES],
+                        *[func.coalesce(func.sum(case((s.c.status == "approved", s.c[c]), else_=0)), 0).label(c)
+                          for c in columns])
+                 .where(condition).group_by(s.c.type).order_by(s.c.type))
     return {row.type: {k: int(v) for k, v in row._mapping.items() if k != "type"} for row in session.execute(query)}
+
+
+def _summary_condition(session: Session, user: User, f: ActivityFilter):
+    """The summary rows of the activities the list filter selects, or None when the summary cannot
+    answer and the sheet is summed from the rows: a filter by author (`created_by_id`) or by update
+    time (`updated_since`), which the summary does not hold, dates that cut a month, or a task of
+    another plan than the one filtered."""
+    if f.created_by_id or f.updated_since:
+        return None
+    s = activity_summary.SUMMARY
+    conditions = [activity_summary.scope_condition(session, user)]
+    if f.date_from:
+        if f.date_from.day != 1:
+            return None
+        conditions.append(s.c.month >= activity_summary.month_of(f.date_from))
+    if f.date_to:
+        if f.date_to.day != monthrange(f.date_to.year, f.date_to.month)[1]:
+            return None
+        conditions.append(s.c.month <= activity_summary.month_of(f.date_to))
+    if f.unit_id is not None:
+        root = access.require_visible_unit(session, user, f.unit_id)
+        conditions.append(s.c.unit_id.in_(select(Unit.id).where(access.unit_subtree_condition(root))))
+    if f.type:
+        conditions.append(s.c.type == f.type)
+    if f.status:
+        conditions.append(s.c.status == f.status)
+    if f.agency_id:
+        conditions.append(s.c.agency_id == f.agency_id)
+    if f.task_id:
+        task = session.get(Task, f.task_id)
+        if task is None:
+            conditions.append(false())
+        elif f.plan_id and task.plan_id != f.plan_id:
+            return None  # a task and another plan: entries linked to both, which only the rows tell
+        else:
+            conditions += [s.c.plan_id == task.plan_id, s.c.task_id == f.task_id]
+    elif f.plan_id:
+        conditions += [s.c.plan_id == f.plan_id, s.c.task_id == activity_summary.NO_TASK]
+    else:
+        conditions += [s.c.plan_id == activity_summary.NO_PLAN, s.c.task_id == activity_summary.NO_TASK]
+    return and_(*conditions)
 
 
 def grand_total(by_type: dict[str, dict[str, int]]) -> dict[str, int]:

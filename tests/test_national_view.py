@@ -1,0 +1,138 @@
+"""The national view: a national admin sees every province's progress on the programme's tasks,
+one row per province and target (not one per commune), and drills down province → commune."""
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from app.progress import progress
+from app.units.models import Unit
+from tests.dashboards_helpers import merged_legacy_commune, other_current_commune
+from tests.factories import HAI_PHONG, NINH_BINH, login, make_activity, make_plan, make_task, make_user, token
+
+
+@pytest.fixture(autouse=True)
+def fixed_today(monkeypatch):
+    monkeypatch.setattr(progress, "today", lambda: date(2026, 7, 1))
+
+
+def country(session):
+    """Hải Phòng: a task for two current communes and a legacy one (12 airings a year each);
+    Ninh Bình: the same task for two of its communes."""
+    legacy = merged_legacy_commune(session)
+    successor = session.get(Unit, legacy.current_commune_id)
+    other = other_current_commune(session, successor.id)
+    nb = list(session.execute(select(Unit).where(Unit.level == "commune", Unit.province_id == NINH_BINH)
+                              .order_by(Unit.id).limit(2)).scalars())
+    hp_task = make_task(session, make_plan(session, HAI_PHONG), unit_ids=(successor.id, other.id, legacy.id),
+                        targets=(("airings", 12, "year"),))
+    nb_task = make_task(session, make_plan(session, NINH_BINH), unit_ids=tuple(u.id for u in nb),
+                        targets=(("airings", 12, "year"),))
+    make_activity(session, successor.id, status="approved", airings=5, start_date=date(2026, 3, 2),
+                  task_ids=(hp_task.id,))
+    make_activity(session, legacy.id, status="approved", airings=3, start_date=date(2026, 5, 4), task_ids=(hp_task.id,))
+    make_activity(session, other.id, status="submitted", airings=2, start_date=date(2026, 4, 6),
+                  task_ids=(hp_task.id,))
+    make_activity(session, nb[0].id, status="approved", airings=7, start_date=date(2026, 2, 9), task_ids=(nb_task.id,))
+    make_activity(session, nb[1].id, status="draft", airings=50, start_date=date(2026, 2, 9), task_ids=(nb_task.id,))
+    admin = make_user(session, "admin", None, username="quantri_tw")
+    session.commit()
+    return admin, successor, other
+
+
+def test_the_national_admin_sees_one_row_per_province_and_target(session, client):
+    admin, *_ = country(session)
+    response = client.get("/api/v1/progress?period=2026", headers=token(client, admin))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["unit_id"] is None and body["unit_name"] == "Toàn quốc"
+    rows = {r["unit_id"]: r for r in body["rows"]}
+    assert len(body["rows"]) == 2 and {r["unit_level"] for r in body["rows"]} == {"province"}
+    hp, nb = rows[HAI_PHONG], rows[NINH_BINH]
+    # Hải Phòng: three assigned communes (the legacy one rolled into today's province), 12 each.
+    assert (hp["assigned_units"], hp["target"], hp["approved"], hp["submitted"]) == (3, 36, 8, 2)
+    assert (hp["percent"], hp["status"]) == (round(100 * 10 / 36, 1), "behind")
+    assert (nb["assigned_units"], nb["target"], nb["approved"], nb["submitted"]) == (2, 24, 7, 0)
+
+
+def test_a_province_row_is_the_sum_of_its_communes(session, client):
+    admin, successor, other = country(session)
+    national = progress.progress(session, admin, period="2026")
+    province = progress.progress(session, admin, unit_id=HAI_PHONG, period="2026")
+    assert {r.unit_id for r in province.rows} == {successor.id, other.id}
+    hp = next(r for r in national.rows if r.unit_id == HAI_PHONG)
+    assert hp.target == sum(r.target for r in province.rows)
+    assert (hp.approved, hp.submitted) == (sum(r.approved for r in province.rows),
+                                           sum(r.submitted for r in province.rows))
+    # The task totals are the same whichever way the country is cut.
+    assert [(t.target, t.approved, t.submitted) for t in national.tasks if t.plan_id == hp.plan_id] == \
+        [(t.target, t.approved, t.submitted) for t in province.tasks]
+
+
+def test_the_national_page_drills_down_from_a_province_to_its_communes(session, client):
+    admin, successor, other = country(session)
+    login(client, admin)
+    page = client.get("/progress?period=2026")
+    assert page.status_code == 200
+    assert "Tiến độ thực hiện: Toàn quốc" in page.text
+    assert f'data-unit="{HAI_PHONG}"' in page.text and f'data-unit="{NINH_BINH}"' in page.text
+    assert f'data-unit="{successor.id}"' not in page.text
+    assert f'href="/progress?unit_id={HAI_PHONG}&amp;period=2026' in page.text
+    drilled = client.get(f"/progress?unit_id={HAI_PHONG}&period=2026")
+    assert drilled.status_code == 200
+    assert f'data-unit="{successor.id}"' in drilled.text and f'data-unit="{other.id}"' in drilled.text
+    assert f'data-unit="{NINH_BINH}"' not in drilled.text
+
+
+def test_a_provincial_reviewer_still_sees_communes(session, client):
+    country(session)
+    reviewer = make_user(session, "reviewer", HAI_PHONG, username="duyet_hp")
+    session.commit()
+    body = client.get("/api/v1/progress?period=2026", headers=token(client, reviewer)).json()
+    assert body["rows"] and {r["unit_level"] for r in body["rows"]} == {"commune"}
+
+
+def test_the_progress_workbook_holds_the_figures_of_the_national_view(session, client):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    admin, *_ = country(session)
+    login(client, admin)
+    page = client.get("/progress?period=2026")
+    assert 'href="/reports/progress.xlsx?period=2026' in page.text
+    response = client.get("/reports/progress.xlsx?period=2026")
+    assert response.status_code == 200
+    assert "tien-do-2026.xlsx" in response.headers["content-disposition"]
+    sheet = load_workbook(BytesIO(response.content)).active
+    rows = [tuple(c.value for c in row) for row in sheet.iter_rows()]
+    assert rows[0] == ("Tiến độ thực hiện: Toàn quốc",) + (None,) * (len(rows[0]) - 1)
+    provinces = {r[1]: r for r in rows if r[2] == "Tỉnh, thành phố"}
+    assert provinces["Thành phố Hải Phòng"][3:] == (3, "Số lần phát sóng", None, 36, 8, 2, 27.8, "Chậm tiến độ")
+    assert provinces["Tỉnh Ninh Bình"][6:9] == (24, 7, 0)
+    assert client.get("/reports/progress.xlsx?period=2026-Q9").status_code == 422
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("device, viewport", [("laptop", (1366, 768)), ("phone", (375, 812))])
+def test_the_national_view_in_a_browser(session, live_server, browser, device, viewport):
+    from playwright.sync_api import expect
+
+    from tests.conftest import screenshot
+    from tests.test_reviews_browser import sign_in
+
+    admin, successor, _ = country(session)
+    width, height = viewport
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN",
+                                  is_mobile=width < 600, has_touch=width < 600)
+    page = context.new_page()
+    sign_in(page, live_server, admin)
+    page.goto(f"{live_server}/progress?period=2026")
+    expect(page.locator("h1")).to_contain_text("Toàn quốc")
+    expect(page.locator(f"tr[data-unit='{HAI_PHONG}']")).to_contain_text("Chậm tiến độ")
+    screenshot(page, f"national-progress-{device}")
+    page.locator(f"tr[data-unit='{HAI_PHONG}'] a").first.click()
+    page.wait_for_url(f"**unit_id={HAI_PHONG}**")
+    expect(page.locator(f"tr[data-unit='{successor.id}']")).to_be_visible()
+    screenshot(page, f"national-progress-province-{device}")
+    context.close()
