@@ -6,7 +6,7 @@ from sqlalchemy import BigInteger, Index
 from sqlmodel import Field, SQLModel
 
 # Every summable column of an activity, in the order the reports name them (the same list as the
-# figures' definition, `app.dashboards.figures.SUMMED_COLUMNS`).
+# figures' definition, `app.progress.figures.SUMMED_COLUMNS`).
 SUMMED_COLUMNS = (
     "sessions", "participants", "participants_women", "participants_ethnic", "participants_poor",
     "participants_near_poor", "participants_escaped", "participants_officials", "copies", "copies_distributed",
