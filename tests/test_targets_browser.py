@@ -88,6 +88,7 @@ def _pages_of(username: str, password: str) -> list[str]:
 @pytest.mark.browser
 def test_every_target_of_every_page_is_44_px_tall_on_a_phone_for_every_role(session, live_server, phone):
     load_demo(session)
+    session.commit()  # the demo is one unit of work; the pages read it from other connections
     password = get_settings().demo_password
     users = {u.username for u in session.execute(select(User).where(User.username.in_(DEMO_USERNAMES))).scalars()}
     assert users == set(DEMO_USERNAMES)
