@@ -78,8 +78,12 @@ def test_the_national_page_drills_down_from_a_province_to_its_communes(session, 
     assert f'data-unit="{HAI_PHONG}"' in page.text and f'data-unit="{NINH_BINH}"' in page.text
     assert f'data-unit="{successor.id}"' not in page.text
     assert f'href="/progress?unit_id={HAI_PHONG}&amp;period=2026' in page.text
+    crumbs = page.text.split('<nav class="crumbs"', 1)[1].split("</nav>", 1)[0]
+    assert crumbs.count("Toàn quốc") == 1, "the country is named once in the breadcrumb, as the page itself"
     drilled = client.get(f"/progress?unit_id={HAI_PHONG}&period=2026")
     assert drilled.status_code == 200
+    crumbs = drilled.text.split('<nav class="crumbs"', 1)[1].split("</nav>", 1)[0]
+    assert ">Toàn quốc</a>" in crumbs, "below the country, the breadcrumb leads back to it"
     assert f'data-unit="{successor.id}"' in drilled.text and f'data-unit="{other.id}"' in drilled.text
     assert f'data-unit="{NINH_BINH}"' not in drilled.text
 
