@@ -242,12 +242,6 @@ def test_the_summary_counts_each_activity_once_in_all_once_per_plan_and_once_per
 VALUE_INDEX = {c: i for i, c in enumerate(("activities",) + summary.SUMMED_COLUMNS)}
 
 
-def test_the_summary_sums_the_same_columns_as_the_figures():
-    from app.progress import figures
-
-    assert summary.SUMMED_COLUMNS == figures.SUMMED_COLUMNS
-
-
 def test_a_write_the_summary_cannot_follow_is_refused(session):
     world = _world(session)
     with pytest.raises(summary.Untraceable):

@@ -4,12 +4,13 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, field_validator, model_validator
+from pydantic import field_validator
 from pydantic_core import PydanticCustomError
 from sqlalchemy import JSON, BigInteger, Column, Index
 from sqlmodel import Field, SQLModel
 
 from app.core.clock import utcnow
+from app.core.schemas import STRICT, read_only_ignored
 from app.core.types import UTCDateTime
 from app.core.versions import version_checked
 
@@ -47,15 +48,6 @@ def _no_booleans(value: Any) -> Any:
     """`true` is not a count (pydantic would read it as 1); no field of an entry is a yes/no."""
     if isinstance(value, bool):
         raise PydanticCustomError("bool_not_allowed", "A yes/no value is not allowed here")
-    return value
-
-
-def _drop_read_only(cls, value: Any) -> Any:
-    """A record read from the API may be sent back: the fields the server owns (`minutes`,
-    `created_at`, `evidence`…) are dropped before validation; any other unknown key is refused."""
-    if isinstance(value, dict):
-        own = cls.model_fields
-        return {k: v for k, v in value.items() if k in own or k not in PUBLIC_FIELDS}
     return value
 
 
@@ -171,9 +163,9 @@ class ActivityCreate(ActivityBase):
     retried submission finds the stored record instead of creating a second one. The OpenAPI
     document describes it per type (see app/activities/schemas.py)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
     refuse_booleans = field_validator("*", mode="before")(_no_booleans)
-    read_only_ignored = model_validator(mode="before")(classmethod(_drop_read_only))
+    read_only_ignored = read_only_ignored(lambda: ActivityPublic)
 
     id: uuid.UUID | None = None
     title: str | None = Field(default=None, max_length=500)  # defaults to the type's name
@@ -187,9 +179,9 @@ class ActivityCreate(ActivityBase):
 class ActivityUpdate(SQLModel):
     """A partial change. `version` is the version the client last saw: an older one is refused."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
     refuse_booleans = field_validator("*", mode="before")(_no_booleans)
-    read_only_ignored = model_validator(mode="before")(classmethod(_drop_read_only))
+    read_only_ignored = read_only_ignored(lambda: ActivityPublic)
 
     version: int = Field(description="The version you last read: an older one is refused (409 with the current record)")
     type: str | None = Field(default=None, max_length=32)
@@ -262,10 +254,6 @@ class ActivityPublic(ActivityBase):
     updated_at: datetime
     task_ids: list[int] = Field(default_factory=list)
     evidence: list[EvidencePublic] = Field(default_factory=list)
-
-
-# What a record read from the API holds: those a request model does not take are read-only there.
-PUBLIC_FIELDS = frozenset(ActivityPublic.model_fields)
 
 
 class DeletedActivity(SQLModel):

@@ -15,6 +15,7 @@ from sqlalchemy import case, func, select
 from sqlmodel import Session
 
 from app.activities.models import Activity
+from app.progress.models import SUMMED_COLUMNS  # every summable column, in the order the reports name them
 
 APPROVED = ("approved",)
 SUBMITTED_AND_APPROVED = ("submitted", "approved")
@@ -25,14 +26,6 @@ SCOPE_LABELS = {
     SUBMITTED_AND_APPROVED: "tính hoạt động đã duyệt và đã gửi chờ duyệt",
 }
 
-# Every summable column of an activity, in the order the reports name them.
-SUMMED_COLUMNS = (
-    "sessions", "participants", "participants_women", "participants_ethnic", "participants_poor",
-    "participants_near_poor", "participants_escaped", "participants_officials", "copies", "copies_distributed",
-    "airings", "minutes", "items", "places", "teams", "audience", "reach", "questions_raised", "questions_answered",
-    "commended_collectives", "commended_individuals", "cost_central_vnd", "cost_local_vnd", "cost_mobilised_vnd",
-    "cost_vnd",
-)
 
 
 def status_filter(statuses: tuple[str, ...]):

@@ -5,8 +5,8 @@ See `app.progress.summary` for its grain, why, and how it is kept exact.
 from sqlalchemy import BigInteger, Index
 from sqlmodel import Field, SQLModel
 
-# Every summable column of an activity, in the order the reports name them (the same list as the
-# figures' definition, `app.progress.figures.SUMMED_COLUMNS`).
+# Every summable column of an activity, in the order the reports name them: the figures
+# (`app.progress.figures`) sum these, and the summary keeps one sum of each.
 SUMMED_COLUMNS = (
     "sessions", "participants", "participants_women", "participants_ethnic", "participants_poor",
     "participants_near_poor", "participants_escaped", "participants_officials", "copies", "copies_distributed",
