@@ -172,3 +172,19 @@ def test_a_target_set_for_the_task_as_a_whole_adds_up_every_assigned_unit(sessio
     assert (whole.target, whole.approved, whole.submitted) == (600, 60, 20)
     assert whole.percent == round(100 * 80 / 600, 1)
     assert not any(r.metric == "minutes" for r in report.rows)
+
+
+def test_without_a_plan_named_only_the_plans_the_reviewer_may_see_are_listed(session, client):
+    """A task target of another province's plan (set for the task as a whole) is not the Hải
+    Phòng reviewer's to see: neither its title nor its figures appear in the progress of all plans."""
+    from app.plans.models import Target
+
+    w = world(session)
+    elsewhere = make_plan(session, NINH_BINH, title="Kế hoạch của tỉnh Ninh Bình")
+    hidden = make_task(session, elsewhere, title="Hội nghị đối thoại ở Ninh Bình", unit_ids=())
+    session.add(Target(task_id=hidden.id, metric="activities", quantity=10, period="plan", per_unit=False))
+    session.add(Target(task_id=w.task.id, metric="minutes", quantity=600, period="plan", per_unit=False))
+    session.commit()
+    body = client.get("/api/v1/progress?period=2026", headers=token(client, w.reviewer)).json()
+    assert {t["task_id"] for t in body["tasks"]} == {w.task.id}
+    assert "Ninh Bình" not in str(body)

@@ -4,7 +4,7 @@ Through today's boundaries (`current`, the default) an entry logged at a legacy 
 its default successor; `as_of` keeps it with the unit where it was logged. A legacy commune split
 between several new communes counts toward its default successor, and the notes say so.
 """
-from sqlalchemy import String, case, cast, func, select, true, tuple_
+from sqlalchemy import String, case, cast, func, select, true
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 from sqlmodel import Session
@@ -114,15 +114,15 @@ def boundary_notes(session: Session, user: User, tasks: Select, boundaries: str,
     if summary.covers(span.start, span.end):
         low, high = summary.month_range(span.start, span.end)
         s = summary.SUMMARY
-        # From the few units of the split communes to their summary rows, by the summary's key
-        # (plan, task, unit, month), the plans and tasks named.
-        pairs = session.execute(select(Task.plan_id, Task.id).where(Task.id.in_(tasks))).all()
-        counted = (select(s.c.unit_id).where(
-            tuple_(s.c.plan_id, s.c.task_id).in_(sorted((p, t) for p, t in pairs)), s.c.unit_id == Unit.id,
-            s.c.status.in_(figures.SUBMITTED_AND_APPROVED), s.c.month.between(low, high),
-            summary.scope_condition(session, user)))
-        legacy = (select(Unit.commune_id).where(Unit.commune_id.in_(split), counted.exists())
-                  .distinct().limit(20))
+        # From the few units of the split communes to their summary rows by the (unit, month)
+        # index; which plans and tasks the rows belong to is checked on those few rows.
+        units = dict(session.execute(select(Unit.id, Unit.commune_id).where(Unit.commune_id.in_(split))).all())
+        pairs = set(session.execute(select(Task.plan_id, Task.id).where(Task.id.in_(tasks))).tuples())
+        counted = (select(s.c.unit_id, s.c.plan_id, s.c.task_id)
+                   .where(s.c.unit_id.in_(sorted(units)), s.c.month.between(low, high),
+                          s.c.status.in_(figures.SUBMITTED_AND_APPROVED), summary.scope_condition(session, user))
+                   .distinct())
+        ids = sorted({units[r.unit_id] for r in session.execute(counted) if (r.plan_id, r.task_id) in pairs})[:20]
     else:  # a span that cuts a month: only the rows tell (the summary holds whole months)
         legacy = (select(Unit.commune_id).select_from(Activity)
                   .join(ActivityTask, ActivityTask.activity_id == Activity.id).join(Unit, Unit.id == Activity.unit_id)
@@ -130,7 +130,7 @@ def boundary_notes(session: Session, user: User, tasks: Select, boundaries: str,
                          Unit.commune_id.in_(split), Activity.start_date >= span.start,
                          Activity.start_date <= span.end, access.activity_scope_condition(session, user))
                   .distinct().limit(20))
-    ids = list(session.execute(legacy).scalars())
+        ids = list(session.execute(legacy).scalars())
     if ids:
         successor = aliased(Unit)
         pairs = session.execute(select(Unit.name, successor.name).join(successor, successor.id == Unit.current_commune_id)

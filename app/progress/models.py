@@ -36,6 +36,8 @@ class ActivitySummary(SQLModel, table=True):
     __table_args__ = (
         # A period of the whole country (or of a plan, a task) across units: by month first.
         Index("ix_activity_summary_month", "plan_id", "task_id", "month", "unit_id"),
+        # A few units across plans and tasks (the split communes of the boundary notes).
+        Index("ix_activity_summary_unit", "unit_id", "month"),
     )
     plan_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     task_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})

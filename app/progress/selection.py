@@ -30,12 +30,13 @@ def the_plan(session: Session, plan_id: int | None, task_id: int | None) -> Plan
 
 def tasks_in_view(session: Session, user: User, plan_id: int | None, task_id: int | None, span: Span) -> Select:
     """The ids of the task asked for, of the plan's tasks, or of every plan's tasks overlapping
-    the period; a plan outside the user's view answers 404."""
+    the period that the user may see; a plan outside the user's view answers 404."""
     if task_id is not None:
         plan_queries.get_task(session, user, task_id)
         return select(Task.id).where(Task.id == task_id)
     if plan_id is not None:
         plan_queries.get_plan(session, user, plan_id)
         return select(Task.id).where(Task.plan_id == plan_id)
-    plans = select(Plan.id).where(Plan.period_start <= span.end, Plan.period_end >= span.start)
+    plans = select(Plan.id).where(Plan.period_start <= span.end, Plan.period_end >= span.start,
+                                  access.plan_scope_condition(session, user))
     return select(Task.id).where(Task.plan_id.in_(plans))
