@@ -297,6 +297,16 @@ def test_dashboard_api_and_page_match_the_rows(client, session, world, reviewer,
     approved = client.get("/api/v1/dashboard", params={**params, "status": "approved"}, headers=headers).json()
     expected = expected_totals(w, root, period, ("approved",))
     assert {k: approved["headline"][k] for k in expected} == expected
+    # Both charts: activities and participants per type and per month, recounted from the rows.
+    board = client.get("/api/v1/dashboard", params=params, headers=headers).json()
+    counted = [r for r in w.rows if _in_view(w, r, root, period) and r.status in ("submitted", "approved")]
+    assert {t["type"]: (t["activities"], t["participants"]) for t in board["by_type"]} == {
+        kind: (sum(1 for r in counted if r.type == kind), sum(r.participants for r in counted if r.type == kind))
+        for kind in {r.type for r in counted}}
+    assert {m["month"]: (m["activities"], m["participants"]) for m in board["over_time"] if m["activities"]} == {
+        f"{d:%Y-%m}": (sum(1 for r in counted if f"{r.day:%Y-%m}" == f"{d:%Y-%m}"),
+                       sum(r.participants for r in counted if f"{r.day:%Y-%m}" == f"{d:%Y-%m}"))
+        for d in {r.day for r in counted}}
     by_task = client.get("/api/v1/dashboard", params={**params, "task_id": w.broadcast.id}, headers=headers).json()
     assert by_task["headline"]["airings"] == expected_totals(w, root, period, ("submitted", "approved"),
                                                              task=w.broadcast.id)["airings"]

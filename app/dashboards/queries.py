@@ -80,16 +80,56 @@ def child_units(session: Session, user: User, f: DashboardFilter) -> list[ChildU
 
 
 def dashboard(session: Session, user: User, f: DashboardFilter) -> Dashboard:
-    """Everything the dashboard page shows but progress, checking access once."""
+    """Everything the dashboard page shows but progress, checking access once. From the summary,
+    the headline and both charts come from one read of its rows, grouped by month and type."""
     view = totals.counted(session, user, f)
     root, span = view.root, view.span
+    if view.from_rows:
+        headline, types, months = totals.headline_of(session, view), _by_type(session, view), _over_time(session, view)
+    else:
+        headline, types, months = _month_type_figures(session, view)
     return Dashboard(unit_id=root.id if root else None, period=span.key, period_label=span.label, start=span.start,
-                     end=span.end, headline=totals.headline_of(session, view), by_type=_by_type(session, view),
-                     over_time=_over_time(session, view), child_units=_child_units(session, f, view))
+                     end=span.end, headline=headline, by_type=types, over_time=months,
+                     child_units=_child_units(session, f, view))
 
 
 # Each figure reads the summary; `view.from_rows` (a period cutting a month) reads the activities.
 S = summary.SUMMARY
+
+
+def _month_type_figures(session: Session, view: totals.Counted) -> tuple[Headline, list[TypeCount], list[MonthCount]]:
+    """The headline, the activities by type and by month, added up from one summary query."""
+    columns = ("activities",) + totals.HEADLINE_SUMS
+    rows = session.execute(select(S.c.month, S.c.type, *[func.coalesce(func.sum(S.c[c]), 0).label(c) for c in columns])
+                           .where(view.summary).group_by(S.c.month, S.c.type)).all()
+    headline = Headline(**{c: sum(int(getattr(r, c)) for r in rows) for c in columns})
+    by_type: dict[str, list[int]] = {}
+    by_month: dict[tuple[int, int], tuple[int, int]] = {}
+    for r in rows:
+        t = by_type.setdefault(r.type, [0, 0])
+        t[0] += int(r.activities)
+        t[1] += int(r.participants)
+        n, p = by_month.get(divmod(int(r.month), 100), (0, 0))
+        by_month[divmod(int(r.month), 100)] = (n + int(r.activities), p + int(r.participants))
+    return (headline, _type_counts([(k, n, p) for k, (n, p) in by_type.items()]),
+            _month_counts(view.span, by_month))
+
+
+def _type_counts(rows) -> list[TypeCount]:
+    """(type, activities, participants) as the chart lists them: most activities first."""
+    return [TypeCount(type=t, label=TYPES[t].label if t in TYPES else t, activities=int(n), participants=int(p))
+            for t, n, p in sorted(rows, key=lambda r: (-int(r[1]), r[0]))]
+
+
+def _month_counts(span, found: dict[tuple[int, int], tuple[int, int]]) -> list[MonthCount]:
+    """Every month of the span, months without activity included (a chart needs the gaps)."""
+    out = []
+    y, m = span.start.year, span.start.month
+    while (y, m) <= (span.end.year, span.end.month):
+        n, p = found.get((y, m), (0, 0))
+        out.append(MonthCount(month=f"{y}-{m:02d}", label=f"T{m}/{y}", activities=n, participants=p))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
 
 
 def _by_type(session: Session, view: totals.Counted) -> list[TypeCount]:
@@ -101,9 +141,7 @@ def _by_type(session: Session, view: totals.Counted) -> list[TypeCount]:
         query = (select(S.c.type, func.sum(S.c.activities).label("n"),
                         func.coalesce(func.sum(S.c.participants), 0).label("p"))
                  .where(view.summary).group_by(S.c.type))
-    rows = sorted(session.execute(query).all(), key=lambda r: (-int(r.n), r.type))
-    return [TypeCount(type=r.type, label=TYPES[r.type].label if r.type in TYPES else r.type, activities=int(r.n),
-                      participants=int(r.p)) for r in rows]
+    return _type_counts([(r.type, r.n, r.p) for r in session.execute(query)])
 
 
 def _over_time(session: Session, view: totals.Counted) -> list[MonthCount]:
@@ -118,14 +156,7 @@ def _over_time(session: Session, view: totals.Counted) -> list[MonthCount]:
                                       func.coalesce(func.sum(S.c.participants), 0).label("p"))
                                .where(view.summary).group_by(S.c.month)).all()
         found = {divmod(int(r.month), 100): (int(r.n), int(r.p)) for r in rows}
-    span = view.span
-    out = []
-    y, m = span.start.year, span.start.month
-    while (y, m) <= (span.end.year, span.end.month):
-        n, p = found.get((y, m), (0, 0))
-        out.append(MonthCount(month=f"{y}-{m:02d}", label=f"T{m}/{y}", activities=n, participants=p))
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
+    return _month_counts(view.span, found)
 
 
 CHILD_COLUMNS = ("unit_name", "activities", "submitted", "approved", "participants", "participants_poor", "copies",
