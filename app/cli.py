@@ -74,6 +74,8 @@ def units_load(if_empty: bool = typer.Option(False, "--if-empty", help="Do nothi
                 typer.echo("Units already loaded.")
                 return
             result = load_units(session)
+            # A unit that changed province moves its activities' province rows with it.
+            activity_summary.rebuild_provinces(session)
     except Exception as exc:  # noqa: BLE001
         fail(f"loading units failed: {exc}")
     typer.echo(f"Units: {result.inserted} added, {result.updated} refreshed, {result.successors} successor links "

@@ -69,6 +69,17 @@ def test_a_province_row_is_the_sum_of_its_communes(session, client):
         [(t.target, t.approved, t.submitted) for t in province.tasks]
 
 
+def test_as_of_the_day_a_legacy_commune_counts_in_the_province_it_belonged_to(session, client):
+    admin, successor, other = country(session)
+    legacy = merged_legacy_commune(session)
+    rows = {r.unit_id: r for r in progress.progress(session, admin, period="2026", boundaries="as_of").rows}
+    if legacy.province_id == HAI_PHONG:
+        pytest.skip("the legacy commune's province kept its id")
+    assert (rows[legacy.province_id].approved, rows[legacy.province_id].assigned_units) == (3, 1)
+    assert (rows[HAI_PHONG].approved, rows[HAI_PHONG].submitted, rows[HAI_PHONG].assigned_units) == (5, 2, 2)
+    assert rows[NINH_BINH].approved == 7
+
+
 def test_the_national_page_drills_down_from_a_province_to_its_communes(session, client):
     admin, successor, other = country(session)
     login(client, admin)
@@ -140,3 +151,30 @@ def test_the_national_view_in_a_browser(session, live_server, browser, device, v
     expect(page.locator(f"tr[data-unit='{successor.id}']")).to_be_visible()
     screenshot(page, f"national-progress-province-{device}")
     context.close()
+
+
+@pytest.mark.parametrize("boundaries", ["current", "as_of"])
+def test_the_national_dashboard_reads_the_province_rows_and_matches_the_unit_rows(session, client, monkeypatch,
+                                                                                 boundaries):
+    """The national admin's dashboard (no unit in view) is added up from the province rows; the
+    same figures come out of the summary by unit."""
+    from app.dashboards import queries
+    from app.dashboards.queries import DashboardFilter
+    from app.progress import summary, totals
+
+    admin, successor, other = country(session)
+    legacy = merged_legacy_commune(session)
+    f = DashboardFilter(period="2026", boundaries=boundaries)
+    assert totals.counted(session, admin, f).table is summary.PROVINCES
+    by_province = queries.dashboard(session, admin, f)
+    monkeypatch.setattr(totals, "summary_table", lambda user, root: summary.SUMMARY)
+    assert queries.dashboard(session, admin, f) == by_province
+
+    assert by_province.headline.activities == 4 and by_province.headline.airings == 17
+    children = {c.unit_id: (c.activities, c.submitted, c.approved, c.airings) for c in by_province.child_units}
+    if boundaries == "current" or legacy.province_id == HAI_PHONG:
+        assert children == {HAI_PHONG: (3, 1, 2, 10), NINH_BINH: (1, 0, 1, 7)}
+    else:
+        assert children == {HAI_PHONG: (2, 1, 1, 7), legacy.province_id: (1, 0, 1, 3), NINH_BINH: (1, 0, 1, 7)}
+    body = client.get(f"/api/v1/dashboard?period=2026&boundaries={boundaries}", headers=token(client, admin)).json()
+    assert body["headline"]["activities"] == 4 and sum(m["activities"] for m in body["over_time"]) == 4

@@ -23,7 +23,7 @@ from app.cli import cli
 from app.plans.models import Task
 from app.core.clock import today
 from app.progress import summary
-from app.progress.models import ActivitySummary
+from app.progress.models import ActivitySummary, ProvinceSummary
 from app.reviews import services as reviews
 from tests.activities_helpers import commune_pair, other_current_commune
 from tests.factories import HAI_PHONG, make_agency, make_plan, make_task, make_user
@@ -74,11 +74,12 @@ entries = st.fixed_dictionaries({
 def _assert_exact(engine) -> None:
     with Session(engine) as s:
         assert summary.stored(s) == summary.recount(s)
+        assert summary.stored_provinces(s) == summary.recount_provinces(s)
 
 
 def _clear(engine) -> None:
     with Session(engine) as s, summary.suspended(s):
-        for table in (ActivityTask, AuditEntry, Activity, ActivitySummary):
+        for table in (ActivityTask, AuditEntry, Activity, ActivitySummary, ProvinceSummary):
             s.execute(delete(table))
         s.commit()
 
@@ -301,6 +302,37 @@ def test_check_reports_drift_row_by_row_and_rebuild_repairs_it(session):
     assert result.exit_code == 0 and "exact" in result.output
     session.rollback()
     assert summary.stored(session) == summary.recount(session)
+
+
+def test_the_province_rows_add_up_the_summary_and_follow_a_unit_moved_to_another_province(session):
+    """The national view's rows: each activity in its unit's province of the day and today's.
+    A unit that changes province (a new load of the units) leaves drift that `check` reports and
+    `rebuild_provinces` repairs."""
+    from app.units.models import Unit
+
+    world = _world(session)
+    for share, tasks in ((.2, [0]), (.7, [0, 2])):
+        services.create_activity(session, ActivityCreate(**_body(world, 1, share, "talk", tasks, 3, False)),
+                                 user=world["admin"])
+        session.commit()
+    provinces = summary.stored_provinces(session)
+    assert provinces == summary.recount_provinces(session)
+    every = {k: v for k, v in provinces.items() if k[:2] == (0, 0)}
+    assert sum(v[0] for v in every.values()) == 2
+    unit = session.get(Unit, world["units"][1][0])
+    assert {k[2:4] for k in every} == {(unit.province_id, unit.current_province_id)}
+
+    other = session.execute(select(Unit.id).where(Unit.level == "province", Unit.id != unit.current_province_id,
+                                                  Unit.valid_to.is_(None)).limit(1)).scalar_one()
+    session.execute(update(Unit).where(Unit.id == unit.id).values(current_province_id=other))
+    session.commit()
+    drift = summary.check(session)
+    assert drift and all(d.table == "activity_summary_province" for d in drift)
+    assert "of the province rows" in drift[0].describe()
+    summary.rebuild_provinces(session)
+    session.commit()
+    assert summary.check(session) == []
+    assert {k[3] for k in summary.stored_provinces(session)} == {other}
 
 
 def test_the_migration_fills_the_summary_from_the_stored_activities(session):

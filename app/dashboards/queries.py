@@ -93,13 +93,14 @@ def dashboard(session: Session, user: User, f: DashboardFilter) -> Dashboard:
                      child_units=_child_units(session, f, view))
 
 
-# Each figure reads the summary; `view.from_rows` (a period cutting a month) reads the activities.
-S = summary.SUMMARY
+# Each figure reads the summary (`view.table`: by unit, or by province for the whole country);
+# `view.from_rows` (a period cutting a month) reads the activities.
 
 
 def _month_type_figures(session: Session, view: totals.Counted) -> tuple[Headline, list[TypeCount], list[MonthCount]]:
     """The headline, the activities by type and by month, added up from one summary query."""
     columns = ("activities",) + totals.HEADLINE_SUMS
+    S = view.table
     rows = session.execute(select(S.c.month, S.c.type, *[func.coalesce(func.sum(S.c[c]), 0).label(c) for c in columns])
                            .where(view.summary).group_by(S.c.month, S.c.type)).all()
     headline = Headline(**{c: sum(int(getattr(r, c)) for r in rows) for c in columns})
@@ -138,6 +139,7 @@ def _by_type(session: Session, view: totals.Counted) -> list[TypeCount]:
                         func.coalesce(func.sum(Activity.participants), 0).label("p"))
                  .where(view.where).group_by(Activity.type))
     else:
+        S = view.table
         query = (select(S.c.type, func.sum(S.c.activities).label("n"),
                         func.coalesce(func.sum(S.c.participants), 0).label("p"))
                  .where(view.summary).group_by(S.c.type))
@@ -152,6 +154,7 @@ def _over_time(session: Session, view: totals.Counted) -> list[MonthCount]:
                                .where(view.where).group_by(year, month)).all()
         found = {(int(r.y), int(r.m)): (int(r.n), int(r.p)) for r in rows}
     else:
+        S = view.table
         rows = session.execute(select(S.c.month, func.sum(S.c.activities).label("n"),
                                       func.coalesce(func.sum(S.c.participants), 0).label("p"))
                                .where(view.summary).group_by(S.c.month)).all()
@@ -171,7 +174,14 @@ def _child_units(session: Session, f: DashboardFilter, view: totals.Counted) -> 
         base = (select(key.label("key"), Activity.status, literal(1).label("activities"),
                        *[getattr(Activity, n) for n in measures])
                 .select_from(Activity).join(Unit, Unit.id == Activity.unit_id).where(view.where).subquery())
+    elif view.table is summary.PROVINCES:  # the whole country: a row per province
+        P = view.table
+        key = func.nullif(P.c.current_province_id if f.boundaries == "current" else P.c.province_id,
+                          summary.NO_PROVINCE)
+        base = (select(key.label("key"), P.c.status, P.c.activities, *[P.c[n] for n in measures])
+                .where(view.summary).subquery())
     else:
+        S = view.table
         base = (select(key.label("key"), S.c.status, S.c.activities, *[S.c[n] for n in measures])
                 .select_from(S.join(Unit, Unit.id == S.c.unit_id)).where(view.summary).subquery())
     sums = [func.coalesce(func.sum(getattr(base.c, n)), 0).label(n) for n in measures]

@@ -16,6 +16,10 @@ SUMMED_COLUMNS = (
 )
 # The key of a summary row, in the order deltas are applied (and rows are locked).
 KEY_COLUMNS = ("plan_id", "task_id", "unit_id", "month", "type", "status", "agency_id")
+# The key of a province row: the unit's province of the day and today's province in its place.
+PROVINCE_KEY_COLUMNS = ("plan_id", "task_id", "province_id", "current_province_id", "month", "type", "status",
+                        "agency_id")
+NO_PROVINCE = 0  # province ids of a unit without one
 # The numbers of a summary row: how many activities, and the sum of each summable column.
 VALUE_COLUMNS = ("activities",) + SUMMED_COLUMNS
 NO_PLAN = 0    # plan_id of the rows that count every activity, linked to a task or not
@@ -75,3 +79,48 @@ class ActivitySummary(SQLModel, table=True):
 
 
 assert tuple(c for c in ActivitySummary.model_fields if c not in KEY_COLUMNS) == VALUE_COLUMNS
+
+
+class ProvinceSummary(SQLModel, table=True):
+    """The activity summary added up per province (the unit's province of the day and today's), so
+    that the national view reads a few thousand rows whatever the number of activities. Kept from
+    the same deltas as `ActivitySummary`, in the same transaction."""
+
+    __tablename__ = "activity_summary_province"
+    plan_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    task_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    province_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    current_province_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    month: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    type: str = Field(primary_key=True, max_length=32)
+    status: str = Field(primary_key=True, max_length=16)
+    agency_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    activities: int = _sum()
+    sessions: int = _sum()
+    participants: int = _sum()
+    participants_women: int = _sum()
+    participants_ethnic: int = _sum()
+    participants_poor: int = _sum()
+    participants_near_poor: int = _sum()
+    participants_escaped: int = _sum()
+    participants_officials: int = _sum()
+    copies: int = _sum()
+    copies_distributed: int = _sum()
+    airings: int = _sum()
+    minutes: int = _sum()
+    items: int = _sum()
+    places: int = _sum()
+    teams: int = _sum()
+    audience: int = _sum()
+    reach: int = _sum()
+    questions_raised: int = _sum()
+    questions_answered: int = _sum()
+    commended_collectives: int = _sum()
+    commended_individuals: int = _sum()
+    cost_central_vnd: int = _sum()
+    cost_local_vnd: int = _sum()
+    cost_mobilised_vnd: int = _sum()
+    cost_vnd: int = _sum()
+
+
+assert tuple(c for c in ProvinceSummary.model_fields if c not in PROVINCE_KEY_COLUMNS) == VALUE_COLUMNS

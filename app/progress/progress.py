@@ -132,6 +132,11 @@ def _actuals(session, user, task_ids, level, boundaries, span, root, typed):
     key = activity_key(level, boundaries)
     if not summary.covers(span.start, span.end):
         return _actuals_from_rows(session, user, task_ids, key, boundaries, span, root, typed)
+    if root is None and access.is_national_admin(user):
+        # The whole country, a row per province: the province rows of the summary.
+        return summary.province_progress_amounts(
+            session, task_ids=task_ids, current=boundaries == "current", start=span.start, end=span.end,
+            statuses=figures.SUBMITTED_AND_APPROVED, metrics=METRICS, typed=typed)
     return summary.progress_amounts(
         session, task_ids=task_ids, key=key, start=span.start, end=span.end, statuses=figures.SUBMITTED_AND_APPROVED,
         metrics=METRICS, typed=typed, where=and_(subtree(root, boundaries), summary.scope_condition(session, user)))

@@ -92,11 +92,14 @@ from app.activities import generate
 from app.activities.models import Activity, ActivityTask
 from app.plans.models import Task
 from app.progress.models import (
-    KEY_COLUMNS, NO_AGENCY, NO_PLAN, NO_TASK, SUMMED_COLUMNS, VALUE_COLUMNS, ActivitySummary,
+    KEY_COLUMNS, NO_AGENCY, NO_PLAN, NO_PROVINCE, NO_TASK, PROVINCE_KEY_COLUMNS, SUMMED_COLUMNS, VALUE_COLUMNS,
+    ActivitySummary, ProvinceSummary,
 )
 from app.units.models import Unit
 
 SUMMARY = ActivitySummary.__table__
+PROVINCES = ProvinceSummary.__table__
+UNIT = Unit.__table__
 ACTIVITY = Activity.__table__
 LINK = ActivityTask.__table__
 TASK = Task.__table__
@@ -194,35 +197,62 @@ def _keep(session: Session, deltas: Deltas) -> None:
         _add(pending, key, values)
 
 
-def _upsert_statement(dialect: str):
+def _upsert_statement(dialect: str, table, keys: tuple[str, ...]):
     if dialect == "postgresql":
-        statement = pg_insert(SUMMARY)
+        statement = pg_insert(table)
     elif dialect == "sqlite":
-        statement = sqlite_insert(SUMMARY)
+        statement = sqlite_insert(table)
     else:
         raise NotImplementedError(f"the activity summary has no upsert for {dialect}")
-    return statement.on_conflict_do_update(index_elements=list(KEY_COLUMNS),
-                                           set_={c: SUMMARY.c[c] + statement.excluded[c] for c in VALUE_COLUMNS})
+    return statement.on_conflict_do_update(index_elements=list(keys),
+                                           set_={c: table.c[c] + statement.excluded[c] for c in VALUE_COLUMNS})
 
 
-_UPSERTS = {name: _upsert_statement(name) for name in ("postgresql", "sqlite")}
-_DELETE_EMPTIED = delete(SUMMARY).where(*[SUMMARY.c[c] == bindparam(f"k_{c}") for c in KEY_COLUMNS],
-                                        SUMMARY.c.activities == 0)
+def _delete_emptied(table, keys: tuple[str, ...]):
+    return delete(table).where(*[table.c[c] == bindparam(f"k_{c}") for c in keys], table.c.activities == 0)
 
 
-def apply(connection, deltas: Deltas) -> None:
-    """Adds `deltas` to the summary, one row at a time in key order; rows left at zero go."""
+_TABLES = ((SUMMARY, KEY_COLUMNS), (PROVINCES, PROVINCE_KEY_COLUMNS))
+_UPSERTS = {(name, table.name): _upsert_statement(name, table, keys)
+            for name in ("postgresql", "sqlite") for table, keys in _TABLES}
+_DELETES = {table.name: _delete_emptied(table, keys) for table, keys in _TABLES}
+_UNIT_PROVINCES = select(UNIT.c.id, UNIT.c.province_id, UNIT.c.current_province_id).where(
+    UNIT.c.id.in_(bindparam("ids", expanding=True)))
+
+
+def by_province(connection, deltas: Deltas) -> Deltas:
+    """`deltas` of the summary added up per province row (each unit's province of the day and
+    today's, as the unit table says now)."""
+    units = sorted({key[2] for key in deltas})
+    provinces: dict[int, tuple[int, int]] = {}
+    for chunk in _chunks(units):
+        for r in connection.execute(_UNIT_PROVINCES, {"ids": chunk}):
+            provinces[r.id] = (r.province_id or NO_PROVINCE, r.current_province_id or NO_PROVINCE)
+    out: Deltas = {}
+    for (plan_id, task_id, unit_id, *rest), values in deltas.items():
+        _add(out, (plan_id, task_id, *provinces.get(unit_id, (NO_PROVINCE, NO_PROVINCE)), *rest), values)
+    return {k: v for k, v in out.items() if any(v)}
+
+
+def _apply_to(connection, table, keys: tuple[str, ...], deltas: Deltas) -> None:
     changed = sorted((k, v) for k, v in deltas.items() if any(v))
     if not changed:
         return
-    statement = _UPSERTS.get(connection.dialect.name)
+    statement = _UPSERTS.get((connection.dialect.name, table.name))
     if statement is None:
-        statement = _upsert_statement(connection.dialect.name)
-    connection.execute(statement, [dict(zip(KEY_COLUMNS + VALUE_COLUMNS, key + tuple(values)))
-                                   for key, values in changed])
-    emptied = [{f"k_{c}": v for c, v in zip(KEY_COLUMNS, key)} for key, values in changed if values[0] < 0]
+        statement = _upsert_statement(connection.dialect.name, table, keys)
+    connection.execute(statement, [dict(zip(keys + VALUE_COLUMNS, key + tuple(values))) for key, values in changed])
+    emptied = [{f"k_{c}": v for c, v in zip(keys, key)} for key, values in changed if values[0] < 0]
     if emptied:
-        connection.execute(_DELETE_EMPTIED, emptied)
+        connection.execute(_DELETES[table.name], emptied)
+
+
+def apply(connection, deltas: Deltas) -> None:
+    """Adds `deltas` to the summary, then to the province rows, one row at a time in key order
+    (the summary's rows before the provinces', so that writers lock rows in one order); rows left
+    at zero go."""
+    _apply_to(connection, SUMMARY, KEY_COLUMNS, deltas)
+    _apply_to(connection, PROVINCES, PROVINCE_KEY_COLUMNS, by_province(connection, deltas))
 
 
 @contextmanager
@@ -388,21 +418,44 @@ def recount_select():
     return union_all(every, per_plan, per_task)
 
 
+def by_province_select(rows):
+    """Rows shaped like the summary (`rows`: a subquery) added up per province row."""
+    keyed = (select(rows.c.plan_id, rows.c.task_id,
+                    func.coalesce(UNIT.c.province_id, NO_PROVINCE).label("province_id"),
+                    func.coalesce(UNIT.c.current_province_id, NO_PROVINCE).label("current_province_id"),
+                    *[rows.c[c] for c in KEY_COLUMNS[3:] + VALUE_COLUMNS])
+             .select_from(rows.join(UNIT, UNIT.c.id == rows.c.unit_id)).subquery("k"))
+    return (select(*[keyed.c[c] for c in PROVINCE_KEY_COLUMNS],
+                   *[cast(func.sum(keyed.c[c]), BigInteger).label(c) for c in VALUE_COLUMNS])
+            .group_by(*[keyed.c[c] for c in PROVINCE_KEY_COLUMNS]))
+
+
 def rebuild(session: Session) -> int:
-    """Recomputes the summary from scratch (no commit); returns the number of summary rows. On
-    PostgreSQL the summary is locked against writers meanwhile, so that writes in flight land on
-    the rebuilt rows (their deltas are applied when they commit, after this)."""
+    """Recomputes the summary and its province rows from scratch (no commit); returns the number
+    of summary rows. On PostgreSQL both are locked against writers meanwhile, so that writes in
+    flight land on the rebuilt rows (their deltas are applied when they commit, after this)."""
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        connection.execute(text("LOCK TABLE activity_summary IN EXCLUSIVE MODE"))
+        connection.execute(text("LOCK TABLE activity_summary, activity_summary_province IN EXCLUSIVE MODE"))
     connection.execute(delete(SUMMARY))
     connection.execute(insert(SUMMARY).from_select(list(KEY_COLUMNS + VALUE_COLUMNS), recount_select()))
+    rebuild_provinces(session)
     session.info.pop(PENDING, None)
     return connection.execute(select(func.count()).select_from(SUMMARY)).scalar_one()
 
 
-def _as_dict(rows) -> dict[Key, tuple[int, ...]]:
-    return {tuple(r[c] for c in KEY_COLUMNS): tuple(int(r[c]) for c in VALUE_COLUMNS) for r in rows}
+def rebuild_provinces(session: Session) -> int:
+    """Recomputes the province rows from the summary (after the units changed province, as a new
+    load of the units may do); returns their number."""
+    connection = session.connection()
+    connection.execute(delete(PROVINCES))
+    connection.execute(insert(PROVINCES).from_select(list(PROVINCE_KEY_COLUMNS + VALUE_COLUMNS),
+                                                     by_province_select(SUMMARY)))
+    return connection.execute(select(func.count()).select_from(PROVINCES)).scalar_one()
+
+
+def _as_dict(rows, keys: tuple[str, ...] = KEY_COLUMNS) -> dict[Key, tuple[int, ...]]:
+    return {tuple(r[c] for c in keys): tuple(int(r[c]) for c in VALUE_COLUMNS) for r in rows}
 
 
 def recount(session: Session) -> dict[Key, tuple[int, ...]]:
@@ -415,35 +468,54 @@ def stored(session: Session) -> dict[Key, tuple[int, ...]]:
     return _as_dict(session.connection().execute(select(SUMMARY)).mappings())
 
 
+def recount_provinces(session: Session) -> dict[Key, tuple[int, ...]]:
+    """The province rows as the activity rows say they should be."""
+    query = by_province_select(recount_select().subquery("r"))
+    return _as_dict(session.connection().execute(query).mappings(), PROVINCE_KEY_COLUMNS)
+
+
+def stored_provinces(session: Session) -> dict[Key, tuple[int, ...]]:
+    return _as_dict(session.connection().execute(select(PROVINCES)).mappings(), PROVINCE_KEY_COLUMNS)
+
+
 @dataclass
 class Drift:
     key: dict[str, Any]
     expected: dict[str, int] | None   # from the activity rows; None: the row should not exist
     found: dict[str, int] | None      # in the summary; None: the row is missing
+    table: str = SUMMARY.name
 
     def describe(self) -> str:
         where = ", ".join(f"{k}={v}" for k, v in self.key.items())
+        kind = "" if self.table == SUMMARY.name else " of the province rows"
         if self.found is None:
-            return f"missing row ({where}): expected {self.expected}"
+            return f"missing row{kind} ({where}): expected {self.expected}"
         if self.expected is None:
-            return f"extra row ({where}): found {self.found}"
+            return f"extra row{kind} ({where}): found {self.found}"
         wrong = {c: (self.expected[c], self.found[c]) for c in VALUE_COLUMNS if self.expected[c] != self.found[c]}
-        return f"wrong row ({where}): " + ", ".join(f"{c} expected {e}, found {f}" for c, (e, f) in wrong.items())
+        return f"wrong row{kind} ({where}): " + ", ".join(f"{c} expected {e}, found {f}" for c, (e, f) in wrong.items())
 
 
 def check(session: Session) -> list[Drift]:
-    """Every summary row that differs from a recount (one statement, so one snapshot)."""
-    columns = list(KEY_COLUMNS + VALUE_COLUMNS)
-    held = select(*[SUMMARY.c[c] for c in columns])
-    missing = except_(recount_select().subquery().select(), held).subquery("missing")
-    extra = except_(held, recount_select().subquery().select()).subquery("extra")
+    """Every row of the summary, then of its province rows, that differs from a recount (one
+    statement each; on PostgreSQL run them in a REPEATABLE READ transaction for one snapshot)."""
+    return (_drift(session, SUMMARY, KEY_COLUMNS, recount_select().subquery().select())
+            + _drift(session, PROVINCES, PROVINCE_KEY_COLUMNS, by_province_select(recount_select().subquery("r"))))
+
+
+def _drift(session: Session, table, keys: tuple[str, ...], expected) -> list[Drift]:
+    columns = list(keys + VALUE_COLUMNS)
+    held = select(*[table.c[c] for c in columns])
+    missing = except_(expected, held).subquery("missing")
+    extra = except_(held, expected).subquery("extra")
     query = union_all(select(literal("expected").label("side"), *[missing.c[c] for c in columns]),
                       select(literal("found").label("side"), *[extra.c[c] for c in columns]))
     sides: dict[Key, dict[str, dict[str, int]]] = {}
     for row in session.connection().execute(query).mappings():
-        key = tuple(row[c] for c in KEY_COLUMNS)
+        key = tuple(row[c] for c in keys)
         sides.setdefault(key, {})[row["side"]] = {c: int(row[c]) for c in VALUE_COLUMNS}
-    return [Drift(dict(zip(KEY_COLUMNS, key)), s.get("expected"), s.get("found")) for key, s in sorted(sides.items())]
+    return [Drift(dict(zip(keys, key)), s.get("expected"), s.get("found"), table.name)
+            for key, s in sorted(sides.items())]
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -518,6 +590,24 @@ def progress_amounts(session: Session, *, task_ids: list[int], key, start: date,
     group = [rows.c.task_id, rows.c.key, rows.c.status] + ([rows.c.type] if typed else [])
     sums = [func.sum(rows.c[m]).label(m) for m in ("activities",) + tuple(m for m in metrics if m != "activities")]
     return list(session.execute(select(*group, *sums).group_by(*group)).all())
+
+
+def province_progress_amounts(session: Session, *, task_ids: list[int], current: bool, start: date, end: date,
+                              statuses: tuple[str, ...], metrics: tuple[str, ...], typed: bool = False) -> list:
+    """`progress_amounts` of the whole country, one key per province (today's when `current`, else
+    the province of the day), read from the province rows: a few rows per province, month and
+    type, however many activities there are. For the national admin, who sees every entry."""
+    low, high = month_range(start, end)
+    p = PROVINCES
+    key = (p.c.current_province_id if current else p.c.province_id).label("key")
+    group = [p.c.task_id, key, p.c.status] + ([p.c.type] if typed else [])
+    sums = [func.sum(p.c[m]).label(m) for m in ("activities",) + tuple(m for m in metrics if m != "activities")]
+    query = (select(*group, *sums)
+             .where(p.c.plan_id.in_(select(Task.plan_id).where(Task.id.in_(task_ids)).scalar_subquery()),
+                    p.c.task_id.in_(task_ids), p.c.status.in_(statuses), p.c.month.between(low, high),
+                    key != NO_PROVINCE)
+             .group_by(*group))
+    return list(session.execute(query).all())
 
 
 # Bulk loads of the demo generator write by COPY, past the session's hooks: they report here.

@@ -2,7 +2,7 @@
 status): the dashboard's headline with the working figures, the plan report's with approved ones."""
 from dataclasses import dataclass
 
-from sqlalchemy import and_, false, func, select
+from sqlalchemy import and_, false, func, select, true
 from sqlmodel import Session
 
 from app import access
@@ -82,14 +82,21 @@ def _activity_condition(session: Session, user: User, f: FigureFilter, root: Uni
     return and_(*conditions)
 
 
+def summary_table(user: User, root: Unit | None):
+    """Which summary a figure reads: the whole country for the national admin (no unit in view)
+    from the province rows, a few per province and month; anything narrower by unit."""
+    return summary.PROVINCES if root is None and access.is_national_admin(user) else summary.SUMMARY
+
+
 def summary_condition(session: Session, user: User, f: FigureFilter, root: Unit | None, span: Span):
     """The summary rows of the activities `in_view` selects, or None when the summary cannot answer
     (see `Counted.from_rows`)."""
     if not summary.covers(span.start, span.end):
         return None
     low, high = summary.month_range(span.start, span.end)
-    s = summary.SUMMARY
-    conditions = [summary.scope_condition(session, user), s.c.month.between(low, high)]
+    s = summary_table(user, root)
+    conditions = [summary.scope_condition(session, user) if s is summary.SUMMARY else true(),
+                  s.c.month.between(low, high)]
     if root is not None:
         conditions.append(s.c.unit_id.in_(select(Unit.id).where(subtree(root, f.boundaries))))
     conditions.append(s.c.status == f.status if f.status else s.c.status.in_(figures.SUBMITTED_AND_APPROVED))
@@ -116,6 +123,7 @@ class Counted:
     span: Span
     where: object
     summary: object | None
+    table: object = summary.SUMMARY  # the summary `summary` is a condition on (`summary_table`)
 
     @property
     def from_rows(self) -> bool:
@@ -129,7 +137,7 @@ class Counted:
 def counted(session: Session, user: User, f: FigureFilter) -> Counted:
     """`in_view` with the summary's condition for the same activities."""
     root, span, where = in_view(session, user, f)
-    return Counted(root, span, where, summary_condition(session, user, f, root, span))
+    return Counted(root, span, where, summary_condition(session, user, f, root, span), summary_table(user, root))
 
 
 def headline(session: Session, user: User, f: FigureFilter) -> Headline:
@@ -141,7 +149,7 @@ def headline_of(session: Session, view: Counted) -> Headline:
     if view.from_rows:
         row = figures.totals(session, view.where, columns=HEADLINE_SUMS)[0]
     else:
-        s = summary.SUMMARY
+        s = view.table
         row = session.execute(select(func.coalesce(func.sum(s.c.activities), 0).label("activities"),
                                      *[func.coalesce(func.sum(s.c[c]), 0).label(c) for c in HEADLINE_SUMS])
                               .where(view.summary)).one()
