@@ -16,9 +16,9 @@ SUMMED_COLUMNS = (
 )
 # The key of a summary row, in the order deltas are applied (and rows are locked).
 KEY_COLUMNS = ("plan_id", "task_id", "unit_id", "month", "type", "status", "agency_id")
-# The key of a province row: the unit's province of the day and today's province in its place.
-PROVINCE_KEY_COLUMNS = ("plan_id", "task_id", "province_id", "current_province_id", "month", "type", "status",
-                        "agency_id")
+# The key of a province row: the unit's province of the day and today's province in its place. No
+# agency: only the national admin, who sees every agency's entries, reads these rows.
+PROVINCE_KEY_COLUMNS = ("plan_id", "task_id", "province_id", "current_province_id", "month", "type", "status")
 NO_PROVINCE = 0  # province ids of a unit without one
 # The numbers of a summary row: how many activities, and the sum of each summable column.
 VALUE_COLUMNS = ("activities",) + SUMMED_COLUMNS
@@ -94,7 +94,6 @@ class ProvinceSummary(SQLModel, table=True):
     month: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     type: str = Field(primary_key=True, max_length=32)
     status: str = Field(primary_key=True, max_length=16)
-    agency_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     activities: int = _sum()
     sessions: int = _sum()
     participants: int = _sum()

@@ -222,15 +222,15 @@ _UNIT_PROVINCES = select(UNIT.c.id, UNIT.c.province_id, UNIT.c.current_province_
 
 def by_province(connection, deltas: Deltas) -> Deltas:
     """`deltas` of the summary added up per province row (each unit's province of the day and
-    today's, as the unit table says now)."""
+    today's, as the unit table says now; every agency together)."""
     units = sorted({key[2] for key in deltas})
     provinces: dict[int, tuple[int, int]] = {}
     for chunk in _chunks(units):
         for r in connection.execute(_UNIT_PROVINCES, {"ids": chunk}):
             provinces[r.id] = (r.province_id or NO_PROVINCE, r.current_province_id or NO_PROVINCE)
     out: Deltas = {}
-    for (plan_id, task_id, unit_id, *rest), values in deltas.items():
-        _add(out, (plan_id, task_id, *provinces.get(unit_id, (NO_PROVINCE, NO_PROVINCE)), *rest), values)
+    for (plan_id, task_id, unit_id, month, kind, status, _agency), values in deltas.items():
+        _add(out, (plan_id, task_id, *provinces.get(unit_id, (NO_PROVINCE, NO_PROVINCE)), month, kind, status), values)
     return {k: v for k, v in out.items() if any(v)}
 
 
@@ -423,7 +423,7 @@ def by_province_select(rows):
     keyed = (select(rows.c.plan_id, rows.c.task_id,
                     func.coalesce(UNIT.c.province_id, NO_PROVINCE).label("province_id"),
                     func.coalesce(UNIT.c.current_province_id, NO_PROVINCE).label("current_province_id"),
-                    *[rows.c[c] for c in KEY_COLUMNS[3:] + VALUE_COLUMNS])
+                    rows.c.month, rows.c.type, rows.c.status, *[rows.c[c] for c in VALUE_COLUMNS])
              .select_from(rows.join(UNIT, UNIT.c.id == rows.c.unit_id)).subquery("k"))
     return (select(*[keyed.c[c] for c in PROVINCE_KEY_COLUMNS],
                    *[cast(func.sum(keyed.c[c]), BigInteger).label(c) for c in VALUE_COLUMNS])

@@ -16,7 +16,7 @@ down_revision = '0011_activity_summary'
 branch_labels = None
 depends_on = None
 
-KEYS = ('plan_id', 'task_id', 'province_id', 'current_province_id', 'month', 'type', 'status', 'agency_id')
+KEYS = ('plan_id', 'task_id', 'province_id', 'current_province_id', 'month', 'type', 'status')
 VALUES = (
     'activities', 'sessions', 'participants', 'participants_women', 'participants_ethnic', 'participants_poor',
     'participants_near_poor', 'participants_escaped', 'participants_officials', 'copies', 'copies_distributed',
@@ -37,7 +37,6 @@ def upgrade() -> None:
         sa.Column('month', sa.Integer(), autoincrement=False, nullable=False),
         sa.Column('type', sa.String(length=32), nullable=False),
         sa.Column('status', sa.String(length=16), nullable=False),
-        sa.Column('agency_id', sa.Integer(), autoincrement=False, nullable=False),
         *[sa.Column(name, sa.BigInteger(), nullable=False) for name in VALUES],
         sa.PrimaryKeyConstraint(*KEYS),
     )
@@ -48,7 +47,7 @@ def upgrade() -> None:
     keyed = (sa.select(summary.c.plan_id, summary.c.task_id,
                        sa.func.coalesce(unit.c.province_id, 0).label('province_id'),
                        sa.func.coalesce(unit.c.current_province_id, 0).label('current_province_id'),
-                       summary.c.month, summary.c.type, summary.c.status, summary.c.agency_id,
+                       summary.c.month, summary.c.type, summary.c.status,
                        *[summary.c[c] for c in VALUES])
              .select_from(summary.join(unit, unit.c.id == summary.c.unit_id)).subquery('k'))
     grouped = (sa.select(*[keyed.c[c] for c in KEYS], *[sa.cast(sa.func.sum(keyed.c[c]), sa.BigInteger)
