@@ -439,6 +439,88 @@ def test_a_budget_that_is_not_a_number_is_refused_beside_its_field(client, sessi
     assert value_of(form_values(response.text), "budget_local_vnd") == "ba tỷ"
 
 
+def test_an_amount_written_with_its_unit_is_saved(client, session, reviewer):
+    from app.plans.models import Plan
+
+    csrf = login(client, reviewer)
+    fields = replace(draft_fields(client, csrf), "budget_local_vnd", "500.000.000 đồng")
+    fields = replace(fields, "budget_mobilised_vnd", "25 000 000đ")
+
+    assert client.post("/plans/import/save", data=as_data(fields), follow_redirects=False).status_code == 303
+    plan = session.exec(select(Plan)).one()
+    assert (plan.budget_local_vnd, plan.budget_mobilised_vnd) == (500_000_000, 25_000_000)
+
+
+def test_an_amount_too_large_to_keep_is_refused_beside_its_field(client, session, reviewer):
+    from app.plans.models import Plan
+
+    csrf = login(client, reviewer)
+    fields = replace(draft_fields(client, csrf), "budget_central_vnd", "9.000.000.000.000.000")
+    fields = replace(fields, "title", "Tên đã sửa")
+
+    response = client.post("/plans/import/save", data=as_data(fields))
+
+    assert response.status_code == 422
+    assert "Số tiền tối đa 1.000.000.000.000.000 đồng." in response.text
+    again = form_values(response.text)
+    assert value_of(again, "budget_central_vnd") == "9.000.000.000.000.000" and value_of(again, "title") == "Tên đã sửa"
+    assert session.exec(select(Plan)).first() is None
+
+
+def _with_a_target(fields, quantity):
+    """The draft with one target row on its first task."""
+    fields = [(k, v) for k, v in fields if k != "task-0-target_count"]
+    return fields + [("task-0-target_count", "1"), ("task-0-target-0-metric", "sessions"),
+                     ("task-0-target-0-quantity", quantity), ("task-0-target-0-period", "year"),
+                     ("task-0-target-0-per_unit", "1"), ("task-0-target-0-activity_type", "")]
+
+
+def test_a_target_quantity_is_read_like_the_other_numbers(client, session, reviewer):
+    from app.plans.models import Target
+
+    csrf = login(client, reviewer)
+    fields = draft_fields(client, csrf)
+
+    refused = client.post("/plans/import/save", data=as_data(_with_a_target(fields, "hai")))
+    too_large = client.post("/plans/import/save", data=as_data(_with_a_target(fields, "9" * 20)))
+    saved = client.post("/plans/import/save", data=as_data(_with_a_target(fields, "1.200")), follow_redirects=False)
+
+    assert refused.status_code == 422 and "Nhập số lượng bằng chữ số." in refused.text
+    assert value_of(form_values(refused.text), "task-0-target-0-quantity") == "hai"
+    assert too_large.status_code == 422 and "Số lượng tối đa 1.000.000.000.000.000." in too_large.text
+    assert saved.status_code == 303
+    assert [t.quantity for t in session.exec(select(Target)).all()] == [1200]
+
+
+@pytest.mark.parametrize("count, garbled", [
+    ("task_count", "x"), ("lb_count", "²"), ("task-1-partner_count", "9" * 5000), ("task-0-target_count", "-1"),
+])
+def test_a_garbled_row_count_is_refused_and_nothing_is_saved(client, session, reviewer, count, garbled):
+    from app.plans.models import Plan
+
+    csrf = login(client, reviewer)
+    fields = [(k, v) for k, v in draft_fields(client, csrf) if k != count] + [(count, garbled)]
+
+    response = client.post("/plans/import/save", data=as_data(fields))
+
+    assert response.status_code == 422
+    assert "Biểu mẫu gửi lên bị hỏng (không đọc được số dòng)" in response.text
+    assert value_of(form_values(response.text), "title") == "Kế hoạch truyền thông giảm nghèo năm 2024"
+    assert session.exec(select(Plan)).first() is None
+
+
+def test_rows_above_the_forms_limit_are_not_read(client, session, reviewer):
+    from app.plans.models import Task
+
+    csrf = login(client, reviewer)
+    fields = replace(draft_fields(client, csrf), "task_count", "1000000000")
+
+    response = client.post("/plans/import/save", data=as_data(fields), follow_redirects=False)
+
+    assert response.status_code == 303
+    assert len(session.exec(select(Task)).all()) == 2
+
+
 @pytest.mark.parametrize("name, tasks", [
     ("hai-duong-KH-UBND-2023.txt", 10), ("quang-nam-7250-KH-UBND-2022.txt", 0), ("kon-tum-2973-KH-UBND-2022-news.txt", 2),
 ])

@@ -244,3 +244,67 @@ def test_a_task_target_with_a_quantity_that_is_not_a_number_is_refused_beside_it
     assert "Ngày không hợp lệ (dd/mm/yyyy)." in response.text
     assert 'value="hai"' in response.text and "hôm nay" in response.text
     assert session.query(Task).filter(Task.plan_id == plan["id"]).count() == 1
+
+
+def _task_data(csrf, **overrides) -> dict:
+    data = {"csrf_token": csrf, "title": "Phát thanh chuyên mục giảm nghèo", "mode": "none",
+            "report_frequency": "year", "activity_types": ["broadcast"], "description": "Mỗi tuần một buổi",
+            "target_metric": ["airings"], "target_quantity": ["24"], "target_period": ["year"],
+            "target_per_unit": ["1"], "target_activity_type": [""]}
+    return data | overrides
+
+
+def test_a_partner_agency_that_is_not_an_id_is_refused_beside_the_partners_keeping_the_form(client, session):
+    p = people(session)
+    plan, _ = _api_plan(client, p)
+    csrf = login(client, p["reviewer"])
+    data = _task_data(csrf, partner_agency_ids=[str(p["station"].id), "12abc"])
+
+    response = client.post(f"/plans/{plan['id']}/tasks", data=data)
+
+    assert response.status_code == 422
+    assert "Chọn cơ quan phối hợp trong danh sách." in response.text
+    assert "Phát thanh chuyên mục giảm nghèo" in response.text and "Mỗi tuần một buổi" in response.text
+    assert f'value="{p["station"].id}" checked' in response.text
+    assert session.query(Task).filter(Task.plan_id == plan["id"]).count() == 1
+
+
+def test_an_assigned_commune_that_is_not_an_id_is_refused_beside_the_communes_keeping_the_form(client, session):
+    p = people(session)
+    plan, task = _api_plan(client, p)
+    csrf = login(client, p["reviewer"])
+    data = _task_data(csrf, mode="units", version=str(task["version"]),
+                      unit_ids=[str(p["current_commune"].id), "xã Yên Phong"])
+
+    response = client.post(f"/tasks/{task['id']}/edit", data=data)
+
+    assert response.status_code == 422
+    assert "Chọn đơn vị trong danh sách." in response.text and "Chọn ít nhất một đơn vị." not in response.text
+    assert f'value="{p["current_commune"].id}" selected' in response.text and 'value="24"' in response.text
+    session.expire_all()
+    assert session.get(Task, task["id"]).assignment.get("every") == "commune"
+
+
+def test_the_units_mode_without_a_commune_still_asks_for_one(client, session):
+    p = people(session)
+    plan, _ = _api_plan(client, p)
+    csrf = login(client, p["reviewer"])
+
+    response = client.post(f"/plans/{plan['id']}/tasks", data=_task_data(csrf, mode="units", unit_ids=[""]))
+
+    assert response.status_code == 422
+    assert "Chọn ít nhất một đơn vị." in response.text and "Chọn đơn vị trong danh sách." not in response.text
+    assert session.query(Task).filter(Task.plan_id == plan["id"]).count() == 1
+
+
+def test_partners_and_communes_chosen_from_the_lists_are_saved(client, session):
+    p = people(session)
+    plan, _ = _api_plan(client, p)
+    csrf = login(client, p["reviewer"])
+    data = _task_data(csrf, mode="units", unit_ids=[str(p["current_commune"].id)],
+                      partner_agency_ids=[str(p["station"].id)])
+
+    assert client.post(f"/plans/{plan['id']}/tasks", data=data, follow_redirects=False).status_code == 303
+    task = session.query(Task).filter(Task.plan_id == plan["id"], Task.title == data["title"]).one()
+    body = client.get(f"/api/v1/tasks/{task.id}", headers=token(client, p["reviewer"])).json()
+    assert body["partner_agency_ids"] == [p["station"].id] and body["unit_ids"] == [p["current_commune"].id]

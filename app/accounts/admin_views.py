@@ -42,11 +42,16 @@ FIELD_MESSAGES = {
 USER_FIELDS = ("username", "full_name", "phone", "email", "role", "unit_id", "agency_id")
 
 
+ScopeUnitId = form_int(FIELD_MESSAGES["unit_id"], grouped=False)
+AgencyId = form_int(FIELD_MESSAGES["agency_id"], grouped=False)
+Version = form_int(STALE_MESSAGE, grouped=False)
+
+
 class UserChoices(BaseModel):
     """The user form's choices, as ids; its texts are checked by `UserCreate` and `UserUpdate`."""
-    unit_id: form_int(FIELD_MESSAGES["unit_id"], grouped=False) = None
-    agency_id: form_int(FIELD_MESSAGES["agency_id"], grouped=False) = None
-    version: form_int(STALE_MESSAGE, grouped=False) = None
+    unit_id: ScopeUnitId = None
+    agency_id: AgencyId = None
+    version: Version = None
 
 
 def _grantable_roles(actor: User) -> list[str]:

@@ -5,8 +5,8 @@ The form as a dependency lets an endpoint doing database work be a plain `def` (
 pool, off the event loop) and still read the form, which is read asynchronously. Starlette keeps the
 parsed form on the request, so the CSRF check and the endpoint share one parse.
 
-A page reads its typed text through a model of `form_int`, `form_date` and `form_uuid` fields
-(`parse_form`): an empty box is None (or the field's "missing" message when it is required), a bad
+A page reads its typed text through a model of `form_int`, `form_money`, `form_date` and `form_uuid`
+fields (`parse_form`): an empty box is None (or the field's "missing" message when it is required), a bad
 value gives a Vietnamese message under the field's path, and the page shows the form again with what
 was typed.
 """
@@ -36,6 +36,8 @@ DATE_MESSAGE = "Ngày không hợp lệ (dd/mm/yyyy)."
 UUID_MESSAGE = "Mã định danh không hợp lệ."
 # Errors raised by the fields below carry the form's own message (marked in their context).
 FORM_MESSAGE = {"form": True}
+# ASCII digits, short enough for int() (which refuses more than 4,300).
+DIGITS = re.compile(r"[0-9]{1,4000}")
 
 
 def _refuse(code: str, message: str) -> PydanticCustomError:
@@ -52,20 +54,43 @@ def _empty(required: str | None) -> None:
         raise _refuse("missing", required)
 
 
-def form_int(message: str = INT_MESSAGE, required: str | None = None, below: int | None = None,
-             grouped: bool = True):
-    """A whole number as typed: spaces and thousand separators ("1.500.000") are dropped, unless
-    it is an id (`grouped=False`: digits only)."""
+def _int_reader(message: str, required: str | None, below: int | None, grouped: bool, too_big: str | None):
     def read(value: Any) -> int | None:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
         text = re.sub(r"[\s.,]" if grouped else r"\s", "", _text(value))
         if not text:
             return _empty(required)
-        if not text.isdigit() or (below is not None and int(text) >= below):
+        if not DIGITS.fullmatch(text):  # not str.isdigit(): "²" and "١" are digits to it, not to int()
             raise _refuse("int_parsing", message)
+        if below is not None and int(text) >= below:
+            raise _refuse("int_parsing", too_big or message)
         return int(text)
-    return Annotated[int | None, BeforeValidator(read)]
+    return read
+
+
+def form_int(message: str = INT_MESSAGE, required: str | None = None, below: int | None = None,
+             grouped: bool = True, too_big: str | None = None):
+    """A whole number as typed: spaces and thousand separators ("1.500.000") are dropped, unless
+    it is an id (`grouped=False`: digits only). One at or above `below` gets `too_big` (or `message`).
+
+    Name the type once at module level (`Quantity = form_int(...)`) and annotate with the name: a
+    call inside an annotation reads to linters as a string annotation."""
+    return Annotated[int | None, BeforeValidator(_int_reader(message, required, below, grouped, too_big))]
+
+
+# "3.500.000.000 đồng", "500.000đ", "2 000 000 VNĐ": the unit after an amount is not part of the number.
+MONEY_UNIT = re.compile(r"\s*(đồng|vnđ|vnd|đ)\s*$", re.IGNORECASE)
+
+
+def form_money(message: str = INT_MESSAGE, required: str | None = None, below: int | None = None,
+               too_big: str | None = None):
+    """An amount of đồng as typed: a whole number with thousand separators, and its unit if written."""
+    read = _int_reader(message, required, below, True, too_big)
+
+    def read_money(value: Any) -> int | None:
+        return read(MONEY_UNIT.sub("", value) if isinstance(value, str) else value)
+    return Annotated[int | None, BeforeValidator(read_money)]
 
 
 def form_date(message: str = DATE_MESSAGE, required: str | None = None, day_first: bool = True):
@@ -83,7 +108,7 @@ def form_date(message: str = DATE_MESSAGE, required: str | None = None, day_firs
         if day_first:
             try:
                 return date(*reversed([int(x) for x in re.split(r"[/.-]", text)]))
-            except (ValueError, TypeError):
+            except (ValueError, TypeError, OverflowError):
                 pass
         raise _refuse("date_parsing", message)
     return Annotated[date | None, BeforeValidator(read)]

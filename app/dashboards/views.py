@@ -28,16 +28,20 @@ BOUNDARY_CHOICES = (("current", "Địa giới hiện nay"), ("as_of", "Theo đ�
 FILTER_KEYS = ("unit_id", "period", "plan_id", "task_id", "type", "status", "boundaries", "at", "sort")
 
 
+FilterId = form_int("Phải là số nguyên.", grouped=False)
+IsoDay = form_date("Ngày có dạng YYYY-MM-DD.", day_first=False)
+
+
 class FilterIds(BaseModel):
     """The ids of the dashboards' filter, as their links carry them."""
-    unit_id: form_int("Phải là số nguyên.", grouped=False) = None
-    plan_id: form_int("Phải là số nguyên.", grouped=False) = None
-    task_id: form_int("Phải là số nguyên.", grouped=False) = None
+    unit_id: FilterId = None
+    plan_id: FilterId = None
+    task_id: FilterId = None
 
 
 class ProgressDay(BaseModel):
     """The day whose units the progress page counts by (boundaries as_of)."""
-    at: form_date("Ngày có dạng YYYY-MM-DD.", day_first=False) = None
+    at: IsoDay = None
 
 
 def _typed(request: Request, model: type[M]) -> M:

@@ -8,9 +8,11 @@ import logging
 import re
 from datetime import date
 from pathlib import Path
+from typing import Annotated
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
+from pydantic import AfterValidator, BaseModel
 from sqlalchemy import select
 from sqlalchemy.exc import DataError
 from sqlmodel import Session
@@ -23,12 +25,13 @@ from app.agencies import queries as agency_queries
 from app.agencies import services as agency_services
 from app.agencies.models import Agency, AgencyCreate, AgencyKind
 from app.core.db import UnitOfWork
-from app.core.forms import Form, form_date, form_int, parse_value
+from app.core.forms import Form, M, form_date, form_int, form_money, parse_form, parse_value
 from app.core.templating import render
 from app.core.text import clean_text, search_key
 from app.plans import services as plan_services
 from app.plans.models import (
-    ASSIGN_LEVELS, METRIC_LABELS, TARGET_PERIOD_LABELS, Assignment, LegalBasis, PlanCreate, TargetCreate, TaskCreate,
+    ASSIGN_LEVELS, MAX_AMOUNT, METRIC_LABELS, TARGET_PERIOD_LABELS, Assignment, LegalBasis, PlanCreate, TargetCreate,
+    TaskCreate,
 )
 from app.plans.parser import GROUP, MAX_TEXT_BYTES, docx_to_text, parse_plan_text
 from app.units.models import Level, Unit
@@ -109,7 +112,9 @@ def _upload_text(name: str, content: bytes) -> tuple[str, str | None]:
 @router.post("/plans/import/save")
 def save_draft(request: Request, session: DbSession, user: PageUser, posted: Form):
     require_importer(session, user)
-    form = form_from_post(posted)
+    form, errors = form_from_post(posted)
+    if errors:
+        return _review_page(request, session, user, form, errors, status_code=422)
     if form["action"] == "add_basis":
         form["legal_bases"].append(empty_basis())
         return _review_page(request, session, user, form, {})
@@ -402,44 +407,110 @@ TASK_FIELDS = ("include", "agency", "kind", "note", "agency_id", "new_agency", "
 TARGET_FIELDS = ("metric", "quantity", "period", "per_unit", "activity_type")
 
 
-def form_from_post(data) -> dict:
+# The review form's hidden counts of rows, read through a model: a garbled count is refused and its
+# rows are not read; above the limit, only the limit's number of rows is read.
+ROWS_MESSAGE = "Biểu mẫu gửi lên bị hỏng (không đọc được số dòng): hãy đọc lại văn bản và kiểm tra bản nháp."
+
+
+def row_count(limit: int):
+    return Annotated[form_int(ROWS_MESSAGE, grouped=False), AfterValidator(lambda n: min(n or 0, limit))]
+
+
+BasisRows, TaskRows, Rows = row_count(200), row_count(500), row_count(50)
+
+
+class RowCounts(BaseModel):
+    lb_count: BasisRows = 0
+    task_count: TaskRows = 0
+
+
+class TaskRowCounts(BaseModel):
+    partner_count: Rows = 0
+    target_count: Rows = 0
+
+
+def _counts(model: type[M], data, prefix: str = "") -> tuple[M, bool]:
+    """The counts of `model` posted under `prefix`, a garbled one read as 0; and whether all could be read."""
+    typed = {name: data.get(prefix + name) for name in model.model_fields}
+    counts, errors = parse_form(model, typed)
+    if counts is None:
+        typed.update({name: None for name in errors})
+        counts = model.model_validate(typed)
+    return counts, not errors
+
+
+def form_from_post(data) -> tuple[dict, dict[str, str]]:
+    """The review form as posted (every value a string, as typed), and an error if a row count was garbled."""
     form: dict = {name: str(data.get(name) or "").strip() for name in PLAN_FIELDS}
     form["unit_suggestions"] = [str(v) for v in data.getlist("unit_suggestions")]
     form["forms"] = [str(v) for v in data.getlist("forms")]
     form["warnings"] = [str(v) for v in data.getlist("warnings")]
+    counts, readable = _counts(RowCounts, data)
     form["legal_bases"] = []
-    for i in range(_count(data, "lb_count", 200)):
+    for i in range(counts.lb_count):
         basis = {k: str(data.get(f"lb-{i}-{k}") or "").strip() for k in ("number", "date", "issuer", "title")}
         if any(basis.values()):
             form["legal_bases"].append(basis)
     if not form["legal_bases"]:
         form["legal_bases"].append(empty_basis())
     form["tasks"] = []
-    for i in range(_count(data, "task_count", 500)):
+    for i in range(counts.task_count):
+        rows, rows_readable = _counts(TaskRowCounts, data, f"task-{i}-")
+        readable = readable and rows_readable
         task = {k: str(data.get(f"task-{i}-{k}") or "").strip() for k in TASK_FIELDS}
         task["description"] = str(data.get(f"task-{i}-description") or "").strip()
         task["activity_types"] = [t for t in data.getlist(f"task-{i}-activity_types") if t in TYPES]
         task["partners"] = [
             {"name": str(data.get(f"task-{i}-partner-{j}-name") or "").strip(),
              "agency_id": str(data.get(f"task-{i}-partner-{j}-agency_id") or "").strip()}
-            for j in range(_count(data, f"task-{i}-partner_count", 50))
+            for j in range(rows.partner_count)
         ]
         task["targets"] = [
             {k: str(data.get(f"task-{i}-target-{j}-{k}") or "").strip() for k in TARGET_FIELDS}
-            for j in range(_count(data, f"task-{i}-target_count", 50))
+            for j in range(rows.target_count)
         ]
         form["tasks"].append(task)
-    return form
+    return form, {} if readable else {"form": ROWS_MESSAGE}
 
 
-def _count(data, name: str, limit: int) -> int:
-    value = str(data.get(name) or "0")
-    return min(int(value), limit) if value.isdigit() else 0
+# --- the review form's numbers, read as the plan form reads its own (app/core/forms.py) ---------------
+
+Amount = form_money("Nhập số tiền bằng chữ số, ví dụ 3.500.000.000.", below=MAX_AMOUNT + 1,
+                    too_big=f"Số tiền tối đa {MAX_AMOUNT:,} đồng.".replace(",", "."))
+Quantity = form_int("Nhập số lượng bằng chữ số.", required="Nhập số lượng bằng chữ số.", below=MAX_AMOUNT + 1,
+                    too_big=f"Số lượng tối đa {MAX_AMOUNT:,}.".replace(",", "."))
 
 
-def _amount(value: str) -> int | None:
-    digits = re.sub(r"[.,\s]|đồng|đ", "", value or "")
-    return int(digits) if digits.isdigit() else None
+class TargetNumbers(BaseModel):
+    quantity: Quantity
+
+
+class TaskNumbers(BaseModel):
+    # By row of the form (a row without a metric is None), so that an error lands beside its row.
+    targets: list[TargetNumbers | None] = []
+
+
+class ReviewNumbers(BaseModel):
+    """The amounts of the plan's budget and the quantities of its targets (tasks left out are None)."""
+    budget_central_vnd: Amount = None
+    budget_local_vnd: Amount = None
+    budget_mobilised_vnd: Amount = None
+    budget_integrated_vnd: Amount = None
+    budget_unallocated_vnd: Amount = None
+    tasks: list[TaskNumbers | None] = []
+
+
+def read_numbers(form: dict) -> tuple[ReviewNumbers | None, dict[str, str]]:
+    """The typed numbers of the review form, or None and the messages by the form's field names."""
+    typed: dict = {name: form[name] for name, _, _ in BUDGET_FIELDS}
+    typed["tasks"] = [
+        {"targets": [{"quantity": t["quantity"]} if t["metric"] else None for t in task["targets"]]}
+        if task["include"] else None
+        for task in form["tasks"]
+    ]
+    numbers, errors = parse_form(ReviewNumbers, typed)
+    return numbers, {re.sub(r"^tasks\.(\d+)\.targets\.(\d+)\.", r"task-\1-target-\2-", path): message
+                     for path, message in errors.items()}
 
 
 def validate(session: Session, user: User, form: dict) -> dict[str, str]:
@@ -460,9 +531,7 @@ def validate(session: Session, user: User, form: dict) -> dict[str, str]:
     start, end = parse_day(form["period_start"]), parse_day(form["period_end"])
     if start and end and end < start:
         errors["period_end"] = "Ngày kết thúc phải sau ngày bắt đầu."
-    for name, _, _ in BUDGET_FIELDS:
-        if form[name] and _amount(form[name]) is None:
-            errors[name] = "Nhập số tiền bằng chữ số, ví dụ 3.500.000.000."
+    errors.update(read_numbers(form)[1])
     if form["agency_id"] not in ("", "new") and as_id(form["agency_id"]) is None:
         errors["agency_id"] = "Chọn cơ quan ban hành."
     for i, basis in enumerate(form["legal_bases"]):
@@ -493,8 +562,6 @@ def validate(session: Session, user: User, form: dict) -> dict[str, str]:
                 continue
             if target["metric"] not in METRIC_LABELS:
                 errors[f"task-{i}-target-{j}-metric"] = "Chọn chỉ số đo."
-            if not target["quantity"].isdigit():
-                errors[f"task-{i}-target-{j}-quantity"] = "Nhập số lượng bằng chữ số."
             if target["period"] not in TARGET_PERIOD_LABELS:
                 errors[f"task-{i}-target-{j}-period"] = "Chọn kỳ của chỉ tiêu."
     if not errors:
@@ -574,6 +641,9 @@ def save(session: Session, user: User, form: dict):
     """Creates the agencies the reviewer asked for, then the plan with its tasks and its document,
     all in the request's one unit of work: a refused plan leaves no agency behind, and the form
     shown again is the one posted (a copy takes the new agencies' ids)."""
+    numbers, errors = read_numbers(form)
+    if numbers is None:
+        raise ImportInputError(errors)
     form = copy.deepcopy(form)
     unit_id = int(form["unit_id"])
     created: dict[str, int] = {}
@@ -593,11 +663,11 @@ def save(session: Session, user: User, form: dict):
                 partners.append(pid)
         every = task.get("assign_every") or ""
         targets, seen = [], set()
-        for t in task["targets"]:
+        for t, typed in zip(task["targets"], numbers.tasks[i].targets):
             key = (t["metric"], t["period"], t["activity_type"] or None)
-            if t["metric"] in METRIC_LABELS and t["quantity"].isdigit() and key not in seen:
+            if t["metric"] in METRIC_LABELS and typed is not None and key not in seen:
                 seen.add(key)
-                targets.append(TargetCreate(metric=t["metric"], quantity=int(t["quantity"]), period=t["period"],
+                targets.append(TargetCreate(metric=t["metric"], quantity=typed.quantity, period=t["period"],
                                             per_unit=bool(t["per_unit"]), activity_type=t["activity_type"] or None))
         tasks.append(TaskCreate(
             title=task["title"][:500], description=task["description"][:20000], lead_agency_id=lead,
@@ -611,7 +681,7 @@ def save(session: Session, user: User, form: dict):
         number=form["number"] or None, title=form["title"][:500], unit_id=unit_id, agency_id=issuer_id,
         issued_on=parse_day(form["issued_on"]), period_start=parse_day(form["period_start"]),
         period_end=parse_day(form["period_end"]),
-        **{name: _amount(form[name]) or 0 for name, _, _ in BUDGET_FIELDS},
+        **{name: getattr(numbers, name) or 0 for name, _, _ in BUDGET_FIELDS},
         legal_bases=[LegalBasis(number=b["number"][:100], date=parse_day(b["date"]), issuer=b["issuer"][:300],
                                 title=b["title"][:1000]) for b in form["legal_bases"] if b["number"] or b["title"]],
         tasks=tasks,

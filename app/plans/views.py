@@ -75,6 +75,13 @@ TARGET_ROWS = 1
 
 Money = form_int("Nhập số tiền bằng đồng, ví dụ 3.500.000.000.")
 Version = form_int(STALE_MESSAGE)
+PlanUnitId = form_int(required="Chọn đơn vị ban hành.")
+PeriodStart = form_date(required=FIELD_MESSAGES["period_start"])
+PeriodEnd = form_date(required=FIELD_MESSAGES["period_end"])
+Quantity = form_int(FIELD_MESSAGES["quantity"], required="Nhập số lượng.")
+# Ids of a task's chosen agencies and communes: a value that is not one is refused, never dropped.
+PartnerId = form_int("Chọn cơ quan phối hợp trong danh sách.", grouped=False, below=2**31)
+AssignedUnitId = form_int("Chọn đơn vị trong danh sách.", grouped=False, below=2**31)
 
 
 def _pydantic_errors(exc: ValidationError, errors: dict[str, str]) -> None:
@@ -269,11 +276,11 @@ class BasisFields(BaseModel):
 
 class PlanFields(BaseModel):
     """The plan form's numbers, days and choices; its texts are checked by `PlanCreate`."""
-    unit_id: form_int(required="Chọn đơn vị ban hành.")
+    unit_id: PlanUnitId
     agency_id: FormInt = None
     issued_on: FormDate = None
-    period_start: form_date(required=FIELD_MESSAGES["period_start"])
-    period_end: form_date(required=FIELD_MESSAGES["period_end"])
+    period_start: PeriodStart
+    period_end: PeriodEnd
     budget_central_vnd: Money = None
     budget_local_vnd: Money = None
     budget_mobilised_vnd: Money = None
@@ -475,7 +482,7 @@ def _task_context(session, plan: Plan, form: dict, errors: dict, task: Task | No
 
 
 class TargetFields(BaseModel):
-    quantity: form_int(FIELD_MESSAGES["quantity"], required="Nhập số lượng.")
+    quantity: Quantity
 
 
 class TaskFields(BaseModel):
@@ -484,6 +491,8 @@ class TaskFields(BaseModel):
     due_date: FormDate = None
     report_deadline: FormDate = None
     of_unit_id: FormInt = None
+    partner_agency_ids: list[PartnerId] = []
+    unit_ids: list[AssignedUnitId] = []
     # By row of the form (an empty row is None), so that an error lands beside its row.
     targets: list[TargetFields | None] = []
     version: Version = None
@@ -505,20 +514,26 @@ def _parse_task_form(form: FormData) -> tuple[dict, dict, dict[str, str]]:
     values["_target_rows"] = filled
     typed = {f: raw[f] for f in ("lead_agency_id", "due_date", "report_deadline", "version")}
     typed["of_unit_id"] = raw["of_unit_id"] if raw["mode"] == "every" else None
+    typed["partner_agency_ids"] = raw["partner_agency_ids"]
+    typed["unit_ids"] = raw["unit_ids"] if raw["mode"] == "units" else []
     typed["targets"] = [{"quantity": row["quantity"]} if i in filled else None for i, row in enumerate(raw["targets"])]
-    fields, errors = parse_form(TaskFields, typed)
-    if raw["mode"] == "units" and not any(v.isdigit() for v in raw["unit_ids"]):
+    fields, messages = parse_form(TaskFields, typed)
+    errors: dict[str, str] = {}
+    for path, message in messages.items():  # a list's first message, beside the list
+        errors.setdefault(re.sub(r"^(partner_agency_ids|unit_ids)\.\d+$", r"\1", path), message)
+    for name in ("of_unit_id", "unit_ids"):
+        if name in errors:
+            errors[f"assignment.{name}"] = errors.pop(name)
+    if raw["mode"] == "units" and "assignment.unit_ids" not in errors and not any(v.strip() for v in raw["unit_ids"]):
         errors["assignment.unit_ids"] = "Chọn ít nhất một đơn vị."
-    if fields is None:
-        if "of_unit_id" in errors:
-            errors["assignment.of_unit_id"] = errors.pop("of_unit_id")
+    if fields is None or errors:
         return raw, values, errors
     values.update(fields.model_dump(include={"lead_agency_id", "due_date", "report_deadline", "version"}))
-    values["partner_agency_ids"] = [int(v) for v in raw["partner_agency_ids"] if v.isdigit()]
+    values["partner_agency_ids"] = [i for i in fields.partner_agency_ids if i is not None]
     if raw["mode"] == "every":
         values["assignment"] = Assignment(every="commune", of_unit_id=fields.of_unit_id)
     elif raw["mode"] == "units":
-        values["assignment"] = Assignment(unit_ids=[int(v) for v in raw["unit_ids"] if v.isdigit()])
+        values["assignment"] = Assignment(unit_ids=[i for i in fields.unit_ids if i is not None])
     else:
         values["assignment"] = None
     values["targets"] = [TargetCreate(

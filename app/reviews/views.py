@@ -34,6 +34,7 @@ QUEUE_KEYS = FILTER_KEYS + ("sort",)
 
 Id = form_int("Giá trị không hợp lệ.", grouped=False)
 Day = form_date("Giá trị không hợp lệ.", day_first=False)
+RequiredUnitId = form_int("Giá trị không hợp lệ.", required="Chọn đơn vị.", grouped=False)
 
 
 class QueueFilter(BaseModel):
@@ -46,7 +47,7 @@ class QueueFilter(BaseModel):
 
 
 class PeriodForm(BaseModel):
-    period_unit_id: form_int("Giá trị không hợp lệ.", required="Chọn đơn vị.", grouped=False)
+    period_unit_id: RequiredUnitId
 
 
 def _read(model: type[M], values) -> M:
