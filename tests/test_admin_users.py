@@ -281,3 +281,12 @@ def test_a_garbled_choice_or_version_in_the_user_forms_is_refused_beside_its_fie
     assert 'value="Nguyễn Văn An Mới"' in edited.text
     session.refresh(target)
     assert target.full_name == "Nguyễn Văn An"
+
+
+def test_a_hand_edited_unit_on_the_user_form_is_refused_beside_the_field(client, session):
+    p = people(session)
+    csrf = login(client, p["admin"])
+    for value in ("²", "99999999999999999999"):
+        response = client.post("/admin/users", data=_new_user_form(csrf, unit_id=value))
+        assert response.status_code == 422, value
+        assert 'value="Giữ' in response.text or "đơn vị" in response.text

@@ -119,3 +119,13 @@ def test_the_audit_row_is_written_in_the_same_transaction_as_the_change(client, 
     assert len(session.execute(select(AuditEntry)).all()) == len(before)
     session.refresh(p["viewer"])
     assert p["viewer"].full_name != "Không lưu"
+
+
+def test_a_hand_edited_person_in_the_audit_filter_gets_a_message_not_an_error_page(client, session):
+    p = people(session)
+    login(client, p["admin"])
+    for value in ("²", "99999999999999999999", "abc"):
+        response = client.get("/audit", params={"user_id": value})
+        assert response.status_code == 422, value
+        assert "Chọn người thực hiện trong danh sách." in response.text
+    assert client.get("/audit", params={"user_id": p["reviewer"].id}).status_code == 200

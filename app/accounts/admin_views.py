@@ -72,7 +72,8 @@ def _validation_errors(exc: ValidationError) -> dict[str, str]:
 
 def _form_context(session, actor: User, form: dict, errors: dict, target: User | None = None, **extra) -> dict:
     selected = form.get("unit_id")
-    selected_id = int(selected) if str(selected or "").isdigit() else None
+    text = str(selected or "")
+    selected_id = int(text) if text.isascii() and text.isdigit() and int(text) < 2**31 else None
     context = {
         "form": form, "errors": errors, "target": target,
         "roles": _grantable_roles(actor), "role_labels": ROLE_LABELS,

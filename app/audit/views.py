@@ -27,6 +27,16 @@ def _day(value: str, field: str, errors: dict[str, str]) -> date | None:
         return None
 
 
+def _person(value: str, errors: dict[str, str]) -> int | None:
+    """The id chosen in the list of people (a URL edited by hand may hold anything)."""
+    if not value:
+        return None
+    if value.isascii() and value.isdigit() and int(value) < 2**31:
+        return int(value)
+    errors["user_id"] = "Chọn người thực hiện trong danh sách."
+    return None
+
+
 def _agency_names(session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
@@ -44,7 +54,7 @@ def audit_page(request: Request, session: DbSession, user: PageUser,
     start, end = _day(since, "since", errors), _day(until, "until", errors)
     if start and end and start > end:
         errors["until"] = "Ngày kết thúc phải sau ngày bắt đầu."
-    actor_id = int(user_id) if user_id.isdigit() else None
+    actor_id = _person(user_id, errors)
     f = queries.AuditFilter(entity or None, entity_id or None, actor_id, start, end, 50, cursor)
     rows, next_cursor = queries.list_entries(session, user, f) if not errors else ([], None)
     people, _ = account_queries.list_users(session, user, account_queries.UserFilter(limit=500))

@@ -76,6 +76,8 @@ def form_int(message: str = INT_MESSAGE, required: str | None = None, below: int
 
     Name the type once at module level (`Quantity = form_int(...)`) and annotate with the name: a
     call inside an annotation reads to linters as a string annotation."""
+    if below is None and not grouped:
+        below = 2**31  # an id: what the database's integer columns hold
     return Annotated[int | None, BeforeValidator(_int_reader(message, required, below, grouped, too_big))]
 
 
