@@ -41,6 +41,41 @@ def test_the_queue_is_paged_past_its_first_page_without_losing_or_repeating_an_e
     assert sorted(seen) == sorted(str(e.id) for e in entries) and "Trang sau" not in second
 
 
+def _link(html: str, rel: str) -> str | None:
+    found = re.search(rf'rel="{rel}" href="/reviews\?([^"]+)"', html)
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+def test_a_queue_page_leads_back_to_the_page_before_it_as_well_as_to_the_next(session, client):
+    commune, _, _ = _setup(session, client)
+    for i in range(120):
+        _submitted(session, commune.id, date(2026, 10, 1) + timedelta(days=i % 20), submitted_minutes_ago=i)
+    first = client.get("/reviews").text
+    assert _link(first, "prev") is None and "Về đầu hàng chờ" not in first
+    second = client.get(f"/reviews?{_link(first, 'next')}").text
+    third = client.get(f"/reviews?{_link(second, 'next')}").text
+    assert len(_row_ids(third)) == 20 and _link(third, "next") is None
+    back_to_second = client.get(f"/reviews?{_link(third, 'prev')}").text
+    assert _row_ids(back_to_second) == _row_ids(second)
+    assert "Trang trước" in back_to_second and "Trang sau" in back_to_second and "Về đầu hàng chờ" in back_to_second
+    back_to_first = client.get(f"/reviews?{_link(back_to_second, 'prev')}").text
+    assert _row_ids(back_to_first) == _row_ids(first) and _link(back_to_first, "prev") is None
+    assert _link(back_to_first, "next") == _link(first, "next")
+
+
+def test_the_page_before_is_the_first_page_once_entries_before_it_were_decided(session, client):
+    commune, _, _ = _setup(session, client)
+    entries = [_submitted(session, commune.id, date(2026, 10, 1), submitted_minutes_ago=100 - i) for i in range(60)]
+    first = client.get("/reviews").text
+    second = client.get(f"/reviews?{_link(first, 'next')}").text
+    for entry in entries[:45]:  # decided meanwhile by another reviewer
+        entry.status = "approved"
+        session.add(entry)
+    session.commit()
+    before = client.get(f"/reviews?{_link(second, 'prev')}").text
+    assert _row_ids(before) == [str(e.id) for e in entries[45:]] and _link(before, "prev") is None
+
+
 def test_the_queue_says_what_it_sorts_by_and_sorts_by_activity_date_when_asked(session, client):
     commune, _, _ = _setup(session, client)
     late_sent_early_done = _submitted(session, commune.id, date(2026, 9, 1), submitted_minutes_ago=0)
