@@ -199,7 +199,7 @@ def period_groups(session: Session, user: User, f: ActivityFilter, rows: list[Qu
 
 def _in_period(waiting, start, end, commune, count_limit: int, months=None):
     """The ids of `waiting` one commune (with its villages) did in [start, end], at most count_limit + 1
-    (`months`: the outer VALUES list the bounds are columns of)."""
+    (`months`: the outer list of months the bounds are columns of, see `_period_counts_lateral`)."""
     in_commune = select(Unit.id).where((Unit.id == commune) | (Unit.commune_id == commune))
     if months is not None:
         in_commune = in_commune.correlate(months)
@@ -213,9 +213,10 @@ def _period_count(waiting, start, end, commune, count_limit: int):
 
 def _period_counts_lateral(session: Session, waiting, bounds: list, count_limit: int) -> list[int]:
     """`_period_count` of every commune-month in one statement on PostgreSQL: the months as arrays
-    (unnest), each joined to its bounded ids (LATERAL). The statement is the same text whatever the
-    months, so it is compiled once and planned once (one subquery per month took PostgreSQL 30 ms to
-    plan for 30 months, and a VALUES list is compiled anew for every page)."""
+    (unnest), each joined to its bounded ids (LATERAL). Its text is the same whatever the months, so
+    it is compiled once and planned as one small query: a page's 30 months cost one round trip of
+    about 1 ms at 1,000,000 activities, where one statement per month (each building the queue's
+    scope again) took 70 ms of the page, and 30 scalar subqueries in one statement 30 ms to plan."""
     starts, ends, communes = (list(column) for column in zip(*bounds))
     months = (func.unnest(bindparam("starts", starts, type_=ARRAY(Date)), bindparam("ends", ends, type_=ARRAY(Date)),
                           bindparam("communes", communes, type_=ARRAY(Integer)))
