@@ -97,10 +97,14 @@ def filter_words(session, f: ActivityFilter) -> str:
 
 
 def _queue_context(request: Request, session, user, values, **extra) -> dict:
+    # The reviewer's unit, held while the page is built: each query's scope reads it from the
+    # session instead of the database (the session keeps only the objects someone holds).
+    scope = access.scope_unit(session, user)  # noqa: F841
     f = _filter(values)
     sort = _sort(values)
     cursor = (values.get("cursor") or "").strip() or None
-    rows, total, next_cursor = queries.queue(session, user, f, sort, cursor)
+    before = (values.get("before") or "").strip() or None
+    rows, total, pager = queries.queue(session, user, f, sort, cursor, before=before)
     params = _params(values)
     queue_params = _params(values, QUEUE_KEYS)
     ctx = {"title": "Duyệt hoạt động", "rows": rows, "total": total, "f": f, "params": params,
@@ -108,8 +112,9 @@ def _queue_context(request: Request, session, user, values, **extra) -> dict:
            "plans": plan_queries.plans_in_view(session, user),
            "tasks": plan_queries.tasks_of_plan_id(session, f.plan_id),
            "unit": session.get(Unit, f.unit_id) if f.unit_id else None, "sort": sort, "sorts": queries.SORTS,
-           "cursor": cursor, "next_cursor": next_cursor, "count_limit": queries.COUNT_LIMIT,
-           "next_query": urlencode({**queue_params, "cursor": next_cursor}) if next_cursor else None,
+           "cursor": cursor or before, "count_limit": queries.COUNT_LIMIT,
+           "next_query": urlencode({**queue_params, "cursor": pager.next}) if pager.next else None,
+           "previous_query": urlencode({**queue_params, "before": pager.previous}) if pager.previous else None,
            "groups": queries.period_groups(session, user, f, rows),
            "approved": values.get("approved"), "refused": values.get("refused"), "decided": values.get("decided"),
            "comment": "", "errors": {}}
