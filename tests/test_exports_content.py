@@ -189,3 +189,30 @@ def test_every_cell_of_the_csv_is_the_activitys_own_value(client, session):
     assert rows[2] == SHEETS["Tập huấn"]
     training = next(a for a in entries if a.type == "training")
     assert rows[3] == [_as_csv(v) for v in _expected(session, training).values()]
+
+
+def test_times_are_written_in_vietnams_time_of_their_day_in_both_files():
+    """The fast conversion of moments (a fixed +07:00 since 1976) writes what the zone database
+    gives, before 1976 too, and takes naive moments (SQLite's) as UTC."""
+    from datetime import timedelta
+
+    from openpyxl.utils.datetime import to_excel
+
+    from app.reports.columns import Column
+    from app.reports.csv import _formatter
+    from app.reports.xlsx import _cell_of, _tails
+
+    column = Column("Thời điểm ghi", "created_at", "datetime", 17, repeats=False)
+    as_csv = _formatter(column)
+    tails, moment = _tails(7, 8)
+    as_xlsx = _cell_of(column, "Z", tails, moment)
+    starts = [datetime(1959, 12, 31, 15, 30), datetime(1975, 6, 12, 16, 59, 59, 999_999), datetime(1975, 12, 31, 17),
+              datetime(2025, 12, 31, 16, 59, 59, 500_000), datetime(2026, 3, 2, 17, 5, 0, 123_456),
+              datetime(2099, 2, 28, 23, 59)]
+    moments = [start + timedelta(minutes=k * 37, microseconds=k * 1001) for start in starts for k in range(50)]
+    for naive in moments:
+        for value in (naive, naive.replace(tzinfo=UTC), naive.replace(tzinfo=UTC).astimezone(VIETNAM)):
+            local = naive.replace(tzinfo=UTC).astimezone(VIETNAM).replace(tzinfo=None)
+            assert as_csv(value) == local.strftime("%d/%m/%Y %H:%M"), value
+            assert as_xlsx(value) == f'<c r="Z<#>" s="8" t="n"><v>{"%.16g" % to_excel(local)}</v></c>', value
+    assert as_csv(None) == "" and as_xlsx(None) == ""

@@ -10,9 +10,9 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from copy import copy
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import BinaryIO
+from typing import Any, BinaryIO
 from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook
@@ -28,8 +28,8 @@ from app.accounts.models import User
 from app.activities.queries import ActivityFilter
 from app.activities.types import TYPES
 from app.reports import summary
-from app.reports.columns import (FORMULA_STARTS, Column, columns_for, describe_filter, generated_line, inert, local_time,
-                                 stream_rows)
+from app.reports.columns import (FORMULA_STARTS, CellForms, Column, columns_for, describe_filter, generated_line, inert,
+                                 local_elapsed, stream_rows)
 
 HEADER_ROW = 4
 ORDER = {code: i for i, code in enumerate(TYPES)}
@@ -91,16 +91,13 @@ class _DataRows:
     strings, numbers, dates as serial numbers with the date formats) into a temporary file, then
     spliced into the sheet's file after openpyxl has written its first lines and its tail.
 
-    Each column's cells are written by a plan made once per sheet: where the value sits in the row,
-    and what follows the cell's reference for a value (`_tails`). A column of few distinct values
-    keeps the text written for each (a bounded number of them), so most cells cost one lookup."""
+    A cell's XML is its column's written form of the value (`CellForms`, `_cell_of`) with ROW_MARK
+    where the row's number goes, put in once per row."""
 
     def __init__(self, ws, keys: list[str], columns: tuple[Column, ...], first_row: int):
         self.ws = ws
-        position = {key: i for i, key in enumerate(keys)}
-        tails = _tails(_style_id(ws, DATE_FORMAT), _style_id(ws, DATETIME_FORMAT))
-        self.plan = [(position[c.key], f'<c r="{get_column_letter(n)}', _tail_of(c, tails), {},
-                      KEEP_WRITTEN if c.repeats else 0) for n, c in enumerate(columns, 1)]
+        tails, moment = _tails(_style_id(ws, DATE_FORMAT), _style_id(ws, DATETIME_FORMAT))
+        self.forms = CellForms(keys, columns, lambda c, n: _cell_of(c, get_column_letter(n), tails, moment))
         self.row = first_row
         self.pending: list[str] = []
         self.file = tempfile.TemporaryFile()
@@ -108,20 +105,9 @@ class _DataRows:
     def append(self, row) -> None:
         """One row of the row query (`stream_rows`) as a sheet row."""
         r = str(self.row)
-        out = self.pending
-        out += ('<row r="', r, '">')
-        for i, head, tail_of, written, keep in self.plan:
-            value = row[i]
-            tail = written.get(value)
-            if tail is None:
-                tail = tail_of(value)
-                if len(written) < keep:
-                    written[value] = tail
-            if tail:
-                out += (head, r, tail)
-        out.append("</row>")
+        self.pending.append(f'<row r="{r}">{"".join(self.forms(row)).replace(ROW_MARK, r)}</row>')
         self.row += 1
-        if len(out) >= FLUSH_PARTS:
+        if len(self.pending) >= FLUSH_ROWS:
             self.flush()
 
     def flush(self) -> None:
@@ -145,9 +131,10 @@ class _DataRows:
         self.file.close()
 
 
-FLUSH_PARTS = 50_000  # about 1 MB of sheet XML per write
+FLUSH_ROWS = 1000  # about 1 MB of sheet XML per write
 COPY_BUFFER = 1 << 20
-KEEP_WRITTEN = 1000  # written forms kept per column of few distinct values: memory stays bounded
+# Where a cell's reference has its row number. Never in a cell's text: its "<" is written "&lt;".
+ROW_MARK = "<#>"
 COMPRESSLEVEL = 3  # zlib's default (6) took longer than the rest of the workbook, for a file about 15 % smaller
 
 
@@ -175,44 +162,51 @@ def _number_tail(value) -> str:
     return f'" t="n"><v>{"%.16g" % value}</v></c>'
 
 
-def _serial(moment: datetime) -> str:
-    """`"%.16g" % to_excel(moment)` (the same number), in half its time."""
-    elapsed = moment - WINDOWS_EPOCH
+def _serial(elapsed: timedelta) -> str:
+    """`"%.16g" % to_excel(EPOCH + elapsed)`, the same number from the parts openpyxl adds up."""
     days = elapsed.days
     if 0 < days <= 60:  # openpyxl's correction for Excel's 29/2/1900
         days -= 1
     return "%.16g" % (days + (elapsed.seconds + elapsed.microseconds / 10**6) / SECS_PER_DAY)
 
 
-def _tails(date_style: int, datetime_style: int) -> dict:
-    """What follows a cell's reference, by the type of its value (None: no cell)."""
+def _tails(date_style: int, datetime_style: int) -> tuple[dict, Callable[[timedelta], str]]:
+    """What follows a cell's reference, by the type of its value ("" for None: no cell), and for a
+    moment given as its time in Vietnam."""
     def datetime_tail(value: datetime) -> str:
-        return f'" s="{datetime_style}" t="n"><v>{_serial(value)}</v></c>'
+        return f'" s="{datetime_style}" t="n"><v>{_serial(value - WINDOWS_EPOCH)}</v></c>'
+
+    def moment_tail(elapsed: timedelta) -> str:
+        """A moment's cell from its time in Vietnam (`local_elapsed`)."""
+        return f'" s="{datetime_style}" t="n"><v>{_serial(elapsed)}</v></c>'
 
     def date_tail(value: date) -> str:
         return f'" s="{date_style}" t="n"><v>{"%.16g" % to_excel(value)}</v></c>'
 
     return {str: _text_tail, int: _number_tail, float: _number_tail, Decimal: _number_tail,
             bool: lambda value: f'" t="b"><v>{int(value)}</v></c>', datetime: datetime_tail, date: date_tail,
-            type(None): lambda value: ""}
+            type(None): lambda value: ""}, moment_tail
 
 
-def _tail_of(column: Column, tails: dict) -> Callable:
-    """The function from a column's raw value to what follows its cells' reference: the column's
-    conversion (times in Vietnam's time), then the writer of the value's type (text for any other)."""
+def _cell_of(column: Column, letter: str, tails: dict, moment: Callable[[timedelta], str]) -> Callable[[Any], str]:
+    """The function from a column's raw value to its cell's XML ("" for no cell), ROW_MARK for the
+    row's number: the column's conversion (times in Vietnam's time), then the writer of the value's
+    type (text for any other)."""
+    head = f'<c r="{letter}{ROW_MARK}'
+
     def by_type(value) -> str:
         write = tails.get(type(value))
         if write is None:
             write = next((w for kind, w in tails.items() if isinstance(value, kind)), None) or \
                 (lambda v: _text_tail(str(v)))
-        return write(value)
+        tail = write(value)
+        return head + tail if tail else ""
 
     convert = column.convert
     if convert is not None:
         return lambda value: by_type(convert(value))
     if column.kind == "datetime":
-        moment = tails[datetime]
-        return lambda value: moment(local_time(value)) if isinstance(value, datetime) else by_type(value)
+        return lambda value: head + moment(local_elapsed(value)) if isinstance(value, datetime) else by_type(value)
     return by_type
 
 
