@@ -28,7 +28,7 @@ from app.core.text import format_date
 from app.plans.models import METRIC_LABELS, Plan, Task
 from app.units.models import Unit
 
-CHUNK = 1000
+CHUNK = 250  # rows per fetch from the server-side cursor: a few hundred kB in memory
 # A spreadsheet reads a cell starting with one of these as a formula (OWASP, "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

@@ -131,7 +131,7 @@ class _DataRows:
         self.file.close()
 
 
-FLUSH_ROWS = 1000  # about 1 MB of sheet XML per write
+FLUSH_ROWS = 250  # about 300 kB of sheet XML per write
 COPY_BUFFER = 1 << 20
 # Where a cell's reference has its row number. Never in a cell's text: its "<" is written "&lt;".
 ROW_MARK = "<#>"
