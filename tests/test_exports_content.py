@@ -75,7 +75,8 @@ def _activities(session):
                       cost_central_vnd=350_000_000, created_at=datetime(2026, 5, 12, 10, 0, tzinfo=UTC),
                       submitted_at=datetime(2026, 5, 13, 9, 59, tzinfo=UTC), notes=" ghi chú "),
         make_activity(session, commune.id, type="leaflet", status="draft", title="Tờ rơi chính sách", copies=500,
-                      copies_distributed=480, start_date=date(2026, 6, 1), details={"product_kind": "Sổ tay", "languages": "Tiếng Việt, tiếng Mường"},
+                      copies_distributed=480, start_date=date(2026, 6, 1),
+                      details={"product_kind": "Sổ tay", "languages": "Tiếng Việt, tiếng Mường"},
                       created_at=datetime(2026, 6, 1, 0, 0, tzinfo=UTC)),
     ]
     return reviewer, entries
@@ -184,7 +185,8 @@ def test_every_cell_of_the_csv_is_the_activitys_own_value(client, session):
         assert {k: row[k] for k in ALL_TYPES if k not in expected and row[k] not in ("", "0")} == \
             {k: v for k, v in shared.items() if v}
     # One type's CSV has that type's columns, in the order of its sheet.
-    response = client.get("/api/v1/reports/activities.csv", params={"type": "training"}, headers=token(client, reviewer))
+    response = client.get("/api/v1/reports/activities.csv", params={"type": "training"},
+                          headers=token(client, reviewer))
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
     assert rows[2] == SHEETS["Tập huấn"]
     training = next(a for a in entries if a.type == "training")

@@ -129,7 +129,8 @@ def _type_field_columns(activity_type: ActivityType) -> tuple[Column, ...]:
         if f.kind == "int":
             out.append(Column(f.label, f.name, "int"))
         else:
-            out.append(Column(f.label, detail_key(f.name), width=24, convert=_labelled(f.choices) if f.choices else None))
+            convert = _labelled(f.choices) if f.choices else None
+            out.append(Column(f.label, detail_key(f.name), width=24, convert=convert))
         if f.name == "minutes_per_airing":
             out.append(Column("Tổng số phút phát sóng", "minutes", "int"))
     return tuple(out)
@@ -228,11 +229,13 @@ KEEP_FORMS = 1000
 class CellForms:
     """What each column of an export writes for the values of one row, worked out once per export,
     not once per cell: `form_of(column, n)` gives the function from a raw value to its written form
-    in the n-th column (from 1). A column of few distinct values (`Column.repeats`) keeps the form of each value it has met
-    (up to KEEP_FORMS), so a row is mostly looked up in C (one `itemgetter`, one `map` of
-    `dict.get`) and only the values not met before go through Python."""
+    in the n-th column (from 1). Each column keeps the form of each value it has met (up to
+    KEEP_FORMS if it has few distinct values, `Column.repeats`; else only the empty value's), so a
+    row is mostly looked up in C (one `itemgetter`, one `map` of `dict.get`) and only the values not
+    met before go through Python."""
 
-    def __init__(self, keys: list[str], columns: tuple[Column, ...], form_of: Callable[[Column, int], Callable[[Any], Any]]):
+    def __init__(self, keys: list[str], columns: tuple[Column, ...],
+                 form_of: Callable[[Column, int], Callable[[Any], Any]]):
         position = {key: i for i, key in enumerate(keys)}
         self.pick = itemgetter(*[position[c.key] for c in columns])
         self.forms = [form_of(c, n) for n, c in enumerate(columns, 1)]

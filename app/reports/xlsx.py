@@ -135,7 +135,7 @@ FLUSH_ROWS = 250  # about 300 kB of sheet XML per write
 COPY_BUFFER = 1 << 20
 # Where a cell's reference has its row number. Never in a cell's text: its "<" is written "&lt;".
 ROW_MARK = "<#>"
-COMPRESSLEVEL = 3  # zlib's default (6) took longer than the rest of the workbook, for a file about 15 % smaller
+COMPRESSLEVEL = 3  # zlib's default (6) took three times as long, for a file about 15 % smaller
 
 
 def _style_id(ws, number_format: str) -> int:
