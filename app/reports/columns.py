@@ -1,14 +1,20 @@
 """The columns of an activity export and the one streamed row query behind XLSX and CSV.
 
-Every column is read straight from SQL (unit, agency and task names joined in), so an export of
-any size is one pass over a server-side cursor.
+Every column is read straight from SQL: unit, agency, author and task names joined in, each detail
+of `details` as its own text column, topics and audiences as their JSON text (joined in Python,
+once per distinct list: on PostgreSQL joining them in SQL cost more than the rest of the row). So
+an export of any size is one pass over a server-side cursor, and its rows hold plain text, numbers,
+dates and times.
 """
+import json
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from operator import itemgetter
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import DateTime, String, Text, case, cast, func, select, type_coerce
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -22,7 +28,7 @@ from app.core.text import format_date
 from app.plans.models import METRIC_LABELS, Plan, Task
 from app.units.models import Unit
 
-CHUNK = 1000
+CHUNK = 250  # rows per fetch from the server-side cursor: a few hundred kB in memory
 # A spreadsheet reads a cell starting with one of these as a formula (OWASP, "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -43,35 +49,55 @@ class Column:
     kind: str = "text"            # text, int, date, datetime
     width: int = 14
     convert: Callable[[Any], Any] | None = None
-
-    def value(self, row) -> Any:
-        raw = row._mapping[self.key]
-        if self.convert is not None:
-            return self.convert(raw)
-        if self.kind == "datetime" and raw is not None:
-            return raw.astimezone(VN_TZ).replace(tzinfo=None)
-        return raw
+    # Few distinct values (names, labels, dates, small numbers): a file writer may keep each value's
+    # written form (a bounded number of them) instead of writing it again on every row.
+    repeats: bool = True
 
 
-def _joined(values) -> str:
-    return "; ".join(str(v) for v in values or [])
+# The day spreadsheets count from (openpyxl's WINDOWS_EPOCH), and that midnight in Vietnam at +07:00,
+# Vietnam's offset since June 1975: from 1976 on, the distance of a moment from it is the moment's
+# wall-clock time in Vietnam, without the zone database (a third of the time of `astimezone`).
+EPOCH = datetime(1899, 12, 30)
+VN_EPOCH = EPOCH.replace(tzinfo=timezone(timedelta(hours=7)))
+VN_FIXED_SINCE_DAYS = (datetime(1976, 1, 1) - EPOCH).days
 
 
-def _detail(name: str, choices: tuple[tuple[str, str], ...]) -> Callable[[Any], Any]:
+def local_elapsed(moment: datetime) -> timedelta:
+    """A stored moment (aware, or naive UTC as SQLite gives it) as Vietnam's wall-clock time, counted
+    from EPOCH: its days are the date, its seconds the time of day."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    elapsed = moment - VN_EPOCH
+    if elapsed.days < VN_FIXED_SINCE_DAYS:
+        elapsed = moment.astimezone(VN_TZ).replace(tzinfo=None) - EPOCH
+    return elapsed
+
+
+def _uuid_text(text: str) -> str:
+    """An activity's id read as text (PostgreSQL gives it with hyphens, SQLite as 32 hex digits) in
+    its usual form."""
+    return text if len(text) == 36 else str(uuid.UUID(text))
+
+
+def _joined(text: str | None) -> str:
+    """A JSON list of text as one text, its items in their order joined with "; "."""
+    return "; ".join(str(v) for v in json.loads(text) or []) if text else ""
+
+
+def _labelled(choices: tuple[tuple[str, str], ...]) -> Callable[[Any], Any]:
     labels = dict(choices)
+    return lambda value: labels.get(value, value)
 
-    def convert(details):
-        value = (details or {}).get(name)
-        if value is None:
-            return None
-        return labels.get(value, value) if labels else value
-    return convert
+
+def detail_key(name: str) -> str:
+    """The label, in the row query, of one detail of `Activity.details`."""
+    return f"detail_{name}"
 
 
 COMMON_HEAD = (
-    Column("Mã hoạt động", "id", width=36, convert=str),
+    Column("Mã hoạt động", "id", width=36, convert=_uuid_text, repeats=False),
     Column("Loại hoạt động", "type", width=22, convert=lambda v: TYPES[v].label if v in TYPES else v),
-    Column("Tên hoạt động", "title", width=48),
+    Column("Tên hoạt động", "title", width=48, repeats=False),
     Column("Ngày bắt đầu", "start_date", "date", 12),
     Column("Ngày kết thúc", "end_date", "date", 12),
     Column("Đơn vị", "unit_name", width=28),
@@ -89,11 +115,11 @@ COSTS = tuple(Column(label + " (đồng)", name, "int", 16) for name, label in C
 COMMON_TAIL = (
     Column("Trạng thái", "status", width=12, convert=lambda v: STATUS_LABELS.get(str(v), str(v))),
     Column("Người ghi", "created_by_name", width=22),
-    Column("Thời điểm ghi", "created_at", "datetime", 17),
-    Column("Thời điểm gửi", "submitted_at", "datetime", 17),
-    Column("Thời điểm duyệt", "reviewed_at", "datetime", 17),
+    Column("Thời điểm ghi", "created_at", "datetime", 17, repeats=False),
+    Column("Thời điểm gửi", "submitted_at", "datetime", 17, repeats=False),
+    Column("Thời điểm duyệt", "reviewed_at", "datetime", 17, repeats=False),
     Column("Nhận xét của người duyệt", "review_comment", width=30),
-    Column("Ghi chú", "notes", width=30),
+    Column("Ghi chú", "notes", width=30, repeats=False),
 )
 
 
@@ -103,7 +129,8 @@ def _type_field_columns(activity_type: ActivityType) -> tuple[Column, ...]:
         if f.kind == "int":
             out.append(Column(f.label, f.name, "int"))
         else:
-            out.append(Column(f.label, "details", width=24, convert=_detail(f.name, f.choices)))
+            convert = _labelled(f.choices) if f.choices else None
+            out.append(Column(f.label, detail_key(f.name), width=24, convert=convert))
         if f.name == "minutes_per_airing":
             out.append(Column("Tổng số phút phát sóng", "minutes", "int"))
     return tuple(out)
@@ -135,6 +162,18 @@ def export_query(session: Session, user: User, f: ActivityFilter, boundaries: st
     return activity_query(session, user, f)
 
 
+# Every detail any type has, each read as its own column.
+DETAIL_NAMES = tuple(dict.fromkeys(f.name for t in TYPES.values() for f in t.fields if f.kind != "int"))
+# The activity's own columns an export shows, as they are.
+ACTIVITY_KEYS = tuple(dict.fromkeys(
+    ["type", "title", "start_date", "end_date"] + [name for name, _ in PARTICIPANT_COLUMNS]
+    + [f.name for t in TYPES.values() for f in t.fields if f.kind == "int"] + ["minutes"]
+    + [name for name, _ in COST_COLUMNS] + ["cost_vnd", "review_comment", "notes"]))
+# Read as the database gives them: `local_elapsed` takes either form (the column type's own conversion
+# to aware UTC cost as much again per value).
+MOMENT_KEYS = ("created_at", "submitted_at", "reviewed_at")
+
+
 def row_query(session: Session, user: User, f: ActivityFilter, boundaries: str = "current", *,
               by_type: bool = False):
     """The filtered, scoped activities as flat rows with every exported value, oldest first (with
@@ -142,18 +181,22 @@ def row_query(session: Session, user: User, f: ActivityFilter, boundaries: str =
     base = export_query(session, user, f, boundaries).subquery()
     current = aliased(Unit)
     author = aliased(User)
+    # Each task's title by its key, not a join: PostgreSQL would scan the task table once per row.
+    title = select(Task.title).where(Task.id == ActivityTask.task_id).scalar_subquery()
     tasks = (
-        select(func.aggregate_strings(Task.title, "; "))
-        .select_from(ActivityTask).join(Task, Task.id == ActivityTask.task_id)
+        select(func.aggregate_strings(title, "; "))
         .where(ActivityTask.activity_id == base.c.id)
         .scalar_subquery()
     )
-    activity_columns = [c for c in base.c if c.key not in ("version",)]
     order = (base.c.start_date, base.c.id)
     if by_type:
         order = (case(TYPE_POSITION, value=base.c.type, else_=len(TYPE_POSITION)),) + order
     return (
-        select(*activity_columns,
+        select(cast(base.c.id, Text).label("id"), *[base.c[key] for key in ACTIVITY_KEYS],
+               type_coerce(base.c.status, String).label("status"),  # its code, not the Enum's member
+               *[type_coerce(base.c[key], DateTime(timezone=True)).label(key) for key in MOMENT_KEYS],
+               cast(base.c.topics, Text).label("topics"), cast(base.c.audiences, Text).label("audiences"),
+               *[base.c.details[name].as_string().label(detail_key(name)) for name in DETAIL_NAMES],
                Unit.name.label("unit_name"), Unit.code.label("unit_code"),
                current.name.label("current_unit_name"), Agency.name.label("agency_name"),
                author.full_name.label("created_by_name"), tasks.label("task_titles"))
@@ -179,24 +222,38 @@ def stream_rows(session: Session, user: User, f: ActivityFilter, boundaries: str
     return list(result.keys()), (row for partition in result.partitions(CHUNK) for row in partition)
 
 
-def value_plan(keys: list[str], columns: tuple[Column, ...]) -> list[tuple[int, Callable | None, bool]]:
-    """Where each column sits in a row and how it is converted, worked out once per export, not
-    once per cell: the per-row work is then one tuple lookup and, for some columns, one conversion."""
-    position = {key: i for i, key in enumerate(keys)}
-    return [(position[c.key], c.convert, c.kind == "datetime" and c.convert is None) for c in columns]
+# Written forms kept per column of few distinct values: memory stays bounded at any size.
+KEEP_FORMS = 1000
 
 
-def row_values(row, plan: list[tuple[int, Callable | None, bool]]) -> list[Any]:
-    """The exported values of one row, in the order of the plan's columns."""
-    values = []
-    for i, convert, local_time in plan:
-        raw = row[i]
-        if convert is not None:
-            raw = convert(raw)
-        elif local_time and raw is not None:
-            raw = raw.astimezone(VN_TZ).replace(tzinfo=None)
-        values.append(raw)
-    return values
+class CellForms:
+    """What each column of an export writes for the values of one row, worked out once per export,
+    not once per cell: `form_of(column, n)` gives the function from a raw value to its written form
+    in the n-th column (from 1). Each column keeps the form of each value it has met (up to
+    KEEP_FORMS if it has few distinct values, `Column.repeats`; else only the empty value's), so a
+    row is mostly looked up in C (one `itemgetter`, one `map` of `dict.get`) and only the values not
+    met before go through Python."""
+
+    def __init__(self, keys: list[str], columns: tuple[Column, ...],
+                 form_of: Callable[[Column, int], Callable[[Any], Any]]):
+        position = {key: i for i, key in enumerate(keys)}
+        self.pick = itemgetter(*[position[c.key] for c in columns])
+        self.forms = [form_of(c, n) for n, c in enumerate(columns, 1)]
+        self.kept: list[dict] = [{} for _ in columns]
+        self.keep = [KEEP_FORMS if c.repeats else 0 for c in columns]
+
+    def __call__(self, row) -> list:
+        values = self.pick(row)
+        written = list(map(dict.get, self.kept, values))
+        n = -1
+        for _ in range(written.count(None)):  # the values not met before (None is no written form)
+            n = written.index(None, n + 1)
+            value = values[n]
+            form = written[n] = self.forms[n](value)
+            kept = self.kept[n]
+            if value is None or len(kept) < self.keep[n]:  # an empty value is kept in every column
+                kept[value] = form
+        return written
 
 
 def describe_filter(session: Session, f: ActivityFilter, boundaries: str = "current", at: date | None = None) -> str:
