@@ -8,7 +8,8 @@ from sqlalchemy import select
 from app.progress import progress
 from app.units.models import Unit
 from tests.dashboards_helpers import merged_legacy_commune, other_current_commune
-from tests.factories import HAI_PHONG, NINH_BINH, login, make_activity, make_plan, make_task, make_user, token
+from tests.factories import (HAI_PHONG, NINH_BINH, login, make_activity, make_agency, make_plan, make_task, make_user,
+                             token)
 
 
 @pytest.fixture(autouse=True)
@@ -165,9 +166,10 @@ def test_the_national_dashboard_reads_the_province_rows_and_matches_the_unit_row
     admin, successor, other = country(session)
     legacy = merged_legacy_commune(session)
     f = DashboardFilter(period="2026", boundaries=boundaries)
-    assert totals.counted(session, admin, f).table is summary.PROVINCES
+    assert totals.counted(session, admin, f).totals()[0] is summary.PROVINCES
     by_province = queries.dashboard(session, admin, f)
-    monkeypatch.setattr(totals, "summary_table", lambda user, root: summary.SUMMARY)
+    monkeypatch.setattr(totals, "province_rows_answer", lambda user, root: False)
+    assert totals.counted(session, admin, f).totals()[0] is summary.SUMMARY
     assert queries.dashboard(session, admin, f) == by_province
 
     assert by_province.headline.activities == 4 and by_province.headline.airings == 17
@@ -178,3 +180,27 @@ def test_the_national_dashboard_reads_the_province_rows_and_matches_the_unit_row
         assert children == {HAI_PHONG: (2, 1, 1, 7), legacy.province_id: (1, 0, 1, 3), NINH_BINH: (1, 0, 1, 7)}
     body = client.get(f"/api/v1/dashboard?period=2026&boundaries={boundaries}", headers=token(client, admin)).json()
     assert body["headline"]["activities"] == 4 and sum(m["activities"] for m in body["over_time"]) == 4
+
+
+@pytest.mark.parametrize("boundaries", ["current", "as_of"])
+def test_a_province_dashboard_reads_its_totals_from_the_province_rows_unless_the_user_sees_one_agency(
+        session, monkeypatch, boundaries):
+    from app.dashboards import queries
+    from app.dashboards.queries import DashboardFilter
+    from app.progress import summary, totals
+
+    country(session)
+    reviewer = make_user(session, "reviewer", HAI_PHONG, username="duyet_tinh")
+    f = DashboardFilter(period="2026", boundaries=boundaries)
+    assert totals.counted(session, reviewer, f).totals()[0] is summary.PROVINCES
+    by_province = queries.dashboard(session, reviewer, f)
+    assert (by_province.headline.activities, by_province.headline.airings) == (3, 10)
+    monkeypatch.setattr(totals, "province_rows_answer", lambda user, root: False)
+    assert queries.dashboard(session, reviewer, f) == by_province
+    monkeypatch.undo()
+
+    agency = make_agency(session, HAI_PHONG, name="Sở Văn hóa, Thể thao và Du lịch")
+    session.commit()
+    one_agency = make_user(session, "reviewer", HAI_PHONG, username="duyet_so", agency_id=agency.id)
+    assert totals.counted(session, one_agency, f).by_province is None
+    assert queries.dashboard(session, one_agency, f).headline.activities == 0

@@ -93,16 +93,16 @@ def dashboard(session: Session, user: User, f: DashboardFilter) -> Dashboard:
                      child_units=_child_units(session, f, view))
 
 
-# Each figure reads the summary (`view.table`: by unit, or by province for the whole country);
+# Each figure reads the summary (by unit, or its province rows when they answer: `view.totals()`);
 # `view.from_rows` (a period cutting a month) reads the activities.
 
 
 def _month_type_figures(session: Session, view: totals.Counted) -> tuple[Headline, list[TypeCount], list[MonthCount]]:
     """The headline, the activities by type and by month, added up from one summary query."""
     columns = ("activities",) + totals.HEADLINE_SUMS
-    S = view.table
+    S, condition = view.totals()
     rows = session.execute(select(S.c.month, S.c.type, *[func.coalesce(func.sum(S.c[c]), 0).label(c) for c in columns])
-                           .where(view.summary).group_by(S.c.month, S.c.type)).all()
+                           .where(condition).group_by(S.c.month, S.c.type)).all()
     headline = Headline(**{c: sum(int(getattr(r, c)) for r in rows) for c in columns})
     by_type: dict[str, list[int]] = {}
     by_month: dict[tuple[int, int], tuple[int, int]] = {}
@@ -139,10 +139,10 @@ def _by_type(session: Session, view: totals.Counted) -> list[TypeCount]:
                         func.coalesce(func.sum(Activity.participants), 0).label("p"))
                  .where(view.where).group_by(Activity.type))
     else:
-        S = view.table
+        S, condition = view.totals()
         query = (select(S.c.type, func.sum(S.c.activities).label("n"),
                         func.coalesce(func.sum(S.c.participants), 0).label("p"))
-                 .where(view.summary).group_by(S.c.type))
+                 .where(condition).group_by(S.c.type))
     return _type_counts([(r.type, r.n, r.p) for r in session.execute(query)])
 
 
@@ -154,10 +154,10 @@ def _over_time(session: Session, view: totals.Counted) -> list[MonthCount]:
                                .where(view.where).group_by(year, month)).all()
         found = {(int(r.y), int(r.m)): (int(r.n), int(r.p)) for r in rows}
     else:
-        S = view.table
+        S, condition = view.totals()
         rows = session.execute(select(S.c.month, func.sum(S.c.activities).label("n"),
                                       func.coalesce(func.sum(S.c.participants), 0).label("p"))
-                               .where(view.summary).group_by(S.c.month)).all()
+                               .where(condition).group_by(S.c.month)).all()
         found = {divmod(int(r.month), 100): (int(r.n), int(r.p)) for r in rows}
     return _month_counts(view.span, found)
 
@@ -174,14 +174,14 @@ def _child_units(session: Session, f: DashboardFilter, view: totals.Counted) -> 
         base = (select(key.label("key"), Activity.status, literal(1).label("activities"),
                        *[getattr(Activity, n) for n in measures])
                 .select_from(Activity).join(Unit, Unit.id == Activity.unit_id).where(view.where).subquery())
-    elif view.table is summary.PROVINCES:  # the whole country: a row per province
-        P = view.table
+    elif root is None and view.by_province is not None:  # the whole country: a row per province
+        P = summary.PROVINCES
         key = func.nullif(P.c.current_province_id if f.boundaries == "current" else P.c.province_id,
                           summary.NO_PROVINCE)
         base = (select(key.label("key"), P.c.status, P.c.activities, *[P.c[n] for n in measures])
-                .where(view.summary).subquery())
+                .where(view.by_province).subquery())
     else:
-        S = view.table
+        S = summary.SUMMARY
         base = (select(key.label("key"), S.c.status, S.c.activities, *[S.c[n] for n in measures])
                 .select_from(S.join(Unit, Unit.id == S.c.unit_id)).where(view.summary).subquery())
     sums = [func.coalesce(func.sum(getattr(base.c, n)), 0).label(n) for n in measures]

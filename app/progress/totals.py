@@ -2,11 +2,11 @@
 status): the dashboard's headline with the working figures, the plan report's with approved ones."""
 from dataclasses import dataclass
 
-from sqlalchemy import and_, false, func, select, true
+from sqlalchemy import and_, false, func, or_, select
 from sqlmodel import Session
 
 from app import access
-from app.accounts.models import User
+from app.accounts.models import Role, User
 from app.activities.models import Activity, ActivityTask
 from app.activities.types import TYPES
 from app.core.clock import today
@@ -82,24 +82,43 @@ def _activity_condition(session: Session, user: User, f: FigureFilter, root: Uni
     return and_(*conditions)
 
 
-def summary_table(user: User, root: Unit | None):
-    """Which summary a figure reads: the whole country for the national admin (no unit in view)
-    from the province rows, a few per province and month; anything narrower by unit."""
-    return summary.PROVINCES if root is None and access.is_national_admin(user) else summary.SUMMARY
-
-
 def summary_condition(session: Session, user: User, f: FigureFilter, root: Unit | None, span: Span):
     """The summary rows of the activities `in_view` selects, or None when the summary cannot answer
     (see `Counted.from_rows`)."""
     if not summary.covers(span.start, span.end):
         return None
-    low, high = summary.month_range(span.start, span.end)
-    s = summary_table(user, root)
-    conditions = [summary.scope_condition(session, user) if s is summary.SUMMARY else true(),
-                  s.c.month.between(low, high)]
+    s = summary.SUMMARY
+    conditions = [summary.scope_condition(session, user)]
     if root is not None:
         conditions.append(s.c.unit_id.in_(select(Unit.id).where(subtree(root, f.boundaries))))
-    conditions.append(s.c.status == f.status if f.status else s.c.status.in_(figures.SUBMITTED_AND_APPROVED))
+    return and_(*conditions, *_figure_conditions(session, s, f, span))
+
+
+def province_rows_answer(user: User, root: Unit | None) -> bool:
+    """Whether the summary per province holds exactly what `user` sees under `root`: the whole
+    country for the national admin, or a whole province (which only someone who sees all of it may
+    open) for a user who sees the entries of every agency."""
+    if root is None:
+        return access.is_national_admin(user)
+    return root.level == "province" and (user.role == Role.admin or user.agency_id is None)
+
+
+def province_condition(session: Session, user: User, f: FigureFilter, root: Unit | None, span: Span):
+    """The province rows of the activities `in_view` selects, or None when they cannot answer."""
+    if not summary.covers(span.start, span.end) or not province_rows_answer(user, root):
+        return None
+    p = summary.PROVINCES
+    conditions = []
+    if root is not None:  # the province's subtree (`access.unit_subtree_condition`) on the province rows
+        conditions.append(or_(p.c.province_id == root.id, p.c.current_province_id == root.id))
+    return and_(*conditions, *_figure_conditions(session, p, f, span))
+
+
+def _figure_conditions(session: Session, s, f: FigureFilter, span: Span) -> list:
+    """The period, status, type, plan and task of a figure, on the summary or its province rows."""
+    low, high = summary.month_range(span.start, span.end)
+    conditions = [s.c.month.between(low, high),
+                  s.c.status == f.status if f.status else s.c.status.in_(figures.SUBMITTED_AND_APPROVED)]
     if f.type:
         conditions.append(s.c.type == f.type)
     if f.task_id:
@@ -111,19 +130,20 @@ def summary_condition(session: Session, user: User, f: FigureFilter, root: Unit 
         conditions += [s.c.plan_id == f.plan_id, s.c.task_id == summary.NO_TASK]
     else:
         conditions += [s.c.plan_id == summary.NO_PLAN, s.c.task_id == summary.NO_TASK]
-    return and_(*conditions)
+    return conditions
 
 
 @dataclass
 class Counted:
-    """The activities a figure counts, as a condition on the rows (`where`, on `Activity`) and on the
-    summary (`summary`, None when the summary cannot answer)."""
+    """The activities a figure counts, as a condition on the rows (`where`, on `Activity`), on the
+    summary (`summary`, None when the summary cannot answer) and on its province rows
+    (`by_province`, None unless they hold exactly these activities: `province_rows_answer`)."""
 
     root: Unit | None
     span: Span
     where: object
     summary: object | None
-    table: object = summary.SUMMARY  # the summary `summary` is a condition on (`summary_table`)
+    by_province: object | None = None
 
     @property
     def from_rows(self) -> bool:
@@ -133,11 +153,19 @@ class Counted:
         plan, task, type, status, boundaries) is a column of the summary."""
         return self.summary is None
 
+    def totals(self) -> tuple[object, object]:
+        """The table and condition for figures that need no unit (headline, by type, by month):
+        the province rows when they answer (a few per month and type), else the summary."""
+        if self.by_province is not None:
+            return summary.PROVINCES, self.by_province
+        return summary.SUMMARY, self.summary
+
 
 def counted(session: Session, user: User, f: FigureFilter) -> Counted:
-    """`in_view` with the summary's condition for the same activities."""
+    """`in_view` with the summary's conditions for the same activities."""
     root, span, where = in_view(session, user, f)
-    return Counted(root, span, where, summary_condition(session, user, f, root, span), summary_table(user, root))
+    return Counted(root, span, where, summary_condition(session, user, f, root, span),
+                   province_condition(session, user, f, root, span))
 
 
 def headline(session: Session, user: User, f: FigureFilter) -> Headline:
@@ -149,8 +177,8 @@ def headline_of(session: Session, view: Counted) -> Headline:
     if view.from_rows:
         row = figures.totals(session, view.where, columns=HEADLINE_SUMS)[0]
     else:
-        s = view.table
+        s, condition = view.totals()
         row = session.execute(select(func.coalesce(func.sum(s.c.activities), 0).label("activities"),
                                      *[func.coalesce(func.sum(s.c[c]), 0).label(c) for c in HEADLINE_SUMS])
-                              .where(view.summary)).one()
+                              .where(condition)).one()
     return Headline(**{k: int(v) for k, v in row._mapping.items()})
