@@ -573,23 +573,30 @@ def task_amounts(session: Session, *, task_ids, start: date, end: date, statuses
 
 
 def progress_amounts(session: Session, *, task_ids: list[int], key, start: date, end: date,
-                     statuses: tuple[str, ...], metrics: tuple[str, ...], typed: bool = False, where=true()) -> list:
+                     statuses: tuple[str, ...], metrics: tuple[str, ...], typed: bool = False, units=None) -> list:
     """What each task's activities amount to, per unit key, status (and type when `typed`): the
     progress aggregate, read from the task rows of the summary instead of the activities.
 
     `key` is an expression on `Unit` naming the row an activity's unit counts toward (today's
-    commune, the commune of the day, …: the boundary choice maps the summary's units); `where` is
-    a further condition on `Unit` and the summary (the subtree in view, `scope_condition`). The
-    span must be whole months. Each row has task_id, key, status, [type], activities and the sums
-    of `metrics`, like the query over the activities it replaces.
+    commune, the commune of the day, …: the boundary choice maps the summary's units); `units` is
+    a condition on the summary's `unit_id` (the subtree in view, `scope_condition`). The span must
+    be whole months. Each row has task_id, key, status, [type], activities and the sums of
+    `metrics`, like the query over the activities it replaces. The rows are first added up per
+    unit (from the covering index alone, on PostgreSQL), then per key: each unit is looked up once,
+    not once per month and type.
     """
     low, high = month_range(start, end)
-    rows = (select(SUMMARY, key.label("key")).select_from(SUMMARY.join(Unit, Unit.id == SUMMARY.c.unit_id))
-            .where(plan_rows_of_tasks(task_ids), SUMMARY.c.task_id.in_(task_ids), SUMMARY.c.status.in_(statuses),
-                   SUMMARY.c.month.between(low, high), key.is_not(None), where).subquery("s"))
+    values = ("activities",) + tuple(m for m in metrics if m != "activities")
+    kinds = [SUMMARY.c.type] if typed else []
+    per_unit = (select(SUMMARY.c.task_id, SUMMARY.c.unit_id, SUMMARY.c.status, *kinds,
+                       *[func.sum(SUMMARY.c[m]).label(m) for m in values])
+                .where(plan_rows_of_tasks(task_ids), SUMMARY.c.task_id.in_(task_ids), SUMMARY.c.status.in_(statuses),
+                       SUMMARY.c.month.between(low, high), true() if units is None else units)
+                .group_by(SUMMARY.c.task_id, SUMMARY.c.unit_id, SUMMARY.c.status, *kinds).subquery("u"))
+    rows = (select(per_unit, key.label("key")).select_from(per_unit.join(Unit, Unit.id == per_unit.c.unit_id))
+            .where(key.is_not(None)).subquery("s"))
     group = [rows.c.task_id, rows.c.key, rows.c.status] + ([rows.c.type] if typed else [])
-    sums = [func.sum(rows.c[m]).label(m) for m in ("activities",) + tuple(m for m in metrics if m != "activities")]
-    return list(session.execute(select(*group, *sums).group_by(*group)).all())
+    return list(session.execute(select(*group, *[func.sum(rows.c[m]).label(m) for m in values]).group_by(*group)).all())
 
 
 def province_progress_amounts(session: Session, *, task_ids: list[int], current: bool, start: date, end: date,

@@ -1,5 +1,6 @@
-"""The activity summary per province, for the national view, filled from the summary; and the
-summary by unit and month, for the few units of a split commune
+"""The activity summary per province, for the national view, filled from the summary; the
+summary by unit and month, for the few units of a split commune; and an index that answers the
+figures by unit alone (PostgreSQL)
 
 Kept exact from now on by the application with the summary (see app/progress/summary.py).
 
@@ -28,6 +29,9 @@ VALUES = (
 
 def upgrade() -> None:
     op.create_index('ix_activity_summary_unit', 'activity_summary', ['unit_id', 'month'])
+    op.create_index('ix_activity_summary_cover', 'activity_summary', ['plan_id', 'task_id', 'unit_id', 'month'],
+                    postgresql_include=['status', 'type', 'activities', 'sessions', 'participants',
+                                        'participants_poor', 'copies', 'airings', 'minutes', 'items', 'cost_vnd'])
     op.create_table(
         'activity_summary_province',
         sa.Column('plan_id', sa.Integer(), autoincrement=False, nullable=False),
@@ -59,4 +63,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('activity_summary_province')
+    op.drop_index('ix_activity_summary_cover', table_name='activity_summary')
     op.drop_index('ix_activity_summary_unit', table_name='activity_summary')
