@@ -105,6 +105,8 @@ class Activity(ActivityBase, table=True):
         Index("ix_activity_review_queue", "status", "submitted_at", "id"),
         # Counts by status within a scope (the review queue's size) from the index alone.
         Index("ix_activity_status_unit", "status", "unit_id"),
+        # Completeness's late count: per unit, only the entries sent after a deadline.
+        Index("ix_activity_unit_submitted", "unit_id", "submitted_at"),
     )
     # The version moves on edits and review steps (see app.core.versions); every write checks it.
     __mapper_args__ = version_checked(bumped_by_code=True)

@@ -140,8 +140,7 @@ def _actuals(session, user, task_ids, level, boundaries, span, root, typed):
     return summary.progress_amounts(
         session, task_ids=task_ids, key=key, start=span.start, end=span.end, statuses=figures.SUBMITTED_AND_APPROVED,
         metrics=METRICS, typed=typed,
-        units=and_(summary.SUMMARY.c.unit_id.in_(select(Unit.id).where(subtree(root, boundaries))),
-                   summary.scope_condition(session, user)))
+        units=summary.units_in_view(session, user, root))
 
 
 # Read from the activity rows only when the summary cannot answer: a span that cuts a month (a

@@ -543,6 +543,22 @@ def scope_condition(session: Session, user) -> Any:
     return and_(*conditions)
 
 
+def units_in_view(session: Session, user, root: Unit | None) -> Any:
+    """The summary rows of the units under `root` (its subtree, `access.unit_subtree_condition`; the
+    whole country for None) that `user` may see, as a list of unit ids read once: a few hundred for
+    a province. As a subquery, PostgreSQL looked each summary row's unit up twice (60 % of the time
+    of the progress and completeness of a province at 10 million activities)."""
+    if root is None and access.is_national_admin(user):
+        return true()
+    subtree = true() if root is None else access.unit_subtree_condition(root)
+    ids = session.execute(select(Unit.id).where(subtree, access.unit_scope_condition(
+        user, access.scope_unit(session, user)))).scalars().all()
+    condition = SUMMARY.c.unit_id.in_(ids)
+    if user.agency_id is not None and user.role != Role.admin:
+        condition = and_(condition, SUMMARY.c.agency_id == user.agency_id)
+    return condition
+
+
 def covers(start: date, end: date) -> bool:
     """Whether the summary answers a span: whole months only (see `month_range`)."""
     try:
