@@ -25,6 +25,13 @@ targets and the breakdowns by type; `status` lets each figure choose its statuse
 or submitted and approved); `agency_id` (0 for none) answers an agency officer's scope, who sees
 only the entries of their agency.
 
+The province rows (`activity_summary_province`) add the summary up per province: the unit's
+province of the day and today's province in place of the unit, every agency together. Their size
+depends on the provinces, months, types and tasks, not on the number of activities. They answer
+the figures of a whole province for a user who sees every agency's entries, and of the whole
+country for the national admin (`app.progress.totals.province_rows_answer`); they are kept from the
+same deltas, in the same transaction, right after the summary's rows.
+
 What the summary cannot answer, so still read from the activity rows:
 - a period that cuts a month (a plan from the 15th, `approve_period` over chosen days): the
   partial months come from the rows (`month_range` refuses such a span);
