@@ -413,10 +413,8 @@ def _plain(rows) -> list[tuple]:
 
 @pytest.mark.parametrize("year", ["2025", "2026"])
 def test_the_summary_answers_the_progress_figures_of_the_demo_province(session, year):
-    """The next step reads progress from the summary: on the demo data, for the Hải Phòng reviewer
-    and the national admin, both boundary choices, the summary gives what the activities give."""
-    from sqlalchemy import and_
-
+    """Progress reads the summary: on the demo data, for the Hải Phòng reviewer and the national
+    admin, both boundary choices, the summary gives what the activities give."""
     from app.progress import boundaries as pb
     from app.progress import figures
     from app.progress import progress as pp
@@ -435,11 +433,12 @@ def test_the_summary_answers_the_progress_figures_of_the_demo_province(session, 
         for boundaries in pb.BOUNDARIES:
             for level in ("province", "district", "commune"):
                 for typed in (False, True):
-                    rows = pp._actuals(session, user, task_ids, level, boundaries, span, root, typed)
+                    key = pb.activity_key(level, boundaries)
+                    rows = pp._actuals_from_rows(session, user, task_ids, key, boundaries, span, root, typed)
                     read = summary.progress_amounts(
-                        session, task_ids=task_ids, key=pb.activity_key(level, boundaries), start=span.start,
-                        end=span.end, statuses=figures.SUBMITTED_AND_APPROVED, metrics=pp.METRICS, typed=typed,
-                        where=and_(pb.subtree(root, boundaries), summary.scope_condition(session, user)))
+                        session, task_ids=task_ids, key=key, start=span.start, end=span.end,
+                        statuses=figures.SUBMITTED_AND_APPROVED, metrics=pp.METRICS, typed=typed,
+                        units=summary.units_in_view(session, user, root))
                     assert _plain(read) == _plain(rows), (user.username, boundaries, level, typed)
                     compared += len(rows)
         # End to end: every target row of the progress report, from the summary.
@@ -449,7 +448,7 @@ def test_the_summary_answers_the_progress_figures_of_the_demo_province(session, 
             amounts = summary.progress_amounts(
                 session, task_ids=[r.task_id], key=pb.activity_key(level, "current"), start=span.start, end=span.end,
                 statuses=figures.SUBMITTED_AND_APPROVED, metrics=pp.METRICS, typed=True,
-                where=and_(pb.subtree(root, "current"), summary.scope_condition(session, user)))
+                units=summary.units_in_view(session, user, root))
             total = lambda status: sum(int(getattr(a, r.metric)) for a in amounts  # noqa: E731
                                        if a.key == r.unit_id and a.status == status
                                        and r.activity_type in (None, a.type))
