@@ -34,7 +34,39 @@ def _sum() -> int:
     return Field(default=0, sa_column_kwargs={"nullable": False}, sa_type=BigInteger)
 
 
-class ActivitySummary(SQLModel, table=True):
+class SummedValues(SQLModel):
+    """The numbers of a summary row, of either table: how many activities, and the sum of each
+    summable column (declared once; the tables add their keys)."""
+
+    activities: int = _sum()
+    sessions: int = _sum()
+    participants: int = _sum()
+    participants_women: int = _sum()
+    participants_ethnic: int = _sum()
+    participants_poor: int = _sum()
+    participants_near_poor: int = _sum()
+    participants_escaped: int = _sum()
+    participants_officials: int = _sum()
+    copies: int = _sum()
+    copies_distributed: int = _sum()
+    airings: int = _sum()
+    minutes: int = _sum()
+    items: int = _sum()
+    places: int = _sum()
+    teams: int = _sum()
+    audience: int = _sum()
+    reach: int = _sum()
+    questions_raised: int = _sum()
+    questions_answered: int = _sum()
+    commended_collectives: int = _sum()
+    commended_individuals: int = _sum()
+    cost_central_vnd: int = _sum()
+    cost_local_vnd: int = _sum()
+    cost_mobilised_vnd: int = _sum()
+    cost_vnd: int = _sum()
+
+
+class ActivitySummary(SummedValues, table=True):
     """Activities of one unit, month, type, status and agency, counted three ways:
     plan_id = task_id = 0: every activity; plan_id = P, task_id = 0: the activities linked to
     some task of plan P (once each); plan_id = P, task_id = T: the activities linked to task T."""
@@ -57,38 +89,12 @@ class ActivitySummary(SQLModel, table=True):
     type: str = Field(primary_key=True, max_length=32)
     status: str = Field(primary_key=True, max_length=16)
     agency_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    activities: int = _sum()
-    sessions: int = _sum()
-    participants: int = _sum()
-    participants_women: int = _sum()
-    participants_ethnic: int = _sum()
-    participants_poor: int = _sum()
-    participants_near_poor: int = _sum()
-    participants_escaped: int = _sum()
-    participants_officials: int = _sum()
-    copies: int = _sum()
-    copies_distributed: int = _sum()
-    airings: int = _sum()
-    minutes: int = _sum()
-    items: int = _sum()
-    places: int = _sum()
-    teams: int = _sum()
-    audience: int = _sum()
-    reach: int = _sum()
-    questions_raised: int = _sum()
-    questions_answered: int = _sum()
-    commended_collectives: int = _sum()
-    commended_individuals: int = _sum()
-    cost_central_vnd: int = _sum()
-    cost_local_vnd: int = _sum()
-    cost_mobilised_vnd: int = _sum()
-    cost_vnd: int = _sum()
 
 
 assert tuple(c for c in ActivitySummary.model_fields if c not in KEY_COLUMNS) == VALUE_COLUMNS
 
 
-class ProvinceSummary(SQLModel, table=True):
+class ProvinceSummary(SummedValues, table=True):
     """The activity summary added up per province (the unit's province of the day and today's), so
     that the national view reads a few thousand rows whatever the number of activities. Kept from
     the same deltas as `ActivitySummary`, in the same transaction."""
@@ -101,32 +107,6 @@ class ProvinceSummary(SQLModel, table=True):
     month: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     type: str = Field(primary_key=True, max_length=32)
     status: str = Field(primary_key=True, max_length=16)
-    activities: int = _sum()
-    sessions: int = _sum()
-    participants: int = _sum()
-    participants_women: int = _sum()
-    participants_ethnic: int = _sum()
-    participants_poor: int = _sum()
-    participants_near_poor: int = _sum()
-    participants_escaped: int = _sum()
-    participants_officials: int = _sum()
-    copies: int = _sum()
-    copies_distributed: int = _sum()
-    airings: int = _sum()
-    minutes: int = _sum()
-    items: int = _sum()
-    places: int = _sum()
-    teams: int = _sum()
-    audience: int = _sum()
-    reach: int = _sum()
-    questions_raised: int = _sum()
-    questions_answered: int = _sum()
-    commended_collectives: int = _sum()
-    commended_individuals: int = _sum()
-    cost_central_vnd: int = _sum()
-    cost_local_vnd: int = _sum()
-    cost_mobilised_vnd: int = _sum()
-    cost_vnd: int = _sum()
 
 
 assert tuple(c for c in ProvinceSummary.model_fields if c not in PROVINCE_KEY_COLUMNS) == VALUE_COLUMNS
