@@ -113,8 +113,8 @@ def _completeness_counts(session, user, task_ids, level, boundaries, span, root,
     # Added up per unit first (from the covering index alone, on PostgreSQL), then per key: each
     # unit is looked up once, not once per month and type.
     per_unit = (select(s.c.task_id, s.c.unit_id, s.c.status, func.sum(s.c.activities).label("activities"))
-                .where(summary.plan_rows_of_tasks(task_ids), s.c.task_id.in_(task_ids), s.c.month.between(low, high),
-                       summary.units_in_view(session, user, root))
+                .where(summary.plan_rows_of_tasks(session, task_ids), s.c.task_id.in_(task_ids),
+                       s.c.month.between(low, high), summary.units_in_view(session, user, root))
                 .group_by(s.c.task_id, s.c.unit_id, s.c.status).subquery("u"))
     rows = (select(per_unit.c.task_id, per_unit.c.status, per_unit.c.activities, key.label("key"))
             .select_from(per_unit.join(Unit, Unit.id == per_unit.c.unit_id)).where(key.is_not(None)).subquery())

@@ -575,10 +575,18 @@ def covers(start: date, end: date) -> bool:
     return True
 
 
-def plan_rows_of_tasks(task_ids) -> Any:
+def plans_of_tasks(session: Session, task_ids) -> list[int]:
+    """The plans of `task_ids`, read first and named as values in a read of the summary: behind a
+    subquery PostgreSQL cannot tell how many rows they select, and read a province's task rows from
+    the table rather than from the covering index alone (at 1 million activities, 45 ms of the
+    dashboard's progress against 6)."""
+    return sorted(session.execute(select(Task.plan_id).where(Task.id.in_(task_ids)).distinct()).scalars())
+
+
+def plan_rows_of_tasks(session: Session, task_ids) -> Any:
     """The plans of `task_ids` as a condition on the summary: the key (and its index) starts with
     the plan, so naming it lets a read of some tasks' rows use the index."""
-    return SUMMARY.c.plan_id.in_(select(Task.plan_id).where(Task.id.in_(task_ids)).scalar_subquery())
+    return SUMMARY.c.plan_id.in_(plans_of_tasks(session, task_ids))
 
 
 def task_amounts(session: Session, *, task_ids, start: date, end: date, statuses: tuple[str, ...],
@@ -589,8 +597,8 @@ def task_amounts(session: Session, *, task_ids, start: date, end: date, statuses
     sums = [func.sum(SUMMARY.c[m]).label(m) for m in ("activities",) + tuple(m for m in metrics if m != "activities")]
     query = (select(SUMMARY.c.task_id, SUMMARY.c.status, SUMMARY.c.type, *sums)
              .select_from(SUMMARY.join(Unit, Unit.id == SUMMARY.c.unit_id))
-             .where(plan_rows_of_tasks(task_ids), SUMMARY.c.task_id.in_(task_ids), SUMMARY.c.status.in_(statuses),
-                    SUMMARY.c.month.between(low, high), where)
+             .where(plan_rows_of_tasks(session, task_ids), SUMMARY.c.task_id.in_(task_ids),
+                    SUMMARY.c.status.in_(statuses), SUMMARY.c.month.between(low, high), where)
              .group_by(SUMMARY.c.task_id, SUMMARY.c.status, SUMMARY.c.type))
     return list(session.execute(query).all())
 
@@ -613,8 +621,9 @@ def progress_amounts(session: Session, *, task_ids: list[int], key, start: date,
     kinds = [SUMMARY.c.type] if typed else []
     per_unit = (select(SUMMARY.c.task_id, SUMMARY.c.unit_id, SUMMARY.c.status, *kinds,
                        *[func.sum(SUMMARY.c[m]).label(m) for m in values])
-                .where(plan_rows_of_tasks(task_ids), SUMMARY.c.task_id.in_(task_ids), SUMMARY.c.status.in_(statuses),
-                       SUMMARY.c.month.between(low, high), true() if units is None else units)
+                .where(plan_rows_of_tasks(session, task_ids), SUMMARY.c.task_id.in_(task_ids),
+                       SUMMARY.c.status.in_(statuses), SUMMARY.c.month.between(low, high),
+                       true() if units is None else units)
                 .group_by(SUMMARY.c.task_id, SUMMARY.c.unit_id, SUMMARY.c.status, *kinds).subquery("u"))
     rows = (select(per_unit, key.label("key")).select_from(per_unit.join(Unit, Unit.id == per_unit.c.unit_id))
             .where(key.is_not(None)).subquery("s"))
@@ -633,7 +642,7 @@ def province_progress_amounts(session: Session, *, task_ids: list[int], current:
     group = [p.c.task_id, key, p.c.status] + ([p.c.type] if typed else [])
     sums = [func.sum(p.c[m]).label(m) for m in ("activities",) + tuple(m for m in metrics if m != "activities")]
     query = (select(*group, *sums)
-             .where(p.c.plan_id.in_(select(Task.plan_id).where(Task.id.in_(task_ids)).scalar_subquery()),
+             .where(p.c.plan_id.in_(plans_of_tasks(session, task_ids)),
                     p.c.task_id.in_(task_ids), p.c.status.in_(statuses), p.c.month.between(low, high),
                     key != NO_PROVINCE)
              .group_by(*group))
