@@ -6,7 +6,6 @@ between several new communes counts toward its default successor, and the notes 
 """
 from sqlalchemy import String, case, cast, func, select, true
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql import Select
 from sqlmodel import Session
 
 from app import access
@@ -93,7 +92,7 @@ def unit_labels(session: Session, ids) -> dict[int, tuple[str, str]]:
                    str(r.level)) for r in rows}
 
 
-def boundary_notes(session: Session, user: User, tasks: Select, boundaries: str, span: Span, root: Unit | None,
+def boundary_notes(session: Session, user: User, tasks: list[int], boundaries: str, span: Span, root: Unit | None,
                    at, *, per_commune: bool = True) -> list[str]:
     """What the figures' boundaries mean, and (when the figures are per commune) each split legacy
     commune whose entries went to its default successor."""
