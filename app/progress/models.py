@@ -100,6 +100,12 @@ class ProvinceSummary(SummedValues, table=True):
     the same deltas as `ActivitySummary`, in the same transaction."""
 
     __tablename__ = "activity_summary_province"
+    __table_args__ = (
+        # A province's rows by today's province: those of the legacy provinces that went into it
+        # (the key names the province of the day first: the dashboard of Hải Phòng scanned every
+        # province's rows of the period for them, 5.5 ms at 1 million activities, now 0.6).
+        Index("ix_activity_summary_province_current", "plan_id", "task_id", "current_province_id", "month"),
+    )
     plan_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     task_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     province_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
