@@ -15,7 +15,7 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
-from sqlalchemy import event
+from sqlalchemy import bindparam, event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 from starlette.concurrency import run_in_threadpool
@@ -29,6 +29,13 @@ def normalise_url(url: str) -> str:
     if parsed.drivername in ("postgres", "postgresql"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed.render_as_string(hide_password=False)
+
+
+def in_ids(column, ids) -> Any:
+    """`column IN (ids)` for a list of integer ids read from the database (a province's few hundred
+    units), written into the statement: one parameter per id cost three times as much to build and
+    send (2.4 ms of the dashboard's Python for the 518 units of Hải Phòng, now 0.8)."""
+    return column.in_(bindparam(None, [int(i) for i in ids], expanding=True, literal_execute=True))
 
 
 def build_engine(url: str) -> Engine:

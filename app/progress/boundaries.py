@@ -11,6 +11,7 @@ from sqlmodel import Session
 from app import access
 from app.accounts.models import User
 from app.activities.models import Activity, ActivityTask
+from app.core.db import in_ids
 from app.core.errors import ApiError, field_error
 from app.progress import figures, summary
 from app.plans.models import Task
@@ -87,7 +88,7 @@ def unit_labels(session: Session, ids) -> dict[int, tuple[str, str]]:
     ids = [i for i in set(ids) if i is not None]
     if not ids:
         return {}
-    rows = session.execute(select(Unit.id, Unit.name, Unit.level, Unit.valid_to).where(Unit.id.in_(ids))).all()
+    rows = session.execute(select(Unit.id, Unit.name, Unit.level, Unit.valid_to).where(in_ids(Unit.id, ids))).all()
     return {r.id: (r.name + (LEGACY_SUFFIX if r.valid_to is not None and r.valid_to < CURRENT_START else ""),
                    str(r.level)) for r in rows}
 

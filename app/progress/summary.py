@@ -97,6 +97,7 @@ from app import access
 from app.accounts.models import Role
 from app.activities import generate
 from app.activities.models import Activity, ActivityTask
+from app.core.db import in_ids
 from app.plans.models import Task
 from app.progress.models import (
     KEY_COLUMNS, NO_AGENCY, NO_PLAN, NO_PROVINCE, NO_TASK, PROVINCE_KEY_COLUMNS, SUMMED_COLUMNS, VALUE_COLUMNS,
@@ -560,7 +561,7 @@ def units_in_view(session: Session, user, root: Unit | None) -> Any:
     subtree = true() if root is None else access.unit_subtree_condition(root)
     ids = session.execute(select(Unit.id).where(subtree, access.unit_scope_condition(
         user, access.scope_unit(session, user)))).scalars().all()
-    condition = SUMMARY.c.unit_id.in_(ids)
+    condition = in_ids(SUMMARY.c.unit_id, ids)
     if user.agency_id is not None and user.role != Role.admin:
         condition = and_(condition, SUMMARY.c.agency_id == user.agency_id)
     return condition
