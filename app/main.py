@@ -86,7 +86,9 @@ def create_app() -> FastAPI:
         title="Loa API", version="1", description=API_DESCRIPTION, lifespan=lifespan,
         openapi_url="/api/v1/openapi.json", docs_url="/api/docs", redoc_url=None,
     )
-    app.add_middleware(GZipMiddleware, minimum_size=500)
+    # zlib's default level: Starlette's 9 took 6 ms for the 77 KB of a province's dashboard, 6 takes
+    # 1.4 for 3 % more bytes.
+    app.add_middleware(GZipMiddleware, minimum_size=500, compresslevel=6)
     app.add_middleware(TextEdge)
     app.add_middleware(UploadLimit)
     app.add_middleware(SecurityHeaders)
