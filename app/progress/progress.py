@@ -90,20 +90,24 @@ def progress(session: Session, user: User, *, plan_id: int | None = None, task_i
     target_rows = [r for r in target_rows if r.key is not None]
 
     typed = any(r.activity_type for r in target_rows)
+    counted = [m for m in METRICS if m in {str(r.metric) for r in target_rows}]  # the metrics of the targets
     actual: dict[tuple, dict[str, int]] = {}
     for lvl in sorted({r.level for r in target_rows}):
         task_ids = sorted({r.task_id for r in target_rows if r.level == lvl})
         for row in _actuals(session, user, task_ids, lvl, boundaries, span, root, typed):
             for type_key in ((None, row.type) if typed else (None,)):
-                bucket = actual.setdefault((row.task_id, row.key, row.status, type_key), dict.fromkeys(METRICS, 0))
-                for m in METRICS:
+                bucket = actual.setdefault((row.task_id, row.key, row.status, type_key), dict.fromkeys(counted, 0))
+                for m in counted:
                     bucket[m] += int(getattr(row, m))
 
     labels = unit_labels(session, [r.key for r in target_rows])
+    per_unit: dict[int, int] = {}  # each target scaled to the period, for one assigned unit
     rows = []
     for r in sorted(target_rows, key=lambda r: (r.plan_id, r.position, r.task_id, labels.get(r.key, ("",))[0],
                                                   r.target_id)):
-        target = scaled_target(r.quantity, str(r.period), span, r) * r.n
+        if r.target_id not in per_unit:
+            per_unit[r.target_id] = scaled_target(r.quantity, str(r.period), span, r)
+        target = per_unit[r.target_id] * r.n
         approved = actual.get((r.task_id, r.key, "approved", r.activity_type), {}).get(str(r.metric), 0)
         submitted = actual.get((r.task_id, r.key, "submitted", r.activity_type), {}).get(str(r.metric), 0)
         achieved = approved + (submitted if include_submitted else 0)
