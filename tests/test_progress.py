@@ -188,3 +188,24 @@ def test_without_a_plan_named_only_the_plans_the_reviewer_may_see_are_listed(ses
     body = client.get("/api/v1/progress?period=2026", headers=token(client, w.reviewer)).json()
     assert {t["task_id"] for t in body["tasks"]} == {w.task.id}
     assert "Ninh Bình" not in str(body)
+
+
+def test_the_totals_alone_are_the_totals_of_the_rows_in_the_same_order(session):
+    """The dashboard asks only for the totals per task and target, not a row per commune."""
+    w = world(session)
+    for scope in ({"task_id": w.task.id}, {"plan_id": w.plan.id}, {}):
+        full = progress.progress(session, w.reviewer, period="2026", **scope)
+        bars = progress.progress(session, w.reviewer, period="2026", unit_rows=False, **scope)
+        assert bars.rows == [] and full.rows
+        assert bars.tasks == full.tasks and bars.notes == full.notes
+
+
+def test_the_dashboard_bars_show_each_target_over_the_communes_and_how_many_are_behind(session, client):
+    w = world(session)
+    login(client, w.reviewer)
+    page = client.get("/dashboard?period=2026")
+    assert page.status_code == 200
+    bars = page.text.split('id="h-progress"')[1].split("</section>")[0]
+    # Airings: 3 × 12 a year over 2 rows (A with L, B); 12 approved and 2 submitted; both behind.
+    assert "<b>14</b> / 36 (38,9%)" in bars and "đã duyệt 12, chờ duyệt 2" in bars
+    assert "2/2 đơn vị chậm tiến độ" in bars

@@ -106,7 +106,7 @@ def dashboard(request: Request, session: DbSession, user: PageUser):
     board = queries.dashboard(session, user, f)
     span = periods.Span(board.period, board.start, board.end, board.period_label)
     progress = progress_queries.progress(session, user, plan_id=f.plan_id, task_id=f.task_id, unit_id=f.unit_id,
-                                         period=span.key, boundaries=f.boundaries)
+                                         period=span.key, boundaries=f.boundaries, unit_rows=False)
     headline, months, types, children = board.headline, board.over_time, board.by_type, board.child_units
     ctx = _common(session, user, request, "/dashboard", f, span)
     scope = ctx["root"].name if ctx["root"] else "toàn quốc"

@@ -5,6 +5,7 @@ and targets set for a task as a whole.
 Every number is an SQL aggregate; Python only joins the aggregated groups to their targets.
 """
 from datetime import date
+from typing import Any, NamedTuple
 
 from sqlalchemy import String, and_, func, literal, select
 from sqlmodel import Session
@@ -26,6 +27,16 @@ from app.units.models import Unit
 STATUS_LABELS = {"done": "Hoàn thành", "on_track": "Đúng tiến độ", "behind": "Chậm tiến độ"}
 SUMMED_METRICS = ("sessions", "participants", "copies", "airings", "minutes", "items", "cost_vnd")
 METRICS = ("activities",) + SUMMED_METRICS
+
+
+class UnitAmount(NamedTuple):
+    """A target of one assigned unit (or key) in view: its target row, target for the period,
+    approved and submitted amounts and status."""
+    row: Any
+    target: int
+    approved: int
+    submitted: int
+    status: str
 
 
 def _status(achieved: int, target: int, elapsed: float) -> str:
@@ -52,12 +63,14 @@ def scaled_target(quantity: int, period: str, span: Span, plan) -> int:
 
 def progress(session: Session, user: User, *, plan_id: int | None = None, task_id: int | None = None,
              unit_id: int | None = None, period: str | None = None, boundaries: str = "current",
-             at: date | None = None, include_submitted: bool = True) -> ProgressReport:
+             at: date | None = None, include_submitted: bool = True, unit_rows: bool = True) -> ProgressReport:
     """Each per-unit target of each task for each assigned unit in view: target for the period,
     approved and submitted amounts of the activities linked to the task, percentage and status.
 
     Through today's boundaries (the default) activities logged at a legacy unit count toward its
     default successor; `boundaries="as_of"` keeps them with the unit where they were logged.
+    `unit_rows=False` leaves the rows out of the report and keeps only their totals per task and
+    target (`tasks`, the dashboard's bars): no unit names read, no row built per commune.
     """
     check_boundaries(boundaries)
     now = today()
@@ -90,28 +103,31 @@ def progress(session: Session, user: User, *, plan_id: int | None = None, task_i
     target_rows = [r for r in target_rows if r.key is not None]
 
     typed = any(r.activity_type for r in target_rows)
-    counted = [m for m in METRICS if m in {str(r.metric) for r in target_rows}]  # the metrics of the targets
+    metrics = [m for m in METRICS if m in {str(r.metric) for r in target_rows}]  # what the targets count
     actual: dict[tuple, dict[str, int]] = {}
     for lvl in sorted({r.level for r in target_rows}):
         task_ids = sorted({r.task_id for r in target_rows if r.level == lvl})
         for row in _actuals(session, user, task_ids, lvl, boundaries, span, root, typed):
             for type_key in ((None, row.type) if typed else (None,)):
-                bucket = actual.setdefault((row.task_id, row.key, row.status, type_key), dict.fromkeys(counted, 0))
-                for m in counted:
+                bucket = actual.setdefault((row.task_id, row.key, row.status, type_key), dict.fromkeys(metrics, 0))
+                for m in metrics:
                     bucket[m] += int(getattr(row, m))
 
-    labels = unit_labels(session, [r.key for r in target_rows])
-    per_unit: dict[int, int] = {}  # each target scaled to the period, for one assigned unit
-    rows = []
+    labels = unit_labels(session, [r.key for r in target_rows]) if unit_rows else {}
+    scaled: dict[int, int] = {}  # each target scaled to the period, for one assigned unit
+    amounts, rows = [], []
     for r in sorted(target_rows, key=lambda r: (r.plan_id, r.position, r.task_id, labels.get(r.key, ("",))[0],
                                                   r.target_id)):
-        if r.target_id not in per_unit:
-            per_unit[r.target_id] = scaled_target(r.quantity, str(r.period), span, r)
-        target = per_unit[r.target_id] * r.n
+        if r.target_id not in scaled:
+            scaled[r.target_id] = scaled_target(r.quantity, str(r.period), span, r)
+        target = scaled[r.target_id] * r.n
         approved = actual.get((r.task_id, r.key, "approved", r.activity_type), {}).get(str(r.metric), 0)
         submitted = actual.get((r.task_id, r.key, "submitted", r.activity_type), {}).get(str(r.metric), 0)
         achieved = approved + (submitted if include_submitted else 0)
         status = _status(achieved, target, elapsed)
+        amounts.append(UnitAmount(r, target, approved, submitted, status))
+        if not unit_rows:
+            continue
         name, unit_level = labels.get(r.key, (str(r.key), r.level))
         rows.append(ProgressRow(
             plan_id=r.plan_id, task_id=r.task_id, task_title=r.title, unit_id=r.key, unit_name=name,
@@ -128,7 +144,7 @@ def progress(session: Session, user: User, *, plan_id: int | None = None, task_i
         unit_name=root.name if root else "Toàn quốc", period=span.key, period_label=span.label, start=span.start,
         end=span.end, boundaries=boundaries, at=at, elapsed=round(elapsed, 4), include_submitted=include_submitted,
         rows=rows, notes=notes,
-        tasks=_task_totals(rows, elapsed, include_submitted)
+        tasks=_task_totals(amounts, elapsed, include_submitted)
         + _whole_task_targets(session, user, tasks, span, root, boundaries, in_view, elapsed, include_submitted))
 
 
@@ -218,24 +234,23 @@ def _whole_task_targets(session, user, tasks, span, root, boundaries, in_view, e
     return out
 
 
-def _task_totals(rows: list[ProgressRow], elapsed: float, include_submitted: bool) -> list[TaskProgress]:
-    """Per task and target, the rows summed (a few thousand at most, already aggregated in SQL)."""
-    totals: dict[tuple[int, int], TaskProgress] = {}
-    for r in rows:
-        t = totals.get((r.task_id, r.target_id))
-        if t is None:
-            t = totals[(r.task_id, r.target_id)] = TaskProgress(
-                plan_id=r.plan_id, task_id=r.task_id, task_title=r.task_title, target_id=r.target_id,
-                metric=r.metric, metric_label=r.metric_label, activity_type=r.activity_type, target=0, approved=0,
-                submitted=0, percent=None, status="done", status_label="", units_total=0, units_behind=0)
-        t.target += r.target or 0
-        t.approved += r.approved
-        t.submitted += r.submitted
-        t.units_total += 1
-        t.units_behind += r.status == "behind"
-    for t in totals.values():
-        achieved = t.approved + (t.submitted if include_submitted else 0)
-        t.status = _status(achieved, t.target, elapsed)
-        t.status_label = STATUS_LABELS[t.status]
-        t.percent = _percent(achieved, t.target)
-    return list(totals.values())
+def _task_totals(amounts: list[UnitAmount], elapsed: float, include_submitted: bool) -> list[TaskProgress]:
+    """Per task and target, the units' amounts summed (a few thousand at most, already aggregated in
+    SQL), in the order of the rows."""
+    groups: dict[tuple[int, int], list[UnitAmount]] = {}
+    for a in amounts:
+        groups.setdefault((a.row.task_id, a.row.target_id), []).append(a)
+    out = []
+    for group in groups.values():
+        r = group[0].row
+        target, approved = sum(a.target for a in group), sum(a.approved for a in group)
+        submitted = sum(a.submitted for a in group)
+        achieved = approved + (submitted if include_submitted else 0)
+        status = _status(achieved, target, elapsed)
+        out.append(TaskProgress(
+            plan_id=r.plan_id, task_id=r.task_id, task_title=r.title, target_id=r.target_id, metric=str(r.metric),
+            metric_label=METRIC_LABELS.get(str(r.metric), str(r.metric)), activity_type=r.activity_type,
+            target=target, approved=approved, submitted=submitted, percent=_percent(achieved, target),
+            status=status, status_label=STATUS_LABELS[status], units_total=len(group),
+            units_behind=sum(a.status == "behind" for a in group)))
+    return out
