@@ -1,5 +1,5 @@
 """The province rows of the summary by today's province: a province's headline and charts read the
-rows of its legacy provinces from an index instead of scanning every province's
+rows of its legacy provinces from an index instead of scanning every province's rows of the period.
 
 Revision ID: 0014_province_summary_current
 Revises: 0013_late_entries_index
