@@ -203,12 +203,35 @@ def _scenario(server: Server, token: str, unit: str, label: str) -> dict:
             "p95_within_25_ms": bool(median_p95 <= 25 and not any(r["errors"] for r in runs))}
 
 
+def _pg_state(url: str) -> dict | None:
+    """What PostgreSQL's figures depend on beyond Loa: every update of a summary row leaves a dead
+    version of it, which is cleared only by autovacuum, or as it goes, once no transaction open in
+    any database of the server is older than it (a long bulk load elsewhere holds them all)."""
+    if not url.startswith("postgresql"):
+        return None
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        autovacuum = conn.execute("SHOW autovacuum").fetchone()[0]
+        oldest = conn.execute("SELECT coalesce(extract(epoch FROM max(now() - xact_start)), 0) FROM pg_stat_activity "
+                              "WHERE (backend_xid IS NOT NULL OR backend_xmin IS NOT NULL) AND pid <> pg_backend_pid()"
+                              ).fetchone()[0]
+        dead = dict(conn.execute("SELECT relname, n_dead_tup FROM pg_stat_user_tables "
+                                 "WHERE relname IN ('activity_summary', 'activity_summary_province')").fetchall())
+    return {"autovacuum": autovacuum, "oldest_open_transaction_s": round(float(oldest)),
+            "summary_dead_row_versions": dead}
+
+
 def throughput(server: Server) -> dict:
     """Both scenarios: one commune first (as this bench has always measured), then the spread."""
     one = _scenario(server, server.token(), str(server.unit_id),
                     "one reporter, one commune, one month and type: every entry updates the same summary rows")
+    if (state := _pg_state(server.url)) is not None:
+        one["postgresql_after"] = state
     spread = _scenario(server, "@" + str(server.spread_file), "0",
                        f"{server.spread_units} reporters, each in a commune of their own, taking turns")
+    if (state := _pg_state(server.url)) is not None:
+        spread["postgresql_after"] = state
     return {"one_commune": one, "spread": spread}
 
 
