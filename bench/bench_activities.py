@@ -205,8 +205,10 @@ def _scenario(server: Server, token: str, unit: str, label: str) -> dict:
 
 def _pg_state(url: str) -> dict | None:
     """What PostgreSQL's figures depend on beyond Loa: every update of a summary row leaves a dead
-    version of it, which is cleared only by autovacuum, or as it goes, once no transaction open in
-    any database of the server is older than it (a long bulk load elsewhere holds them all)."""
+    version of it that only (auto)vacuum clears, and each later update of that row walks past them
+    all, so a row that every request updates (the one-commune scenario) gets slower as a run goes
+    on when autovacuum is off or falls behind. A transaction left open in the same database keeps
+    even vacuum from clearing them."""
     if not url.startswith("postgresql"):
         return None
     import psycopg
