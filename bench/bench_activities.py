@@ -8,7 +8,12 @@
   second process (`bench/loadgen.py`) sends broadcast POSTs open-loop at 200/s for 10 s, three
   times (latency is measured from each request's scheduled time, so queueing counts; the verdict
   takes the median run), then closed-loop with 32 clients for the saturation throughput. The
-  server's CPU time per request is read from /proc during the open-loop runs.
+  server's CPU time per request is read from /proc during the open-loop runs. Two scenarios, on
+  the same server one after the other:
+  - `one_commune`: one reporter logs every entry in one commune (same month and type), so every
+    transaction adds to the same activity summary rows: the worst case for their row locks;
+  - `spread`: SPREAD_REPORTERS reporters, each in a commune of their own (communes taken evenly
+    through the list, so across provinces), take turns: entries update as many summary rows.
 """
 import json
 import os
@@ -29,6 +34,7 @@ PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5
 PASSWORD = "bench-password-1"
 # Requests beyond this answer 503 (counted as errors) rather than queueing without bound.
 LIMIT_CONCURRENCY = 64
+SPREAD_REPORTERS = 40
 # As `loa serve --workers` (WEB_CONCURRENCY): one process per core unless told otherwise.
 WORKERS = int(os.environ.get("BENCH_WORKERS", str(os.cpu_count() or 1)))
 
@@ -51,6 +57,18 @@ with Session(get_engine()) as session:
     services.create_user(session, UserCreate(username="bench", full_name="Bench", role=Role.reporter,
                          unit_id=current.id, password=sys.argv[1]), user=None)
     session.commit()  # services leave the unit of work to their caller
+    # The spread scenario: reporters in communes other than the first, taken evenly through the list.
+    communes = session.execute(select(Unit.id).where(Unit.level == "commune", Unit.valid_to.is_(None),
+                                                     Unit.id != current.id).order_by(Unit.id)).scalars().all()
+    step = max(1, len(communes) // int(sys.argv[2]))
+    spread = []
+    for i, unit_id in enumerate(communes[::step][:int(sys.argv[2])]):
+        reporter = services.create_user(session, UserCreate(username=f"bench{i}", full_name=f"Bench {i}",
+                                        role=Role.reporter, unit_id=unit_id, password=sys.argv[1]), user=None)
+        spread.append([services.issue_token(session, reporter, "bench")[0], unit_id])
+    session.commit()
+    import json
+    print(json.dumps(spread))
     print(current.id)
 """
 
@@ -76,9 +94,13 @@ class Server:
         self.url = url
         self.media = tempfile.mkdtemp(prefix="loa-bench-media-")
         env = _env(url, self.media)
-        out = subprocess.run([PYTHON, "-c", SETUP, PASSWORD], env=env, cwd=ROOT, check=True, capture_output=True,
-                             text=True)
-        self.unit_id = int(out.stdout.strip().splitlines()[-1])
+        out = subprocess.run([PYTHON, "-c", SETUP, PASSWORD, str(SPREAD_REPORTERS)], env=env, cwd=ROOT, check=True,
+                             capture_output=True, text=True)
+        lines = out.stdout.strip().splitlines()
+        self.unit_id = int(lines[-1])
+        self.spread_file = Path(self.media) / "spread.json"  # [[token, unit_id], ...] for loadgen
+        self.spread_file.write_text(lines[-2])
+        self.spread_units = len(json.loads(lines[-2]))
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
@@ -115,8 +137,8 @@ class Server:
             self.process.wait()
 
 
-def _load(server: Server, token: str, mode: str, rate: float, duration: float) -> dict:
-    out = subprocess.run([PYTHON, str(ROOT / "bench" / "loadgen.py"), server.base, token, str(server.unit_id), mode,
+def _load(server: Server, token: str, mode: str, rate: float, duration: float, unit: str) -> dict:
+    out = subprocess.run([PYTHON, str(ROOT / "bench" / "loadgen.py"), server.base, token, unit, mode,
                           str(rate), str(duration)], capture_output=True, text=True, check=True, cwd=ROOT)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -164,20 +186,55 @@ def _cpu_seconds(pid: int) -> float | None:
         return None
 
 
-def throughput(server: Server) -> dict:
-    token = server.token()
+def _scenario(server: Server, token: str, unit: str, label: str) -> dict:
     runs = []
     for _ in range(RUNS):
         before = _cpu_seconds(server.process.pid)
-        run = _load(server, token, "open", RATE, DURATION)
+        run = _load(server, token, "open", RATE, DURATION, unit)
         after = _cpu_seconds(server.process.pid)
         if before is not None and after is not None and run["requests"]:
             run["server_cpu_ms_per_request"] = round((after - before) * 1000 / (run["requests"] + 20), 2)
         runs.append(run)
-    saturation = _load(server, token, "closed", SATURATION_CLIENTS, SATURATION_SECONDS)
+    saturation = _load(server, token, "closed", SATURATION_CLIENTS, SATURATION_SECONDS, unit)
     median_p95 = statistics.median(r["p95_ms"] for r in runs)
-    return {f"open_loop_{RATE}_per_s": runs, "median_p95_ms": median_p95, "saturation": saturation,
+    return {"scenario": label, f"open_loop_{RATE}_per_s": runs, "median_p95_ms": median_p95,
+            "median_cpu_ms_per_request": statistics.median(r.get("server_cpu_ms_per_request", 0) for r in runs),
+            "saturation": saturation,
             "p95_within_25_ms": bool(median_p95 <= 25 and not any(r["errors"] for r in runs))}
+
+
+def _pg_state(url: str) -> dict | None:
+    """What PostgreSQL's figures depend on beyond Loa: every update of a summary row leaves a dead
+    version of it that only (auto)vacuum clears, and each later update of that row walks past them
+    all, so a row that every request updates (the one-commune scenario) gets slower as a run goes
+    on when autovacuum is off or falls behind. A transaction left open in the same database keeps
+    even vacuum from clearing them."""
+    if not url.startswith("postgresql"):
+        return None
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        autovacuum = conn.execute("SHOW autovacuum").fetchone()[0]
+        oldest = conn.execute("SELECT coalesce(extract(epoch FROM max(now() - xact_start)), 0) FROM pg_stat_activity "
+                              "WHERE (backend_xid IS NOT NULL OR backend_xmin IS NOT NULL) AND pid <> pg_backend_pid()"
+                              ).fetchone()[0]
+        dead = dict(conn.execute("SELECT relname, n_dead_tup FROM pg_stat_user_tables "
+                                 "WHERE relname IN ('activity_summary', 'activity_summary_province')").fetchall())
+    return {"autovacuum": autovacuum, "oldest_open_transaction_s": round(float(oldest)),
+            "summary_dead_row_versions": dead}
+
+
+def throughput(server: Server) -> dict:
+    """Both scenarios: one commune first (as this bench has always measured), then the spread."""
+    one = _scenario(server, server.token(), str(server.unit_id),
+                    "one reporter, one commune, one month and type: every entry updates the same summary rows")
+    if (state := _pg_state(server.url)) is not None:
+        one["postgresql_after"] = state
+    spread = _scenario(server, "@" + str(server.spread_file), "0",
+                       f"{server.spread_units} reporters, each in a commune of their own, taking turns")
+    if (state := _pg_state(server.url)) is not None:
+        spread["postgresql_after"] = state
+    return {"one_commune": one, "spread": spread}
 
 
 def _pg_database() -> str | None:

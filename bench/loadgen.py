@@ -3,6 +3,9 @@
     python bench/loadgen.py BASE TOKEN UNIT_ID open RATE SECONDS     # open loop at RATE per second
     python bench/loadgen.py BASE TOKEN UNIT_ID closed CLIENTS SECONDS # closed loop, CLIENTS at once
 
+TOKEN may be `@FILE`, a JSON list of [token, unit_id] pairs (UNIT_ID is then ignored): requests
+take them in turn, each reporter logging in their own unit.
+
 It speaks HTTP/1.1 over a pool of keep-alive sockets with asyncio streams and builds every request
 before the clock starts, so the generator spends little of the machine's CPU on itself. In the open
 loop each request has a scheduled time and its latency is measured from that time: a request that
@@ -10,6 +13,7 @@ waits for a free connection or for the server counts that wait (no coordinated o
 Prints one JSON line: requests, errors, per_second, p50_ms, p95_ms, p99_ms, statuses.
 """
 import asyncio
+import itertools
 import json
 import sys
 import time
@@ -61,7 +65,16 @@ class Pool:
         return status
 
 
+def reporters(token: str, unit_id: int) -> itertools.cycle:
+    """(token, unit_id) pairs to take in turn: one, or those of the file `@FILE`."""
+    if token.startswith("@"):
+        with open(token[1:]) as f:
+            return itertools.cycle([(t, int(u)) for t, u in json.load(f)])
+    return itertools.cycle([(token, unit_id)])
+
+
 async def main(base: str, token: str, unit_id: int, mode: str, rate: float, duration: float) -> dict:
+    turns = reporters(token, unit_id)
     parts = urlsplit(base)
     pool = Pool(parts.hostname, parts.port, CONNECTIONS)
     await pool.open()
@@ -74,10 +87,10 @@ async def main(base: str, token: str, unit_id: int, mode: str, rate: float, dura
         latencies.append(time.perf_counter() - scheduled)
 
     for _ in range(20):  # warm-up: connections, caches, the server's first requests
-        await pool.send(request_bytes(host, token, unit_id))
+        await pool.send(request_bytes(host, *next(turns)))
 
     if mode == "open":
-        payloads = [request_bytes(host, token, unit_id) for _ in range(int(rate * duration))]
+        payloads = [request_bytes(host, *next(turns)) for _ in range(int(rate * duration))]
         start = time.perf_counter()
         tasks = []
         for i, payload in enumerate(payloads):
@@ -93,7 +106,7 @@ async def main(base: str, token: str, unit_id: int, mode: str, rate: float, dura
 
         async def client() -> None:
             while time.perf_counter() < stop:
-                await one(request_bytes(host, token, unit_id), time.perf_counter())
+                await one(request_bytes(host, *next(turns)), time.perf_counter())
         await asyncio.gather(*[client() for _ in range(int(rate))])
     elapsed = time.perf_counter() - start
     lat = sorted(latencies)

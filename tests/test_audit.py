@@ -129,3 +129,32 @@ def test_a_hand_edited_person_in_the_audit_filter_gets_a_message_not_an_error_pa
         assert response.status_code == 422, value
         assert "Chọn người thực hiện trong danh sách." in response.text
     assert client.get("/audit", params={"user_id": p["reviewer"].id}).status_code == 200
+
+
+def test_logging_an_activity_records_its_values_and_an_edit_only_what_changed(client, session):
+    from tests.activities_helpers import broadcast
+
+    p = people(session)
+    reporter, admin = token(client, p["reporter"]), token(client, p["admin"])
+    logged = client.post("/api/v1/activities", json=broadcast(p["reporter"].unit_id, status="draft"), headers=reporter)
+    assert logged.status_code == 201, logged.text
+    activity = logged.json()
+    edited = client.patch(f"/api/v1/activities/{activity['id']}", json={"airings": 3, "version": 1}, headers=reporter)
+    assert edited.status_code == 200, edited.text
+    items = client.get("/api/v1/audit", params={"entity": "activity", "entity_id": activity["id"]},
+                       headers=admin).json()["items"]
+    assert [i["action"] for i in items] == ["update", "create"]
+    update, create = items[0]["changes"], items[1]["changes"]
+    # Created: every value that is set, as JSON text (dates in ISO, the status as its word), none empty.
+    assert create["start_date"] == {"before": None, "after": activity["start_date"]}
+    assert create["status"] == {"before": None, "after": "draft"}
+    assert create["airings"] == {"before": None, "after": 2}
+    assert create["minutes"] == {"before": None, "after": 30}
+    assert create["details"]["after"] == {"channel": "commune_loudspeaker", "language": "vi"}
+    assert all(change["after"] is not None for change in create.values())
+    assert list(create) == sorted(create)
+    # Edited: only the fields that changed, with both values.
+    assert update["airings"] == {"before": 2, "after": 3}
+    assert update["minutes"] == {"before": 30, "after": 45}
+    assert update["version"] == {"before": 1, "after": 2}
+    assert "title" not in update and "start_date" not in update

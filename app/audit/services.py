@@ -11,7 +11,12 @@ from app.audit.models import AuditEntry
 from app.core.clock import utcnow
 
 
+_AS_IS = frozenset({int, str, float, bool, type(None)})  # most of a row's values: JSON-ready already
+
+
 def _plain(value: Any) -> Any:
+    if type(value) in _AS_IS:
+        return value
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, uuid.UUID):
@@ -37,12 +42,12 @@ def snapshot(obj: SQLModel | dict[str, Any] | None) -> dict[str, Any]:
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    keys = set(before) | set(after)
-    return {
-        k: {"before": before.get(k), "after": after.get(k)}
-        for k in sorted(keys)
-        if before.get(k) != after.get(k) and k not in SECRET_FIELDS
-    }
+    changes = {}
+    for k in sorted(before.keys() | after.keys() if before else after):
+        old, new = before.get(k), after.get(k)
+        if old != new and k not in SECRET_FIELDS:
+            changes[k] = {"before": old, "after": new}
+    return changes
 
 
 def audit_row(

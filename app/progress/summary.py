@@ -258,9 +258,11 @@ def _apply_to(connection, table, keys: tuple[str, ...], deltas: Deltas) -> None:
 def apply(connection, deltas: Deltas) -> None:
     """Adds `deltas` to the summary, then to the province rows, one row at a time in key order
     (the summary's rows before the provinces', so that writers lock rows in one order); rows left
-    at zero go."""
+    at zero go. The units' provinces are read first, before any row is locked: no round trip to
+    the database lengthens the wait of other writers of the same rows."""
+    provinces = by_province(connection, deltas)
     _apply_to(connection, SUMMARY, KEY_COLUMNS, deltas)
-    _apply_to(connection, PROVINCES, PROVINCE_KEY_COLUMNS, by_province(connection, deltas))
+    _apply_to(connection, PROVINCES, PROVINCE_KEY_COLUMNS, provinces)
 
 
 @contextmanager
