@@ -108,12 +108,12 @@ class Activity(ActivityBase, table=True):
         # Completeness's late count: per unit, only the entries sent after a deadline.
         Index("ix_activity_unit_submitted", "unit_id", "submitted_at"),
         # The same orders within one province (see `province_id`): the list, the change feed and
-        # the review queue in either of its orders; the unit last in the queue's, so that its size
-        # within the reviewer's scope is counted from the index alone.
+        # the review queue in either of its orders; the unit last in the queue's, so that a queue
+        # page's ids and the queue's size within the reviewer's scope are read from the index alone.
         Index("ix_activity_province_date", "province_id", "start_date", "id"),
         Index("ix_activity_province_updated", "province_id", "updated_at", "id"),
         Index("ix_activity_province_queue", "province_id", "status", "submitted_at", "id", "unit_id"),
-        Index("ix_activity_province_status_date", "province_id", "status", "start_date", "id"),
+        Index("ix_activity_province_status_date", "province_id", "status", "start_date", "id", "unit_id"),
     )
     # The version moves on edits and review steps (see app.core.versions); every write checks it.
     __mapper_args__ = version_checked(bumped_by_code=True)

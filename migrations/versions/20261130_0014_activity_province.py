@@ -23,7 +23,7 @@ NEW_INDEXES = (
     ('ix_activity_province_date', ['province_id', 'start_date', 'id']),
     ('ix_activity_province_updated', ['province_id', 'updated_at', 'id']),
     ('ix_activity_province_queue', ['province_id', 'status', 'submitted_at', 'id', 'unit_id']),
-    ('ix_activity_province_status_date', ['province_id', 'status', 'start_date', 'id']),
+    ('ix_activity_province_status_date', ['province_id', 'status', 'start_date', 'id', 'unit_id']),
 )
 
 
