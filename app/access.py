@@ -20,6 +20,7 @@ from app.core.errors import Forbidden, NotFound  # noqa: F401 (the access rules 
 from app.plans.models import Plan, Task, TaskUnit
 from app.units.models import Unit, UnitSuccessor, today_province_id
 
+SCOPE_PROVINCES = "access.scope_provinces"  # session.info: root unit id → `scope_province_id`
 READ_ROLES = {Role.admin, Role.reviewer, Role.reporter, Role.viewer}
 LOG_ROLES = {Role.admin, Role.reviewer, Role.reporter}
 
@@ -125,12 +126,16 @@ def activity_scope_condition(session: Session, user: User):
 def scope_province_id(session: Session, root: Unit | None) -> int | None:
     """The province (within today's boundaries, `units.models.today_province_id`) that every unit of
     the scope of `root` lies in, or None when the scope spans several. Read from the units themselves, so
-    it holds whatever the scope's shape (a legacy commune's scope reaches into its successors)."""
+    it holds whatever the scope's shape (a legacy commune's scope reaches into its successors); read
+    once per session (a request states the scope in several queries)."""
     if root is None:
         return None
-    query = select(today_province_id()).where(scope_condition(root)).distinct().limit(2)
-    found = list(session.execute(query).scalars())
-    return found[0] if len(found) == 1 else None
+    known = session.info.setdefault(SCOPE_PROVINCES, {})
+    if root.id not in known:
+        query = select(today_province_id()).where(scope_condition(root)).distinct().limit(2)
+        found = list(session.execute(query).scalars())
+        known[root.id] = found[0] if len(found) == 1 else None
+    return known[root.id]
 
 
 def deleted_activity_scope_condition(session: Session, user: User):
