@@ -43,7 +43,9 @@ class QueueRow:
 def sort_key(sort: str):
     """The column a queue page is ordered by (then the id). A submitted entry always has its
     submission time; ix_activity_review_queue (status, submitted_at, id) and ix_activity_status_date
-    (status, start_date, id) hold these orders, so any page is read from an index."""
+    (status, start_date, id) hold these orders, and for a scope within one province
+    ix_activity_province_queue and ix_activity_province_status_date (the same behind the province),
+    so any page is read from an index."""
     if sort == "date":
         return Activity.start_date
     return Activity.submitted_at
@@ -102,8 +104,8 @@ def queue(session: Session, user: User, f: ActivityFilter, sort: str = DEFAULT_S
     def page(keyset, order) -> list:
         """The page's ids first, read from the order's index alone (it holds every column they need,
         the unit included), then their rows by id. Asked for the rows at once, PostgreSQL, which
-        expects a few rows from the scope stated twice (its province and its units), would rather
-        read the scope's whole queue and sort it."""
+        expects few rows from the scope stated twice (its province and its units), would rather
+        read the scope's whole queue from the table and sort it."""
         ids = waiting.with_only_columns(Activity.id).where(keyset).order_by(*order).limit(limit + 1).correlate(None)
         rows = (select(Activity).where(Activity.id.in_(ids)).join(Unit, Unit.id == Activity.unit_id)
                 .outerjoin(User, User.id == Activity.created_by_id)
