@@ -18,8 +18,9 @@ from app.activities.models import Activity
 from app.audit.models import AuditEntry
 from app.core.errors import Forbidden, NotFound  # noqa: F401 (the access rules raise them; callers import them here)
 from app.plans.models import Plan, Task, TaskUnit
-from app.units.models import Unit, UnitSuccessor
+from app.units.models import Unit, UnitSuccessor, today_province_id
 
+SCOPE_PROVINCES = "access.scope_provinces"  # session.info: root unit id → `scope_province_id`
 READ_ROLES = {Role.admin, Role.reviewer, Role.reporter, Role.viewer}
 LOG_ROLES = {Role.admin, Role.reviewer, Role.reporter}
 
@@ -108,13 +109,33 @@ def can_add_village(session: Session, user: User, commune_id: int) -> bool:
 # --- activities -------------------------------------------------------------------------------
 
 def activity_scope_condition(session: Session, user: User):
-    """A condition on `Activity` for the entries the user may see."""
+    """A condition on `Activity` for the entries the user may see. When the whole scope lies in one
+    province, the entries' province is stated beside it: a condition the scope implies (it narrows
+    nothing), which lets a page be read from an index over that province's entries alone."""
     if is_national_admin(user):
         return true()
-    conditions = [Activity.unit_id.in_(visible_unit_ids(session, user))]
+    root = scope_unit(session, user)
+    conditions = [Activity.unit_id.in_(select(Unit.id).where(unit_scope_condition(user, root)))]
+    if (province_id := scope_province_id(session, root)) is not None:
+        conditions.append(Activity.province_id == province_id)
     if user.agency_id is not None and user.role != Role.admin:
         conditions.append(Activity.agency_id == user.agency_id)
     return and_(*conditions)
+
+
+def scope_province_id(session: Session, root: Unit | None) -> int | None:
+    """The province (within today's boundaries, `units.models.today_province_id`) that every unit of
+    the scope of `root` lies in, or None when the scope spans several. Read from the units themselves, so
+    it holds whatever the scope's shape (a legacy commune's scope reaches into its successors); read
+    once per session (a request states the scope in several queries)."""
+    if root is None:
+        return None
+    known = session.info.setdefault(SCOPE_PROVINCES, {})
+    if root.id not in known:
+        query = select(today_province_id()).where(scope_condition(root)).distinct().limit(2)
+        found = list(session.execute(query).scalars())
+        known[root.id] = found[0] if len(found) == 1 else None
+    return known[root.id]
 
 
 def deleted_activity_scope_condition(session: Session, user: User):

@@ -18,6 +18,7 @@ from sqlmodel import Session
 from app import demo as demo_data
 from app.accounts import services
 from app.accounts.models import Role, User, UserCreate
+from app.activities import provinces as activity_provinces
 from app.activities.generate import generate_activities
 from app.backup import BackupError, backup as write_backup, restore as read_backup
 from app.core import logs
@@ -74,12 +75,14 @@ def units_load(if_empty: bool = typer.Option(False, "--if-empty", help="Do nothi
                 typer.echo("Units already loaded.")
                 return
             result = load_units(session)
-            # A unit that changed province moves its activities' province rows with it.
+            # A unit that changed province moves its activities' province rows with it, and its
+            # activities into that province's lists and review queue.
             activity_summary.rebuild_provinces(session)
+            moved = activity_provinces.refresh(session)
     except Exception as exc:  # noqa: BLE001
         fail(f"loading units failed: {exc}")
     typer.echo(f"Units: {result.inserted} added, {result.updated} refreshed, {result.successors} successor links "
-               f"in {result.seconds:.1f} s.")
+               f"in {result.seconds:.1f} s." + (f" {moved} activities moved to another province." if moved else ""))
 
 
 @cli.command("demo")

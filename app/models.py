@@ -7,4 +7,5 @@ from app.audit.models import AuditEntry  # noqa: F401
 from app.plans.models import Plan, Target, Task, TaskPartner, TaskUnit  # noqa: F401
 from app.progress.models import ActivitySummary  # noqa: F401
 from app.units.models import Unit, UnitSuccessor  # noqa: F401
+from app.activities import provinces  # noqa: F401,E402 - installs the hooks that give each entry its province
 from app.progress import summary  # noqa: F401,E402 - installs the activity summary's session hooks

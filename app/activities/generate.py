@@ -15,6 +15,7 @@ from contextlib import contextmanager, nullcontext
 from sqlalchemy import insert, select, text
 from sqlmodel import Session
 
+from app.activities import provinces
 from app.activities.models import Activity, ActivityCounts, ActivityTask
 from app.core.clock import today, utcnow
 from app.units.models import CURRENT_START, Unit
@@ -46,9 +47,10 @@ TITLES = {
     "other": ["Thăm, tặng quà hộ nghèo dịp Tết", "Khảo sát nhu cầu thông tin của hộ nghèo"],
 }
 CHANNEL_WEIGHTS = {"commune_loudspeaker": 85, "district_radio": 10, "province_radio": 4, "television": 1}
-COLUMNS = ["id", "type", "title", "start_date", "end_date", "unit_id", "agency_id", "notes", "status", "minutes",
-           "cost_vnd", "topics", "audiences", "details", "version", "review_comment", "submitted_at", "reviewed_at",
-           "reviewed_by_id", "created_by_id", "updated_by_id", "created_at", "updated_at", *ActivityCounts.model_fields]
+COLUMNS = ["id", "type", "title", "start_date", "end_date", "unit_id", "province_id", "agency_id", "notes", "status",
+           "minutes", "cost_vnd", "topics", "audiences", "details", "version", "review_comment", "submitted_at",
+           "reviewed_at", "reviewed_by_id", "created_by_id", "updated_by_id", "created_at", "updated_at",
+           *ActivityCounts.model_fields]
 JSON_COLUMNS = {"topics", "audiences", "details"}
 _TYPES, _WEIGHTS = zip(*TYPE_WEIGHTS.items())
 _CHANNELS, _CHANNEL_W = zip(*CHANNEL_WEIGHTS.items())
@@ -169,6 +171,7 @@ def insert_rows(session: Session, rows: Iterable[dict]) -> int:
     the session, so whoever keeps figures over the activities is told of each batch (`BULK`)."""
     count = 0
     for batch in _batches(rows, BATCH):
+        provinces.fill(session, batch)
         if session.get_bind().dialect.name == "postgresql":
             _copy(session, batch)
             BULK.copied(session, batch)

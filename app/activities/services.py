@@ -20,7 +20,7 @@ from sqlmodel import Session
 from app import access
 from app.accounts.models import User
 from app.activities import evidence as evidence_files
-from app.activities import queries
+from app.activities import provinces, queries
 from app.activities.models import (
     Activity, ActivityCounts, ActivityCreate, ActivityPublic, ActivityStatus, ActivityTask, ActivityUpdate,
     Evidence, EvidencePublic,
@@ -277,6 +277,7 @@ def _raise_if_stored(session: Session, user: User, data: ActivityCreate) -> None
 def _insert(session: Session, rows: list[dict[str, Any]], task_ids: dict[uuid.UUID, list[int]], *,
             user: User) -> None:
     """Adds new entries, their task links and their audit rows to the transaction (no commit)."""
+    provinces.fill(session, rows)
     session.execute(insert(Activity.__table__), rows)
     links = [{"activity_id": row["id"], "task_id": t} for row in rows for t in task_ids.get(row["id"], [])]
     if links:

@@ -43,7 +43,9 @@ class QueueRow:
 def sort_key(sort: str):
     """The column a queue page is ordered by (then the id). A submitted entry always has its
     submission time; ix_activity_review_queue (status, submitted_at, id) and ix_activity_status_date
-    (status, start_date, id) hold these orders, so any page is read from an index."""
+    (status, start_date, id) hold these orders, and for a scope within one province
+    ix_activity_province_queue and ix_activity_province_status_date (the same behind the province),
+    so any page is read from an index."""
     if sort == "date":
         return Activity.start_date
     return Activity.submitted_at
@@ -98,20 +100,28 @@ def queue(session: Session, user: User, f: ActivityFilter, sort: str = DEFAULT_S
     waiting = queue_query(session, user, f)
     total = _bounded_count(session, waiting)
     key = (sort_key(sort), Activity.id)
-    page = (waiting.join(Unit, Unit.id == Activity.unit_id).outerjoin(User, User.id == Activity.created_by_id)
-            .add_columns(Unit.name, User.full_name, User.username).options(load_only(*ROW_COLUMNS)))
+
+    def page(keyset, order) -> list:
+        """The page's ids first, read from the order's index alone (it holds every column they need,
+        the unit included), then their rows by id. Asked for the rows at once, PostgreSQL, which
+        expects few rows from the scope stated twice (its province and its units), would rather
+        read the scope's whole queue from the table and sort it."""
+        ids = waiting.with_only_columns(Activity.id).where(keyset).order_by(*order).limit(limit + 1).correlate(None)
+        rows = (select(Activity).where(Activity.id.in_(ids)).join(Unit, Unit.id == Activity.unit_id)
+                .outerjoin(User, User.id == Activity.created_by_id)
+                .add_columns(Unit.name, User.full_name, User.username).options(load_only(*ROW_COLUMNS)))
+        return session.execute(rows.order_by(*order)).all()
+
     found, has_previous, has_next = [], False, False
     if before_key := _decode(sort, before):
-        found = session.execute(page.where(after_key(key, before_key, descending=True))
-                                .order_by(*(column.desc() for column in key)).limit(limit + 1)).all()
+        found = page(after_key(key, before_key, descending=True), [column.desc() for column in key])
         if len(found) > limit:
             found, has_previous, has_next = found[:limit][::-1], True, True
         else:
             found = []  # less than a page before it: the first page
     if not has_previous:
         after = None if before_key else _decode(sort, cursor)
-        found = session.execute((page.where(after_key(key, after)) if after else page)
-                                .order_by(*key).limit(limit + 1)).all()
+        found = page(after_key(key, after) if after else true(), key)
         found, has_previous, has_next = found[:limit], after is not None, len(found) > limit
     rows = [QueueRow(a, unit, full or username) for a, unit, full, username in found]
     attach_evidence(session, rows)

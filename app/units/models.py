@@ -6,7 +6,7 @@ every installation; villages added by users take ids from the database sequence,
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import Index
+from sqlalchemy import Index, func
 from sqlmodel import Field, SQLModel
 
 from app.core.clock import within
@@ -65,6 +65,13 @@ class Unit(UnitBase, table=True):
     def provinces(self) -> set[int]:
         """The province the unit lies in, and for a legacy unit also the current province it went into."""
         return {p for p in (self.province_id, self.current_province_id) if p is not None}
+
+
+def today_province_id():
+    """The province a unit lies in within today's boundaries, as an SQL expression on `Unit`: its
+    own for a current unit, the one a legacy unit went into (its legacy province when it went into
+    none). Entries carry it (`Activity.province_id`)."""
+    return func.coalesce(Unit.current_province_id, Unit.province_id)
 
 
 class UnitSuccessor(SQLModel, table=True):
