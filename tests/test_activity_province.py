@@ -144,8 +144,8 @@ def test_the_migration_gives_every_stored_entry_its_units_province(session):
     entries = [make_activity(session, legacy.id, start_date=date(2024, 5, 10)),
                make_activity(session, current.id), make_activity(session, _commune_of(session, DA_NANG).id)]
     session.execute(update(Activity).values(province_id=None))
-    path = next(Path("migrations/versions").glob("*_0014_activity_province.py"))
-    spec = importlib.util.spec_from_file_location("migration_0014", path)
+    path = next(Path("migrations/versions").glob("*_0015_activity_province.py"))
+    spec = importlib.util.spec_from_file_location("migration_0015", path)
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
     session.connection().execute(migration.fill())

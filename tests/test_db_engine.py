@@ -16,3 +16,14 @@ def test_every_statement_is_planned_for_its_own_parameters(session):
     if os.environ.get("LOA_DB_PGBOUNCER") == "1":
         pytest.skip("behind PgBouncer nothing is prepared on the server")
     assert session.execute(text("SHOW plan_cache_mode")).scalar_one() == "force_custom_plan"
+
+
+def test_the_often_written_tables_are_vacuumed_after_a_small_share_of_changes(session):
+    """The summary's rows are updated by every logged entry: with PostgreSQL's default (a fifth of
+    the table) a large summary would pile up dead row versions that every writer steps over."""
+    rows = session.execute(text("SELECT relname, reloptions FROM pg_class WHERE relname IN "
+                                "('activity', 'activity_summary', 'activity_summary_province')")).all()
+    options = {name: set(opts or []) for name, opts in rows}
+    assert "autovacuum_vacuum_scale_factor=0.01" in options["activity_summary"]
+    assert "autovacuum_vacuum_scale_factor=0.01" in options["activity_summary_province"]
+    assert "autovacuum_vacuum_insert_scale_factor=0.01" in options["activity"]

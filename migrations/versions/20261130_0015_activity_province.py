@@ -2,16 +2,16 @@
 review queue of one province are read from indexes that begin with it (not from the whole
 country's, 29 rows in 30 of it dropped by the reviewer's scope)
 
-Revision ID: 0014_activity_province
-Revises: 0013_late_entries_index
+Revision ID: 0015_activity_province
+Revises: 0014_province_summary_current
 Create Date: 2026-11-30 01:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0014_activity_province'
-down_revision = '0013_late_entries_index'
+revision = '0015_activity_province'
+down_revision = '0014_province_summary_current'
 branch_labels = None
 depends_on = None
 
