@@ -1,11 +1,11 @@
-"""How Loa's connections to PostgreSQL are set up."""
+"""How Loa's connections and tables are set up on PostgreSQL."""
 import pytest
 from sqlalchemy import text
 
 from tests.conftest import TEST_DATABASE_URL
 
 pytestmark = pytest.mark.skipif(not TEST_DATABASE_URL.startswith("postgresql"),
-                                reason="plan caching is PostgreSQL's: set TEST_DATABASE_URL=postgresql://…")
+                                reason="plan caching and vacuum settings are PostgreSQL's: set TEST_DATABASE_URL=postgresql://…")
 
 
 def test_every_statement_is_planned_for_its_own_parameters(session):
