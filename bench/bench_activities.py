@@ -14,6 +14,9 @@
     transaction adds to the same activity summary rows: the worst case for their row locks;
   - `spread`: SPREAD_REPORTERS reporters, each in a commune of their own (communes taken evenly
     through the list, so across provinces), take turns: entries update as many summary rows.
+PostgreSQL is BENCH_PG_URL's server. Measure on one that runs autovacuum, as production does: with
+autovacuum off (a CI server may turn it off) the one-commune figures fall run after run, and the
+bench says so.
 """
 import json
 import os
@@ -230,6 +233,8 @@ def throughput(server: Server) -> dict:
                     "one reporter, one commune, one month and type: every entry updates the same summary rows")
     if (state := _pg_state(server.url)) is not None:
         one["postgresql_after"] = state
+        if state["autovacuum"] != "on":
+            print("   autovacuum is off on this PostgreSQL: the one-commune figures are not production's", flush=True)
     spread = _scenario(server, "@" + str(server.spread_file), "0",
                        f"{server.spread_units} reporters, each in a commune of their own, taking turns")
     if (state := _pg_state(server.url)) is not None:
