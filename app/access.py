@@ -35,6 +35,12 @@ def national_admin_condition() -> ColumnElement[bool]:
     return and_(User.role == Role.admin, User.unit_id.is_(None))
 
 
+def limited_to_agency(user: User) -> int | None:
+    """The agency whose entries alone an officer bound to an agency sees and logs (admins are not
+    bound to theirs); None when the user is not so limited."""
+    return user.agency_id if user.role != Role.admin else None
+
+
 def unit_scope_condition(user: User, scope_unit: Unit | None) -> ColumnElement[bool]:
     """A condition on `Unit` true for the units inside the user's scope."""
     if is_national_admin(user):
@@ -114,12 +120,11 @@ def activity_scope_condition(session: Session, user: User):
     nothing), which lets a page be read from an index over that province's entries alone."""
     if is_national_admin(user):
         return true()
-    root = scope_unit(session, user)
-    conditions = [Activity.unit_id.in_(select(Unit.id).where(unit_scope_condition(user, root)))]
-    if (province_id := scope_province_id(session, root)) is not None:
+    conditions = [Activity.unit_id.in_(visible_unit_ids(session, user))]
+    if (province_id := scope_province_id(session, scope_unit(session, user))) is not None:
         conditions.append(Activity.province_id == province_id)
-    if user.agency_id is not None and user.role != Role.admin:
-        conditions.append(Activity.agency_id == user.agency_id)
+    if (agency_id := limited_to_agency(user)) is not None:
+        conditions.append(Activity.agency_id == agency_id)
     return and_(*conditions)
 
 
@@ -147,7 +152,7 @@ def deleted_activity_scope_condition(session: Session, user: User):
 def can_log_activity(session: Session, user: User, unit_id: int, agency_id: int | None) -> bool:
     if user.role not in LOG_ROLES:
         return False
-    if user.agency_id is not None and user.role != Role.admin and agency_id != user.agency_id:
+    if limited_to_agency(user) not in (None, agency_id):
         return False
     return can_see_unit(session, user, unit_id)
 
@@ -237,8 +242,8 @@ def user_scope_condition(session: Session, actor: User) -> ColumnElement[bool]:
         return true()
     if actor.role in (Role.admin, Role.reviewer):
         conditions = [User.unit_id.in_(visible_unit_ids(session, actor))]
-        if actor.agency_id is not None and actor.role != Role.admin:
-            conditions.append(User.agency_id == actor.agency_id)
+        if (agency_id := limited_to_agency(actor)) is not None:
+            conditions.append(User.agency_id == agency_id)
         return or_(User.id == actor.id, and_(*conditions))
     return User.id == actor.id
 

@@ -82,8 +82,8 @@ def agency_options(session: Session, actor: User, limit: int = 300) -> list[Agen
     query = select(Agency)
     if not access.is_national_admin(actor):
         query = query.where(Agency.unit_id.in_(access.visible_unit_ids(session, actor)))
-    if actor.agency_id is not None and actor.role != Role.admin:
-        query = query.where(Agency.id == actor.agency_id)
+    if (agency_id := access.limited_to_agency(actor)) is not None:
+        query = query.where(Agency.id == agency_id)
     return list(session.execute(query.order_by(Agency.search_name).limit(limit)).scalars())
 
 

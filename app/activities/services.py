@@ -149,7 +149,7 @@ def check_rules(session: Session, user: User, data: ActivityCreate) -> list[dict
 def _check_unit(session: Session, user: User, data: ActivityCreate, add) -> Unit | None:
     unit = session.get(Unit, data.unit_id)
     if unit is None or not access.can_log_activity(session, user, unit.id, data.agency_id):
-        if unit is not None and user.agency_id is not None and data.agency_id != user.agency_id \
+        if unit is not None and access.limited_to_agency(user) not in (None, data.agency_id) \
                 and access.can_see_unit(session, user, unit.id):
             add("agency_id", "out_of_scope", "Bạn chỉ ghi được hoạt động của cơ quan mình.")
         else:

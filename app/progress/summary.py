@@ -94,7 +94,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import TextClause
 
 from app import access
-from app.accounts.models import Role
 from app.activities import generate
 from app.activities.models import Activity, ActivityTask
 from app.core.db import in_ids
@@ -545,11 +544,11 @@ def month_range(start: date, end: date) -> tuple[int, int]:
 
 def scope_condition(session: Session, user) -> Any:
     """The summary rows of the entries `user` may see (the summary's `activity_scope_condition`)."""
-    if user.role == Role.admin and user.unit_id is None:
+    if access.is_national_admin(user):
         return true()
     conditions = [SUMMARY.c.unit_id.in_(access.visible_unit_ids(session, user))]
-    if user.agency_id is not None and user.role != Role.admin:
-        conditions.append(SUMMARY.c.agency_id == user.agency_id)
+    if (agency_id := access.limited_to_agency(user)) is not None:
+        conditions.append(SUMMARY.c.agency_id == agency_id)
     return and_(*conditions)
 
 
@@ -564,8 +563,8 @@ def units_in_view(session: Session, user, root: Unit | None) -> Any:
     ids = session.execute(select(Unit.id).where(subtree, access.unit_scope_condition(
         user, access.scope_unit(session, user)))).scalars().all()
     condition = in_ids(SUMMARY.c.unit_id, ids)
-    if user.agency_id is not None and user.role != Role.admin:
-        condition = and_(condition, SUMMARY.c.agency_id == user.agency_id)
+    if (agency_id := access.limited_to_agency(user)) is not None:
+        condition = and_(condition, SUMMARY.c.agency_id == agency_id)
     return condition
 
 
