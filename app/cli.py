@@ -23,7 +23,7 @@ from app.activities.generate import generate_activities
 from app.backup import BackupError, backup as write_backup, restore as read_backup
 from app.core import logs
 from app.core.config import InsecureSettings, get_settings
-from app.core.db import get_engine
+from app.core.db import get_engine, wait_for_older_transactions
 from app.core.storage import get_storage
 from app.migrate import upgrade
 from app.progress import summary as activity_summary
@@ -66,6 +66,9 @@ def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")):
     typer.echo("Database is up to date.")
 
 
+UNITS_LOAD_WAIT_SECONDS = 60
+
+
 @units_cli.command("load")
 def units_load(if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing when units exist.")):
     """Load legacy and current administrative units and the 2025 mapping (idempotent)."""
@@ -75,14 +78,20 @@ def units_load(if_empty: bool = typer.Option(False, "--if-empty", help="Do nothi
                 typer.echo("Units already loaded.")
                 return
             result = load_units(session)
-            # A unit that changed province moves its activities' province rows with it, and its
-            # activities into that province's lists and review queue.
+        # A unit that changed province moves its activities' province rows with it, and its
+        # activities into that province's lists and review queue. First every entry written by a
+        # transaction that read the units before they were committed must be in.
+        with _session() as session:
+            still_open = wait_for_older_transactions(session, UNITS_LOAD_WAIT_SECONDS)
             activity_summary.rebuild_provinces(session)
             moved = activity_provinces.refresh(session)
     except Exception as exc:  # noqa: BLE001
         fail(f"loading units failed: {exc}")
     typer.echo(f"Units: {result.inserted} added, {result.updated} refreshed, {result.successors} successor links "
                f"in {result.seconds:.1f} s." + (f" {moved} activities moved to another province." if moved else ""))
+    if still_open:
+        typer.echo(f"Warning: {still_open} transactions begun before the units were saved were still open after "
+                   f"{UNITS_LOAD_WAIT_SECONDS} s; run `loa units load` again once they have ended.", err=True)
 
 
 @cli.command("demo")

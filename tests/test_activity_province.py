@@ -2,18 +2,26 @@
 when the entry or its unit moves: a province's reviewer finds the province's entries in the list
 and the review queue through it (app/activities/provinces.py, `access.activity_scope_condition`)."""
 import importlib.util
+import os
 import re
+import threading
+import time
 import uuid
 from datetime import date
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select, update
+from sqlmodel import Session
 from typer.testing import CliRunner
 
 from app import access
 from app.activities.generate import generate_activities
+from app.activities import services
 from app.activities.models import Activity
+from app.activities.schemas import ActivityCreate
 from app.cli import cli
+from app.progress import summary
 from app.units import loader
 from app.units.models import Unit, UnitSuccessor, today_province_id
 from tests.activities_helpers import LEGACY_DAY, broadcast, commune_pair
@@ -115,6 +123,59 @@ def test_a_unit_moved_to_another_province_by_a_new_load_of_the_units_takes_its_e
         result = runner.invoke(cli, ["units", "load"])
     assert result.exit_code == 0, result.output
     assert _queued(client, reviewers[HAI_PHONG]) == {str(entry.id)}
+    assert _stored_province(session, entry.id) == HAI_PHONG
+
+
+@pytest.mark.skipif(os.environ["DATABASE_URL"].startswith("sqlite"),
+                    reason="a writer beside the load needs PostgreSQL (SQLite takes one writer at a time)")
+def test_an_entry_logged_while_the_load_moves_its_commune_follows_the_commune(database, session, client,
+                                                                             monkeypatch):
+    """An officer's entry inserted before a new load of the units commits, and committed after it,
+    read the commune's old province: the load waits for it and moves it too, in the list, the
+    queue and the figures."""
+    commune = _commune_of(session, HAI_PHONG)
+    officer = make_user(session, "reporter", commune.id, username="canbo_chuyen")
+    reviewer = make_user(session, "reviewer", DA_NANG, username="duyet_dn")
+    session.commit()
+    real_rows = loader.build_units
+
+    def moved_rows():
+        units, successors = real_rows()
+        for row in units:
+            if row["id"] == commune.id:
+                row.update(parent_id=DA_NANG, province_id=DA_NANG, current_province_id=DA_NANG)
+        return units, successors
+
+    def moved() -> bool:
+        with Session(database) as other:
+            return other.execute(select(today_province_id()).where(Unit.id == commune.id)).scalar_one() == DA_NANG
+
+    results = []
+    monkeypatch.setattr(loader, "build_units", moved_rows)
+    try:
+        with Session(database, expire_on_commit=False) as writer:
+            body = ActivityCreate(**broadcast(commune.id, status="submitted"))
+            entry, _ = services.create_activity(writer, body, user=writer.get(type(officer), officer.id))
+            writer.flush()  # inserted with the commune's province of the moment, not yet committed
+            load = threading.Thread(target=lambda: results.append(CliRunner().invoke(cli, ["units", "load"])))
+            load.start()
+            deadline = time.monotonic() + 60
+            while not moved() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert moved(), "the load did not commit the new units"
+            writer.commit()
+            load.join(timeout=120)
+        assert not load.is_alive()
+        assert results[0].exit_code == 0, results[0].output
+        assert "Warning" not in results[0].output
+        assert _stored_province(session, entry.id) == DA_NANG
+        assert summary.check(session) == []
+        assert _queued(client, reviewer) == {str(entry.id)}
+    finally:
+        session.rollback()  # an open transaction would hold the next load up for a minute
+        monkeypatch.setattr(loader, "build_units", real_rows)
+        restored = CliRunner().invoke(cli, ["units", "load"])
+    assert restored.exit_code == 0, restored.output
     assert _stored_province(session, entry.id) == HAI_PHONG
 
 

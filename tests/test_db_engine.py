@@ -43,3 +43,19 @@ def test_an_export_is_planned_for_all_its_rows_not_its_first_tenth(session):
     list(rows)
     session.rollback()
     assert session.execute(text("SHOW cursor_tuple_fraction")).scalar_one() == "0.1"  # for that export alone
+
+
+def test_waiting_for_older_transactions_holds_until_each_has_ended(database, session):
+    """`loa units load` waits for the writers that may have read the units before it saved them,
+    and says so when one is still open at the end of its wait."""
+    from sqlmodel import Session
+
+    from app.core.db import wait_for_older_transactions
+
+    with Session(database) as older:
+        older.execute(text("SELECT 1"))  # a transaction begun now and left open
+        assert wait_for_older_transactions(session, timeout=0.3) == 1
+        session.rollback()
+        older.rollback()
+        assert wait_for_older_transactions(session, timeout=5) == 0
+        session.rollback()

@@ -8,6 +8,7 @@ becomes the error answer; an error answer (4xx, 5xx) or an exception rolls every
 """
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -15,7 +16,7 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
-from sqlalchemy import bindparam, event
+from sqlalchemy import bindparam, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 from starlette.concurrency import run_in_threadpool
@@ -92,6 +93,28 @@ def write_lock(session: Session) -> Iterator[None]:
     finally:
         if not session.in_transaction():
             _release_writer(session)
+
+
+def wait_for_older_transactions(session: Session, timeout: float) -> int:
+    """On PostgreSQL, waits until every other client transaction of this database that began before
+    this call has ended, as CREATE INDEX CONCURRENTLY does; returns how many are still open when
+    `timeout` seconds have passed (0: none). A writer that read rows before a commit of ours and
+    writes after it is done by then, and what it wrote can be corrected. Nothing on SQLite, which
+    takes one writer at a time."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return 0
+    mark = connection.execute(text("SELECT clock_timestamp()")).scalar_one()
+    deadline = time.monotonic() + timeout
+    while True:
+        connection.execute(text("SELECT pg_stat_clear_snapshot()"))  # else the first reading stays
+        still_open = connection.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND xact_start < :mark"),
+            {"mark": mark}).scalar_one()
+        if still_open == 0 or time.monotonic() >= deadline:
+            return still_open
+        time.sleep(0.1)
 
 
 def _release_writer(session: Session) -> None:

@@ -455,8 +455,12 @@ def rebuild(session: Session) -> int:
 
 def rebuild_provinces(session: Session) -> int:
     """Recomputes the province rows from the summary (after the units changed province, as a new
-    load of the units may do); returns their number."""
+    load of the units may do); returns their number. On PostgreSQL they are locked against writers
+    meanwhile: a writer's deltas wait and are added to the rebuilt rows, and no writer holds a row
+    the rebuild waits for while it waits for one the rebuild holds."""
     connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("LOCK TABLE activity_summary_province IN EXCLUSIVE MODE"))
     connection.execute(delete(PROVINCES))
     connection.execute(insert(PROVINCES).from_select(list(PROVINCE_KEY_COLUMNS + VALUE_COLUMNS),
                                                      by_province_select(SUMMARY)))
