@@ -45,3 +45,40 @@ def test_three_upgrades_started_together_all_succeed_and_leave_the_schema_at_hea
     finally:
         engine.dispose()
     assert versions == migration_heads()
+
+
+def test_a_database_with_entries_goes_down_to_the_first_migration_and_back_up(empty_database):
+    """An operator who rolls a release back runs `alembic downgrade`: every migration's downgrade
+    works on a database holding units, a plan, entries with task links and evidence."""
+    from alembic import command
+    from alembic.migration import MigrationContext
+
+    from app.migrate import alembic_config
+
+    env = {**os.environ, "DATABASE_URL": empty_database}
+    for step in (["db", "upgrade"], ["units", "load"], ["demo"]):
+        run = subprocess.run([sys.executable, "-c", "from app.cli import main; main()", *step], env=env,
+                             capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stdout + run.stderr
+    engine = build_engine(empty_database)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO evidence (id, activity_id, kind, filename, content_type, size_bytes, path, created_at) "
+                "SELECT :id, id, 'photo', 'anh.jpg', 'image/jpeg', 1000, 'x/anh.jpg', created_at FROM activity "
+                "ORDER BY id LIMIT 1"), {"id": "5f0c8f5e-58a4-4bd7-9c4e-2c6bb1f6e001"})
+        with engine.connect() as conn:
+            linked = conn.execute(text("SELECT count(*) FROM activity_task")).scalar_one()
+            evidence = conn.execute(text("SELECT count(*) FROM evidence")).scalar_one()
+            entries = conn.execute(text("SELECT count(*) FROM activity")).scalar_one()
+        assert linked and evidence and entries
+        config = alembic_config(empty_database)
+        command.downgrade(config, "base")
+        with engine.connect() as conn:
+            assert MigrationContext.configure(conn).get_current_heads() == ()
+        command.upgrade(config, "head")
+        with engine.connect() as conn:
+            assert set(MigrationContext.configure(conn).get_current_heads()) == migration_heads()
+            assert conn.execute(text("SELECT count(*) FROM activity")).scalar_one() == 0
+    finally:
+        engine.dispose()

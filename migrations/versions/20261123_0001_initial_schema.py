@@ -442,3 +442,6 @@ def downgrade() -> None:
 
     op.drop_table('login_attempt')
     # ### end Alembic commands ###
+    # PostgreSQL keeps the enum types after their tables; the next upgrade creates them again.
+    for name in ('level', 'agencykind', 'role', 'activitystatus', 'planstatus', 'metric', 'targetperiod'):
+        sa.Enum(name=name).drop(op.get_bind(), checkfirst=True)
