@@ -534,3 +534,59 @@ def test_every_seed_opens_as_a_draft_to_review(client, session, reviewer, name, 
 
     assert response.status_code == 200
     assert value_of(form_values(response.text), "task_count") == str(tasks)
+
+
+def _with_legal_bases(fields, n):
+    fields = [(k, v) for k, v in fields if k != "lb_count" and not k.startswith("lb-")]
+    rows = [(f"lb-{i}-{k}", v) for i in range(n)
+            for k, v in (("number", f"{i + 1}/QĐ-TTg"), ("date", "2024-02-01"), ("issuer", "Thủ tướng Chính phủ"),
+                         ("title", "Quyết định về giảm nghèo bền vững"))]
+    return fields + [("lb_count", str(n))] + rows
+
+
+def _with_tasks(fields, n):
+    """The draft's first task repeated until it has `n` tasks."""
+    first = [(k.removeprefix("task-0-"), v) for k, v in fields if k.startswith("task-0-")]
+    fields = [(k, v) for k, v in fields if k != "task_count" and not k.startswith("task-")]
+    return fields + [("task_count", str(n))] + [(f"task-{i}-{k}", v) for i in range(n) for k, v in first]
+
+
+def _with_partners(fields, n):
+    fields = [(k, v) for k, v in fields if k != "task-0-partner_count" and not k.startswith("task-0-partner-")]
+    return fields + [("task-0-partner_count", str(n))] + [
+        (f"task-0-partner-{j}-{k}", v) for j in range(n) for k, v in (("name", f"Hội Nông dân số {j + 1}"),
+                                                                       ("agency_id", ""))]
+
+
+@pytest.mark.parametrize("build, limit, message", [
+    (_with_legal_bases, 100, "Kế hoạch có tối đa 100 căn cứ pháp lý."),
+    (_with_tasks, 500, "Kế hoạch có tối đa 500 nhiệm vụ."),
+    (_with_partners, 100, "Mỗi nhiệm vụ có tối đa 100 cơ quan phối hợp."),
+])
+def test_a_draft_with_more_rows_than_a_plan_holds_is_refused_not_cut(client, session, reviewer, build, limit,
+                                                                     message):
+    """The rows a plan may hold are counted, not cut: one row above the limit is refused with the
+    limit named, and nothing is saved; the limit itself saves."""
+    from app.plans.models import Plan
+
+    csrf = login(client, reviewer)
+    fields = draft_fields(client, csrf)
+
+    refused = client.post("/plans/import/save", data=as_data(build(fields, limit + 1)))
+
+    assert refused.status_code == 422, refused.text[-500:]
+    assert message in refused.text
+    assert value_of(form_values(refused.text), "title") == "Kế hoạch truyền thông giảm nghèo năm 2024"
+    assert session.exec(select(Plan)).first() is None
+    saved = client.post("/plans/import/save", data=as_data(build(fields, limit)), follow_redirects=False)
+    assert saved.status_code == 303, saved.text[-500:]
+
+
+def test_a_form_too_large_to_read_is_refused_in_vietnamese(client, session, reviewer):
+    csrf = login(client, reviewer)
+    fields = draft_fields(client, csrf) + [(f"x-{i}", "1") for i in range(25_000)]
+
+    response = client.post("/plans/import/save", data=as_data(fields))
+
+    assert response.status_code == 400
+    assert "Biểu mẫu gửi lên không đọc được (quá nhiều ô hoặc một ô quá dài)." in response.text

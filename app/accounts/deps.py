@@ -22,6 +22,7 @@ from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.core.db import finish, get_engine, get_session
 from app.core.errors import ApiError, LoginRequired
+from app.core.forms import read_form
 
 SESSION_COOKIE = "loa_session"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -89,7 +90,7 @@ async def _sent_csrf(request: Request) -> str | None:
     if not sent:
         content_type = request.headers.get("content-type", "")
         if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-            form = await request.form()
+            form = await read_form(request)
             sent = form.get("csrf_token")
     return sent or None
 

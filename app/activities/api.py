@@ -19,6 +19,7 @@ from app.activities.models import MAX_ID, Activity, ActivityPublic, ActivityUpda
 from app.activities.queries import activity_cursor, activity_query, after_cursor, decode_activity_cursor
 from app.core.db import UnitOfWork, finish, get_engine
 from app.core.errors import ApiError, FieldError, Invalid, api_error_response, errors_doc, field_error, prefixed
+from app.core.forms import read_form
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, fetch_page
 from app.core.uploads import MAX_FILES, TOO_MANY_MESSAGE
 
@@ -195,7 +196,7 @@ def submit(activity_id: uuid.UUID, session: DbSession, user: ApiUser,
 
 async def uploaded_files(request: Request) -> list[tuple[bytes, str]]:
     """Every file of a multipart form, read up to just past the size limit."""
-    form = await request.form()
+    form = await read_form(request)
     uploads = [v for _, v in form.multi_items() if isinstance(v, UploadFile) and (v.filename or v.size)]
     if len(uploads) > MAX_FILES:
         raise ApiError(413, "too_many_files", TOO_MANY_MESSAGE,

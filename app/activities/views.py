@@ -34,7 +34,7 @@ from app.activities.types import (
 )
 from app.agencies.models import Agency
 from app.core.clock import VN_TZ, today
-from app.core.forms import Form, FormUuid, form_date, parse_value
+from app.core.forms import Form, FormUuid, form_date, parse_value, read_form
 from app.core.headers import uploaded_file_headers
 from app.core.pagination import fetch_page
 from app.core.templating import render
@@ -307,7 +307,7 @@ def choices(request: Request, session: DbSession, user: PageUser):
 
 @router.post("/activities")
 async def create(request: Request):
-    form = await request.form()
+    form = await read_form(request)
     # Identification, database writes and photo resizing: one trip off the event loop.
     return await run_as_user(request, lambda session, user: _create(request, session, user, form), page=True)
 

@@ -19,12 +19,24 @@ from fastapi import Depends, Request
 from pydantic import BaseModel, BeforeValidator, ValidationError
 from pydantic_core import PydanticCustomError
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 
 from app.core.errors import FieldError, errors_from_pydantic
 
 
+# A plan's review form carries every task with its partners and targets: hundreds of tasks of a
+# dozen boxes each, far above Starlette's default of 1,000 fields. The body's size is bounded apart.
+MAX_FORM_FIELDS = 20_000
+UNREADABLE_FORM = "Biểu mẫu gửi lên không đọc được (quá nhiều ô hoặc một ô quá dài)."
+
+
 async def read_form(request: Request) -> FormData:
-    return await request.form()
+    """The posted form, parsed once per request (Starlette keeps it: the CSRF check and the endpoint
+    share it); one it cannot parse is a 400 with a Vietnamese message."""
+    try:
+        return await request.form(max_fields=MAX_FORM_FIELDS)
+    except HTTPException as exc:
+        raise HTTPException(exc.status_code, UNREADABLE_FORM) from exc
 
 
 Form = Annotated[FormData, Depends(read_form)]

@@ -30,8 +30,8 @@ from app.core.templating import render
 from app.core.text import clean_text, search_key
 from app.plans import services as plan_services
 from app.plans.models import (
-    ASSIGN_LEVELS, MAX_AMOUNT, METRIC_LABELS, TARGET_PERIOD_LABELS, Assignment, LegalBasis, PlanCreate, TargetCreate,
-    TaskCreate,
+    ASSIGN_LEVELS, MAX_AMOUNT, MAX_LEGAL_BASES, MAX_PARTNERS, MAX_TARGETS, MAX_TASKS, METRIC_LABELS,
+    TARGET_PERIOD_LABELS, Assignment, LegalBasis, PlanCreate, TargetCreate, TaskCreate,
 )
 from app.plans.parser import GROUP, MAX_TEXT_BYTES, docx_to_text, parse_plan_text
 from app.units.models import Level, Unit
@@ -408,25 +408,39 @@ TARGET_FIELDS = ("metric", "quantity", "period", "per_unit", "activity_type")
 
 
 # The review form's hidden counts of rows, read through a model: a garbled count is refused and its
-# rows are not read; above the limit, only the limit's number of rows is read.
+# rows are not read. Rows are read up to one past what a plan holds, so that a draft above the limit
+# is refused with the limit named (`too_many_rows`) instead of silently cut.
 ROWS_MESSAGE = "Biểu mẫu gửi lên bị hỏng (không đọc được số dòng): hãy đọc lại văn bản và kiểm tra bản nháp."
 
 
 def row_count(limit: int):
-    return Annotated[form_int(ROWS_MESSAGE, grouped=False), AfterValidator(lambda n: min(n or 0, limit))]
-
-
-BasisRows, TaskRows, Rows = row_count(200), row_count(500), row_count(50)
+    return Annotated[form_int(ROWS_MESSAGE, grouped=False), AfterValidator(lambda n: min(n or 0, limit + 1))]
 
 
 class RowCounts(BaseModel):
-    lb_count: BasisRows = 0
-    task_count: TaskRows = 0
+    lb_count: row_count(MAX_LEGAL_BASES) = 0
+    task_count: row_count(MAX_TASKS) = 0
 
 
 class TaskRowCounts(BaseModel):
-    partner_count: Rows = 0
-    target_count: Rows = 0
+    partner_count: row_count(MAX_PARTNERS) = 0
+    target_count: row_count(MAX_TARGETS) = 0
+
+
+def too_many_rows(form: dict) -> dict[str, str]:
+    """The rows the plan could not hold: more legal bases, included tasks, or partners or targets of
+    one task than its model takes."""
+    if len(form["legal_bases"]) > MAX_LEGAL_BASES:
+        return {"form": f"Kế hoạch có tối đa {MAX_LEGAL_BASES} căn cứ pháp lý."}
+    included = [task for task in form["tasks"] if task["include"]]
+    if len(included) > MAX_TASKS:
+        return {"form": f"Kế hoạch có tối đa {MAX_TASKS} nhiệm vụ. Bỏ chọn những nhiệm vụ không nhập."}
+    for task in included:
+        if len([p for p in task["partners"] if p["name"] or p["agency_id"]]) > MAX_PARTNERS:
+            return {"form": f"Mỗi nhiệm vụ có tối đa {MAX_PARTNERS} cơ quan phối hợp."}
+        if len([t for t in task["targets"] if t["metric"]]) > MAX_TARGETS:
+            return {"form": f"Mỗi nhiệm vụ có tối đa {MAX_TARGETS} chỉ tiêu."}
+    return {}
 
 
 def _counts(model: type[M], data, prefix: str = "") -> tuple[M, bool]:
@@ -514,7 +528,7 @@ def read_numbers(form: dict) -> tuple[ReviewNumbers | None, dict[str, str]]:
 
 
 def validate(session: Session, user: User, form: dict) -> dict[str, str]:
-    errors: dict[str, str] = {}
+    errors: dict[str, str] = too_many_rows(form)
     if len(form["title"]) < 3:
         errors["title"] = "Nhập tên kế hoạch."
     unit_id = as_id(form["unit_id"])
