@@ -72,19 +72,24 @@ UNITS_LOAD_WAIT_SECONDS = 60
 @units_cli.command("load")
 def units_load(if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing when units exist.")):
     """Load legacy and current administrative units and the 2025 mapping (idempotent)."""
+    still_open = 0
     try:
         with _session() as session:
             if if_empty and session.execute(select(func.count()).select_from(Unit)).scalar_one() > 0:
                 typer.echo("Units already loaded.")
                 return
+            before = activity_provinces.unit_provinces(session)
             result = load_units(session)
-        # A unit that changed province moves its activities' province rows with it, and its
-        # activities into that province's lists and review queue. First every entry written by a
-        # transaction that read the units before they were committed must be in.
+            changed = activity_provinces.unit_provinces(session) != before
+        # A unit that changed province takes its activities into that province's lists and review
+        # queue, and its summary rows into that province's figures. An entry written by a
+        # transaction that read the units before they were saved must be in first.
         with _session() as session:
-            still_open = wait_for_older_transactions(session, UNITS_LOAD_WAIT_SECONDS)
-            activity_summary.rebuild_provinces(session)
+            if changed:
+                still_open = wait_for_older_transactions(session, UNITS_LOAD_WAIT_SECONDS)
             moved = activity_provinces.refresh(session)
+            if changed or moved:  # (moved alone: an earlier load stopped before this step)
+                activity_summary.rebuild_provinces(session)
     except Exception as exc:  # noqa: BLE001
         fail(f"loading units failed: {exc}")
     typer.echo(f"Units: {result.inserted} added, {result.updated} refreshed, {result.successors} successor links "

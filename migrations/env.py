@@ -34,13 +34,14 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
-                      compare_type=True)
     sqlite = connection.dialect.name == "sqlite"
-    if sqlite and not connection.in_transaction():
-        # SQLite alters a table by copying it and dropping the old one, which its foreign keys
-        # refuse while rows point at it (evidence, task links). They are checked once at the end
-        # instead; the pragma only takes effect outside a transaction.
+    # SQLite alters a table by copying it and dropping the old one, which its foreign keys refuse
+    # while rows point at it (evidence, task links). They are checked once at the end instead, in
+    # the one transaction of the whole run; the pragma only takes effect outside a transaction.
+    own_pragma = sqlite and not connection.in_transaction()
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
+                      compare_type=True, transactional_ddl=True if sqlite else None)
+    if own_pragma:
         connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
         connection.commit()
     try:
@@ -51,7 +52,9 @@ def _run(connection) -> None:
                 if broken:
                     raise RuntimeError(f"the migration leaves rows pointing at nothing: {broken[:5]}")
     finally:
-        if sqlite and not connection.in_transaction():
+        if own_pragma:
+            if connection.in_transaction():
+                connection.rollback()
             connection.exec_driver_sql("PRAGMA foreign_keys=ON")
             connection.commit()
 

@@ -10,7 +10,7 @@ be right on every entry, or the entry drops out of its province's pages. It is s
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import event, inspect, select, update
+from sqlalchemy import event, inspect, select, text, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
@@ -33,11 +33,20 @@ def fill(connection: Connection | Session, rows: list[dict[str, Any]]) -> None:
         row["province_id"] = provinces.get(row["unit_id"])
 
 
+def unit_provinces(session: Session) -> dict[int, tuple[int | None, int | None]]:
+    """Each unit's province of the day and today's: compared before and after a load of the units."""
+    return {r.id: (r.province_id, r.current_province_id)
+            for r in session.execute(select(Unit.id, Unit.province_id, Unit.current_province_id))}
+
+
 def refresh(session: Session) -> int:
     """Gives every entry its unit's province again, where it differs (after units changed province);
     returns the number of entries moved. One UPDATE … FROM unit; it runs on the connection, past the
     activity summary's hooks, since the summary keeps no province of its own per entry (its province
-    rows follow the units, see `summary.rebuild_provinces`)."""
+    rows follow the units, see `summary.rebuild_provinces`). On PostgreSQL it gives up after waiting
+    30 s for an entry a writer holds, rather than stall behind a transaction left open."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL lock_timeout = '30s'"))
     province = today_province_id()
     statement = (update(Activity.__table__).where(Activity.__table__.c.unit_id == Unit.id,
                                                   Activity.__table__.c.province_id.is_distinct_from(province))

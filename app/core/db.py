@@ -108,9 +108,12 @@ def wait_for_older_transactions(session: Session, timeout: float) -> int:
     deadline = time.monotonic() + timeout
     while True:
         connection.execute(text("SELECT pg_stat_clear_snapshot()"))  # else the first reading stays
+        # A session this role may not see (another role's, without pg_read_all_stats) shows no
+        # times: it counts as open, since it may be a writer.
         still_open = connection.execute(text(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND xact_start < :mark"),
+            "AND backend_type = 'client backend' AND pid <> pg_backend_pid() "
+            "AND (xact_start < :mark OR (xact_start IS NULL AND state IS DISTINCT FROM 'idle'))"),
             {"mark": mark}).scalar_one()
         if still_open == 0 or time.monotonic() >= deadline:
             return still_open

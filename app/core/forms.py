@@ -24,9 +24,11 @@ from starlette.exceptions import HTTPException
 from app.core.errors import FieldError, errors_from_pydantic
 
 
-# A plan's review form carries every task with its partners and targets: hundreds of tasks of a
-# dozen boxes each, far above Starlette's default of 1,000 fields. The body's size is bounded apart.
-MAX_FORM_FIELDS = 20_000
+# A plan's review form carries every task with its partners and targets: at a plan's bounds (500
+# tasks of a dozen boxes, 100 partners of 2, 200 targets of 5 and 50 activity types each) about
+# 650,000 fields, where Starlette's default stops at 1,000. The body's size is bounded apart
+# (`MAX_REQUEST_BYTES`).
+MAX_FORM_FIELDS = 1_000_000
 UNREADABLE_FORM = "Biểu mẫu gửi lên không đọc được (quá nhiều ô hoặc một ô quá dài)."
 
 

@@ -408,13 +408,14 @@ TARGET_FIELDS = ("metric", "quantity", "period", "per_unit", "activity_type")
 
 
 # The review form's hidden counts of rows, read through a model: a garbled count is refused and its
-# rows are not read. Rows are read up to one past what a plan holds, so that a draft above the limit
-# is refused with the limit named (`too_many_rows`) instead of silently cut.
+# rows are not read. Every row is read (up to four times what a plan holds, to bound the work a
+# forged count asks for), blank and unticked ones included, so that a draft above what a plan holds
+# comes back whole and is refused with the bound named (`too_many_rows`) instead of silently cut.
 ROWS_MESSAGE = "Biểu mẫu gửi lên bị hỏng (không đọc được số dòng): hãy đọc lại văn bản và kiểm tra bản nháp."
 
 
 def row_count(limit: int):
-    return Annotated[form_int(ROWS_MESSAGE, grouped=False), AfterValidator(lambda n: min(n or 0, limit + 1))]
+    return Annotated[form_int(ROWS_MESSAGE, grouped=False), AfterValidator(lambda n: min(n or 0, 4 * limit))]
 
 
 class RowCounts(BaseModel):

@@ -456,8 +456,9 @@ def rebuild(session: Session) -> int:
 def rebuild_provinces(session: Session) -> int:
     """Recomputes the province rows from the summary (after the units changed province, as a new
     load of the units may do); returns their number. On PostgreSQL they are locked against writers
-    meanwhile: a writer's deltas wait and are added to the rebuilt rows, and no writer holds a row
-    the rebuild waits for while it waits for one the rebuild holds."""
+    meanwhile: a writer's deltas wait and are added to the rebuilt rows. A writer takes its
+    activity rows before its province rows, so a caller that also updates activities (as
+    `loa units load` does) does so before this, in the same order."""
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(text("LOCK TABLE activity_summary_province IN EXCLUSIVE MODE"))
