@@ -204,3 +204,29 @@ def test_a_province_dashboard_reads_its_totals_from_the_province_rows_unless_the
     one_agency = make_user(session, "reviewer", HAI_PHONG, username="duyet_so", agency_id=agency.id)
     assert totals.counted(session, one_agency, f).by_province is None
     assert queries.dashboard(session, one_agency, f).headline.activities == 0
+
+
+def test_national_completeness_counts_each_provinces_units_by_state_and_drills_down(session, client):
+    """A national admin's "Đơn vị chưa báo cáo" is a line per province (its assigned units by state),
+    not every commune of the country; a province's line opens that province's list of communes."""
+    admin, successor, other = country(session)
+    body = client.get("/api/v1/completeness?period=2026", headers=token(client, admin)).json()
+    provinces = {p["province_id"]: p for p in body["provinces"]}
+    assert set(provinces) == {HAI_PHONG, NINH_BINH}
+    hp, nb = provinces[HAI_PHONG], provinces[NINH_BINH]
+    # Hải Phòng: the legacy commune reports through its successor (approved), the other only submitted.
+    assert (hp["assigned"], hp["counts"]["ok"], hp["counts"]["nothing_approved"]) == (2, 1, 1)
+    assert (nb["assigned"], nb["counts"]["ok"], nb["counts"]["nothing_submitted"]) == (2, 1, 1)
+    assert sum(p["assigned"] for p in body["provinces"]) == len(body["rows"])
+    assert {s: sum(p["counts"][s] for p in body["provinces"]) for s in body["counts"]} == body["counts"]
+
+    login(client, admin)
+    national = client.get("/completeness?period=2026")
+    assert national.status_code == 200
+    assert f'data-province="{HAI_PHONG}"' in national.text and f'data-province="{NINH_BINH}"' in national.text
+    assert f'data-unit="{other.id}"' not in national.text
+    assert f"unit_id={HAI_PHONG}" in national.text
+    province = client.get(f"/completeness?period=2026&unit_id={HAI_PHONG}")
+    assert f'data-unit="{other.id}"' in province.text and 'data-province="' not in province.text
+    reviewer = make_user(session, "reviewer", HAI_PHONG, username="duyet_hp_ct")
+    assert client.get("/api/v1/completeness?period=2026", headers=token(client, reviewer)).json()["provinces"] == []

@@ -11,14 +11,15 @@ from app import access
 from app.accounts.models import User
 from app.activities.models import Activity, ActivityTask
 from app.core.clock import VN_TZ, today
+from app.core.text import search_key
 from app.core.types import UTCDateTime
 from app.plans.models import Task, TaskUnit
 from app.progress import figures, summary
 from app.progress.boundaries import (ASSIGNED_LEVEL, activity_key, assigned_key, boundary_notes, check_boundaries,
-                                     subtree, unit_labels)
+                                     province_key, subtree, unit_labels)
 from app.progress.periods import Span, month_end
 from app.progress.periods import parse as parse_period
-from app.progress.schemas import CompletenessReport, CompletenessRow, Contact
+from app.progress.schemas import CompletenessProvince, CompletenessReport, CompletenessRow, Contact
 from app.progress.selection import root_unit, tasks_in_view, the_plan
 from app.units.models import Unit
 
@@ -64,8 +65,10 @@ def completeness(session: Session, user: User, *, plan_id: int | None = None, ta
     in_view = and_(subtree(root, boundaries), Unit.id.in_(access.visible_unit_ids(session, user)))
 
     key, level = assigned_key(boundaries).label("key"), ASSIGNED_LEVEL.label("level")
+    # The whole country is also added up per province (`_by_province`): each assigned unit's.
+    province = (province_key(boundaries) if root is None else literal(None)).label("province")
     assigned = session.execute(
-        select(Task.id.label("task_id"), key, level)
+        select(Task.id.label("task_id"), key, level, province)
         .select_from(TaskUnit).join(Unit, Unit.id == TaskUnit.unit_id).join(Task, Task.id == TaskUnit.task_id)
         .where(Task.id.in_(tasks), in_view).distinct()).all()
     assigned = [r for r in assigned if r.key is not None]
@@ -99,7 +102,26 @@ def completeness(session: Session, user: User, *, plan_id: int | None = None, ta
         plan_id=plan.id if plan else None, task_id=task_id, unit_id=root.id if root else None, period=span.key,
         period_label=span.label, start=span.start, end=span.end, boundaries=boundaries, rows=rows,
         lagging=[r for r in rows if r.state != "ok"], late_total=sum(r.late for r in rows), counts=states,
-        notes=boundary_notes(session, user, tasks, boundaries, span, root, at))
+        notes=boundary_notes(session, user, tasks, boundaries, span, root, at),
+        provinces=_by_province(session, rows, {(r.task_id, r.key): r.province for r in assigned}))
+
+
+def _by_province(session: Session, rows: list[CompletenessRow], province_of: dict) -> list[CompletenessProvince]:
+    """The rows added up per province (of their unit), in the order of the provinces' names."""
+    tally: dict[int, CompletenessProvince] = {}
+    for r in rows:
+        p = province_of.get((r.task_id, r.unit_id))
+        if p is None:
+            continue
+        if p not in tally:
+            tally[p] = CompletenessProvince(province_id=p, province_name=str(p), assigned=0,
+                                            counts=dict.fromkeys(STATE_LABELS, 0), late=0)
+        tally[p].assigned += 1
+        tally[p].counts[r.state] += 1
+        tally[p].late += r.late
+    for p, (name, _) in unit_labels(session, tally).items():
+        tally[p].province_name = name
+    return sorted(tally.values(), key=lambda p: search_key(p.province_name))
 
 
 def _completeness_counts(session, user, task_ids, level, boundaries, span, root, deadlines):

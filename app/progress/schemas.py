@@ -92,6 +92,15 @@ class CompletenessRow(BaseModel):
     contacts: list[Contact]
 
 
+class CompletenessProvince(BaseModel):
+    """One province of the national view: its assigned units (task × unit rows) by state."""
+    province_id: int
+    province_name: str
+    assigned: int
+    counts: dict[str, int]       # state → number of rows
+    late: int
+
+
 class CompletenessReport(BaseModel):
     plan_id: int | None
     task_id: int | None
@@ -106,6 +115,9 @@ class CompletenessReport(BaseModel):
     late_total: int
     counts: dict[str, int]       # state → number of units
     notes: list[str]
+    # The whole country (a national admin with no unit in view): the rows added up per province
+    # (today's, or the province of the day `as_of`), so that the page drills down province → commune.
+    provinces: list[CompletenessProvince] = []
 
 
 class Headline(BaseModel):
