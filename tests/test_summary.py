@@ -488,3 +488,95 @@ def test_a_rolled_back_savepoint_takes_its_deltas_with_it(session):
     session.commit()
     assert summary.check(session) == []
     assert [v[VALUE_INDEX["participants"]] for k, v in summary.stored(session).items()] == [10]
+
+
+@pytest.mark.skipif(os.environ["DATABASE_URL"].startswith("sqlite"),
+                    reason="several server processes on one database need PostgreSQL")
+def test_two_server_processes_with_writers_on_both_keep_the_summary_exact(database, session, tmp_path):
+    """Two `loa serve` processes on one PostgreSQL, as behind a load balancer: entries logged on one
+    are approved, returned, edited into another month and type, or deleted on the other, by four
+    writers at once on the same summary rows; the summary equals a recount afterwards."""
+    import subprocess
+    import sys
+    import time as clock
+
+    import httpx
+
+    from tests.conftest import _free_port
+    from tests.factories import PASSWORD
+
+    world = _world(session)
+    session.commit()
+    ports = [_free_port(), _free_port()]
+    env = {**os.environ, "LOA_ENV": "test", "LOA_MEDIA_DIR": str(tmp_path), "PYTHONPATH": os.getcwd()}
+    servers = [subprocess.Popen([sys.executable, "-c", "from app.cli import main; main()", "serve", "--port", str(p)],
+                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for p in ports]
+    errors: list[BaseException] = []
+    try:
+        bases = [f"http://127.0.0.1:{p}" for p in ports]
+        for base in bases:
+            for _ in range(150):
+                try:
+                    if httpx.get(f"{base}/livez").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    clock.sleep(0.1)
+        token = httpx.post(f"{bases[0]}/api/v1/auth/token",
+                           data={"username": world["admin"].username, "password": PASSWORD}).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        barrier = threading.Barrier(4)
+
+        def writer(n: int) -> None:
+            here, there = httpx.Client(base_url=bases[n % 2], headers=headers, timeout=60), \
+                httpx.Client(base_url=bases[1 - n % 2], headers=headers, timeout=60)
+            try:
+                barrier.wait()
+                for i in range(10):
+                    body = _body(world, 1, .5, "talk", [0, 2], 1 + (i + n) % 5, n % 2 == 0)
+                    body["start_date"] = body["start_date"].isoformat()
+                    created = here.post("/api/v1/activities", json=body | {"status": "draft" if i % 4 == 0 else
+                                                                                    "submitted"})
+                    assert created.status_code == 201, created.text
+                    entry = created.json()
+                    if i % 4 == 0:  # a draft edited into another month and type, then sent and approved
+                        moved = there.patch(f"/api/v1/activities/{entry['id']}", json={
+                            "version": entry["version"], "type": "broadcast", "airings": 3, "minutes_per_airing": 10,
+                            "participants": 0, "participants_women": 0, "participants_poor": 0,
+                            "details": {"channel": "commune_loudspeaker", "language": "vi"},
+                            "start_date": (date.fromisoformat(body["start_date"]) - timedelta(days=40)).isoformat()})
+                        assert moved.status_code == 200, moved.text
+                        sent = here.post(f"/api/v1/activities/{entry['id']}/submit",
+                                         params={"version": moved.json()["version"]})
+                        assert sent.status_code == 200, sent.text
+                        approved = there.post(f"/api/v1/activities/{entry['id']}/approve")
+                        assert approved.status_code == 200, approved.text
+                    elif i % 4 == 1:
+                        returned = there.post(f"/api/v1/activities/{entry['id']}/return", json={"comment": "Bổ sung."})
+                        assert returned.status_code == 200, returned.text
+                    else:
+                        approved = there.post(f"/api/v1/activities/{entry['id']}/approve")
+                        assert approved.status_code == 200, approved.text
+                    if i % 5 == 4:
+                        draft = there.post("/api/v1/activities", json=body)
+                        assert draft.status_code == 201, draft.text
+                        assert here.delete(f"/api/v1/activities/{draft.json()['id']}").status_code == 204
+            except BaseException as exc:  # noqa: BLE001
+                errors.append(exc)
+            finally:
+                here.close()
+                there.close()
+
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
+    assert errors == []
+    session.expire_all()
+    assert summary.check(session) == []
+    every = [v for k, v in summary.stored(session).items() if k[:2] == (0, 0)]
+    assert sum(v[0] for v in every) == 40
