@@ -59,3 +59,27 @@ def test_waiting_for_older_transactions_holds_until_each_has_ended(database, ses
         older.rollback()
         assert wait_for_older_transactions(session, timeout=5) == 0
         session.rollback()
+
+
+def test_a_transaction_begun_during_the_wait_is_not_waited_for(database, session):
+    import threading
+    import time
+
+    from sqlmodel import Session
+
+    from app.core.db import wait_for_older_transactions
+
+    result = []
+    waiting = threading.Thread(target=lambda: result.append(wait_for_older_transactions(session, timeout=10)))
+    with Session(database) as older, Session(database) as younger:
+        older.execute(text("SELECT 1"))
+        started = time.monotonic()
+        waiting.start()
+        time.sleep(0.5)
+        younger.execute(text("SELECT 1"))  # begun after the wait's mark, and left open
+        time.sleep(0.5)
+        older.rollback()
+        waiting.join(timeout=20)
+        younger.rollback()
+    session.rollback()
+    assert result == [0] and time.monotonic() - started < 5
