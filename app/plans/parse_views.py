@@ -418,14 +418,18 @@ def row_count(limit: int):
     return Annotated[form_int(ROWS_MESSAGE, grouped=False), AfterValidator(lambda n: min(n or 0, 4 * limit))]
 
 
+BasisRows, TaskRows = row_count(MAX_LEGAL_BASES), row_count(MAX_TASKS)
+PartnerRows, TargetRows = row_count(MAX_PARTNERS), row_count(MAX_TARGETS)
+
+
 class RowCounts(BaseModel):
-    lb_count: row_count(MAX_LEGAL_BASES) = 0
-    task_count: row_count(MAX_TASKS) = 0
+    lb_count: BasisRows = 0
+    task_count: TaskRows = 0
 
 
 class TaskRowCounts(BaseModel):
-    partner_count: row_count(MAX_PARTNERS) = 0
-    target_count: row_count(MAX_TARGETS) = 0
+    partner_count: PartnerRows = 0
+    target_count: TargetRows = 0
 
 
 def too_many_rows(form: dict) -> dict[str, str]:
