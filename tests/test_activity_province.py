@@ -98,9 +98,16 @@ def test_entries_written_through_the_orm_or_generated_in_bulk_carry_their_units_
 
 def test_a_unit_moved_to_another_province_by_a_new_load_of_the_units_takes_its_entries_along(
         session, client, monkeypatch):
+    from app.units.models import VillageCreate
+    from app.units.services import create_village
+
     commune = _commune_of(session, HAI_PHONG)
     reviewers = {p: make_user(session, "reviewer", p, username=f"duyet_{p}") for p in (HAI_PHONG, DA_NANG)}
+    village = create_village(session, commune, VillageCreate(name="Thôn Đông"),
+                             user=make_user(session, "admin", None, username="quantri_thon"))
+    session.commit()
     entry = make_activity(session, commune.id, status="submitted", start_date=date(2026, 3, 2))
+    at_village = make_activity(session, village.id, status="submitted", start_date=date(2026, 3, 3))
     real_rows = loader.build_units
 
     def moved_rows():
@@ -115,15 +122,19 @@ def test_a_unit_moved_to_another_province_by_a_new_load_of_the_units_takes_its_e
         monkeypatch.setattr(loader, "build_units", moved_rows)
         result = runner.invoke(cli, ["units", "load"])
         assert result.exit_code == 0, result.output
-        assert _queued(client, reviewers[DA_NANG]) == {str(entry.id)}
-        assert _listed(client, token(client, reviewers[DA_NANG])) == {str(entry.id)}
+        # The commune's villages (added by users, not in the dataset) move with it, and their entries.
+        assert _queued(client, reviewers[DA_NANG]) == {str(entry.id), str(at_village.id)}
+        assert _listed(client, token(client, reviewers[DA_NANG])) == {str(entry.id), str(at_village.id)}
         assert _queued(client, reviewers[HAI_PHONG]) == set()
+        session.expire_all()
+        assert session.get(Unit, village.id).current_province_id == DA_NANG
     finally:
+        session.rollback()
         monkeypatch.setattr(loader, "build_units", real_rows)
         result = runner.invoke(cli, ["units", "load"])
     assert result.exit_code == 0, result.output
-    assert _queued(client, reviewers[HAI_PHONG]) == {str(entry.id)}
-    assert _stored_province(session, entry.id) == HAI_PHONG
+    assert _queued(client, reviewers[HAI_PHONG]) == {str(entry.id), str(at_village.id)}
+    assert _stored_province(session, entry.id) == _stored_province(session, at_village.id) == HAI_PHONG
 
 
 @pytest.mark.skipif(os.environ["DATABASE_URL"].startswith("sqlite"),

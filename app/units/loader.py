@@ -9,11 +9,11 @@ import time
 from dataclasses import dataclass
 from importlib.resources import files
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlmodel import Session
 
 from app.core.text import search_key
-from app.units.models import CURRENT_START, LEGACY_END, Unit, UnitSuccessor
+from app.units.models import CURRENT_START, LEGACY_END, Level, Unit, UnitSuccessor
 
 LEGACY, CURRENT = 10_000_000, 20_000_000
 LEVEL_OFFSET = {"province": 1_000_000, "district": 2_000_000, "commune": 3_000_000}
@@ -121,6 +121,19 @@ def build_units() -> tuple[list[dict], list[dict]]:
     return list(units.values()), successor_rows
 
 
+# Villages are added by users under a commune and copy its place (`units.services.create_village`);
+# the dataset does not hold them, so a commune that a new load moves takes them along here.
+VILLAGE_PLACE = ("province_id", "district_id", "current_province_id", "current_commune_id")
+
+
+def _villages_follow_their_commune(session: Session) -> None:
+    village, commune = Unit.__table__, Unit.__table__.alias("commune")
+    session.execute(update(village)
+                    .where(village.c.level == Level.village, village.c.commune_id == commune.c.id,
+                           or_(*[village.c[c].is_distinct_from(commune.c[c]) for c in VILLAGE_PLACE]))
+                    .values({c: commune.c[c] for c in VILLAGE_PLACE}))
+
+
 def load_units(session: Session) -> LoadResult:
     started = time.perf_counter()
     rows, successor_rows = build_units()
@@ -134,6 +147,7 @@ def load_units(session: Session) -> LoadResult:
         session.execute(insert(Unit), new_rows[start:start + 2000])
     if old_rows:
         session.execute(update(Unit), old_rows)
+    _villages_follow_their_commune(session)
     session.execute(delete(UnitSuccessor).where(UnitSuccessor.predecessor_id >= LEGACY))
     for start in range(0, len(successor_rows), 2000):
         session.execute(insert(UnitSuccessor), successor_rows[start:start + 2000])
