@@ -96,6 +96,17 @@ def test_entries_written_through_the_orm_or_generated_in_bulk_carry_their_units_
     assert session.execute(select(func.count()).select_from(Activity)).scalar_one() == 301
 
 
+def _moved_to(unit_id: int, province_id: int, real_rows):
+    """The units' dataset as a new load would bring it, with `unit_id` moved into `province_id`."""
+    def rows():
+        units, successors = real_rows()
+        for row in units:
+            if row["id"] == unit_id:
+                row.update(parent_id=province_id, province_id=province_id, current_province_id=province_id)
+        return units, successors
+    return rows
+
+
 def test_a_unit_moved_to_another_province_by_a_new_load_of_the_units_takes_its_entries_along(
         session, client, monkeypatch):
     from app.units.models import VillageCreate
@@ -109,13 +120,7 @@ def test_a_unit_moved_to_another_province_by_a_new_load_of_the_units_takes_its_e
     entry = make_activity(session, commune.id, status="submitted", start_date=date(2026, 3, 2))
     at_village = make_activity(session, village.id, status="submitted", start_date=date(2026, 3, 3))
     real_rows = loader.build_units
-
-    def moved_rows():
-        units, successors = real_rows()
-        for row in units:
-            if row["id"] == commune.id:
-                row.update(parent_id=DA_NANG, province_id=DA_NANG, current_province_id=DA_NANG)
-        return units, successors
+    moved_rows = _moved_to(commune.id, DA_NANG, real_rows)
 
     runner = CliRunner()
     try:
@@ -149,13 +154,7 @@ def test_an_entry_logged_while_the_load_moves_its_commune_follows_the_commune(da
     reviewer = make_user(session, "reviewer", DA_NANG, username="duyet_dn")
     session.commit()
     real_rows = loader.build_units
-
-    def moved_rows():
-        units, successors = real_rows()
-        for row in units:
-            if row["id"] == commune.id:
-                row.update(parent_id=DA_NANG, province_id=DA_NANG, current_province_id=DA_NANG)
-        return units, successors
+    moved_rows = _moved_to(commune.id, DA_NANG, real_rows)
 
     def moved() -> bool:
         with Session(database) as other:
